@@ -139,6 +139,7 @@ _ROLE_BEFORE = re.compile(
     rf"代表取締役(?:社長)?|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|係|窓口|"
     rf"営業|上司|同僚|主治医|責任者)(?:[ 　]+|の)"
 )
+_WORD_START = re.compile(rf"(?P<k>(?<![{_K}])[{_K}]+)|(?<![{_KATA}・＝])[{_KATA}]+")
 _ROLE_BEFORE_END = re.compile(_ROLE_BEFORE.pattern.replace("(?:[ 　]+|の)", "(?:[ 　]+|の|&nbsp;)") + "$")
 _KANA_NAME = re.compile(rf"[{_KATA}]{{1,12}}(?:[・＝][{_KATA}]{{1,12}}){{0,3}}(?![{_KATA}])")
 _KANA_NOT_NAME_ENDINGS = (
@@ -202,10 +203,13 @@ class NameFinder:
         exact = sorted({n for n in extra if len(n) >= 2}, key=len, reverse=True)
         self._exact_re = re.compile("|".join(map(re.escape, exact))) if exact else None
         self._max_sur = max(map(len, self.surnames)) if self.surnames else 1
+        self._surname_first_chars = frozenset(n[0] for n in self.surnames)
 
     # -- parsing a name at a position ---------------------------------------------------------
 
-    def parse_at(self, text: str, i: int, strict: bool = False, limit: int | None = None) -> tuple[int, str] | None:
+    def parse_at(
+        self, text: str, i: int, strict: bool = False, limit: int | None = None, run_end: int | None = None
+    ) -> tuple[int, str] | None:
         """Parse a Japanese name starting at ``text[i]``.
 
         Returns ``(end, kind)`` with kind ``"full"`` (surname + given name from the lists),
@@ -214,9 +218,10 @@ class NameFinder:
         text there (the start of an honorific: 田中|様).
         """
         n = len(text) if limit is None else limit
-        run_end = i
-        while run_end < n and _is_kanji(text[run_end]):
-            run_end += 1
+        if run_end is None or run_end > n:
+            run_end = i
+            while run_end < n and _is_kanji(text[run_end]):
+                run_end += 1
         if run_end == i:
             return None
         best: tuple[int, str] | None = None
@@ -432,41 +437,33 @@ class NameFinder:
     def _cued(self, text: str) -> Iterator[PIISpan]:
         """Names at word starts: listed full names alone, listed surnames / katakana names with a
         cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応)."""
-        n = len(text)
-        i = 0
-        while i < n:
-            ch = text[i]
-            prev = text[i - 1] if i else ""
-            if _is_kanji(ch) and not _is_kanji(prev):
-                parsed = self.parse_at(text, i)
+        first = self._surname_first_chars
+        for m in _WORD_START.finditer(text):
+            i = m.start()
+            if m.group("k") is not None:
+                if text[i] not in first:
+                    continue
+                parsed = self.parse_at(text, i, run_end=m.end())
                 if parsed is None:
-                    i += 1
                     continue
                 end, kind = parsed
                 if kind == "full" or (kind == "shape" and end - i >= 3):
                     yield PIISpan(i, end, PIIType.PERSON, 0.8 if kind == "full" else 0.65, "name_pair")
                 elif kind == "surname":
                     single = end - i == 1
-                    if self._cue_after(text, end, strong_only=single) or (
-                        not single and self._cue_before(text, i)
-                    ) or (single and _NO_BEFORE.search(text, max(0, i - 1), i) and _SELF_INTRO_AFTER.match(text, end)):
-                        yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
-                i = max(end, i + 1)
-                continue
-            if _is_kata(ch) and not (_is_kata(prev) or prev in "・＝"):
-                parsed_kana = self._kana_name_at(text, i)
-                if parsed_kana is not None:
-                    end = parsed_kana[0]
-                    if self._cue_after(text, end, strong_only=False) or self._cue_before(text, i) or (
-                        _TITLE_RE.match(text, end)
+                    if (
+                        self._cue_after(text, end, strong_only=single)
+                        or (not single and self._cue_before(text, i))
+                        or (single and _NO_BEFORE.search(text, max(0, i - 1), i) and _SELF_INTRO_AFTER.match(text, end))
                     ):
-                        yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_kana_cue")
-                    i = end
+                        yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
+            else:
+                parsed_kana = self._kana_name_at(text, i)
+                if parsed_kana is None:
                     continue
-                while i < n and (_is_kata(text[i]) or text[i] in "・＝"):
-                    i += 1
-                continue
-            i += 1
+                end = parsed_kana[0]
+                if self._cue_after(text, end, strong_only=False) or self._cue_before(text, i) or _TITLE_RE.match(text, end):
+                    yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_kana_cue")
 
     def _romanised(self, view: str) -> Iterator[PIISpan]:
         for rx, score, rule in ((_EN_TITLE, 0.9, "name_en_title"), (_EN_SAN, 0.85, "name_en_san"),

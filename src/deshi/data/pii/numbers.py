@@ -198,10 +198,16 @@ def find_corporate_numbers(text: str, view: str) -> Iterator[PIISpan]:
     """法人番号: 13 digits whose first digit is the check digit of the other twelve."""
     for m in _THIRTEEN.finditer(view):
         s, e = m.span()
-        if not (clean_left(view, s) and clean_right(view, e) and _no_digit_group_beside(view, s, e)):
+        # T + 法人番号 is a qualified-invoice registration number (適格請求書発行事業者登録番号): the
+        # 13 digits after the T are the corporate number itself.
+        t_number = s >= 1 and view[s - 1] == "T" and (s < 2 or not _is_alnum(view[s - 2]))
+        if not ((t_number or clean_left(view, s)) and clean_right(view, e) and _no_digit_group_beside(view, s, e)):
             continue
         digits = _NONDIGIT.sub("", m.group())
         if corporate_number_check_digit(digits[1:]) != int(digits[0]):
+            continue
+        if t_number:
+            yield PIISpan(s, e, PIIType.CORPORATE_NUMBER, 0.99, "corporate_number_invoice")
             continue
         label = _nearest_label(view, s, _CORPORATE_CONTEXT)
         if label == "neg":
@@ -261,7 +267,8 @@ _POSTAL_MARKED = re.compile(
     r"(?:〒|郵便番号|郵便|ZIP|Zip|zip|[Pp]ostal [Cc]ode|[Pp]ost [Cc]ode)(?:\s*(?:code|Code))?[ \t:.]*"
     r"(?P<code>\d{3}-?\d{4})(?![0-9])"
 )
-_POSTAL_BARE = re.compile(r"(?<![0-9])\d{3}-\d{4}(?![0-9])")
+_POSTAL_BARE = re.compile(r"(?<![0-9])\d{3}-?\d{4}(?![0-9])")
+_GAP = re.compile(r"(?:[ \t、,]|&nbsp;|<br\s*/?>|\n){0,4}")
 
 
 def find_postal_codes(text: str, view: str, address_starts: re.Pattern[str]) -> Iterator[PIISpan]:
@@ -282,8 +289,8 @@ def find_postal_codes(text: str, view: str, address_starts: re.Pattern[str]) -> 
         s, e = m.span()
         if s in seen or not (clean_left(view, s) and clean_right(view, e)):
             continue
-        follow = view[e : e + 4].lstrip(" 　、,\t")
-        if address_starts.match(follow) or address_starts.match(view[e : e + 12].lstrip(" 　、,\t\n")):
+        gap = _GAP.match(view, e)
+        if gap is not None and address_starts.match(view, gap.end()):
             yield PIISpan(s, e, PIIType.POSTAL_CODE, 0.85, "postal_before_address")
 
 
