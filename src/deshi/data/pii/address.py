@@ -119,12 +119,13 @@ EN_ADDRESS_RE = re.compile(
     rf"(?:,?[ ]\d{{3}}-\d{{4}})?"
 )
 _ADMIN_RE = re.compile(_ADMIN)
+_EN_QUICK = re.compile(r"\d-\d{1,4},? [A-Z]")
 
 
 def find_romanised_addresses(text: str, view: str) -> Iterator[PIISpan]:
     """Japanese addresses written in Latin letters: house number, then places, one of them an
     administrative unit (``Chiyoda-ku``, ``Nagoya-shi``) or a prefecture / designated city."""
-    if "-" not in view:
+    if _EN_QUICK.search(view) is None:
         return
     for m in EN_ADDRESS_RE.finditer(view):
         parts = [p.strip() for p in m.group("parts").split(",")]

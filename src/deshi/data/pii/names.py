@@ -126,13 +126,16 @@ _WEAK_LABELS = (
     "問い合わせ先|問合せ先|お問い合わせ先|連絡先|窓口|引継ぎ先|引継先|記録|審査|査閲|照査|作図|設計|検図|"
     "From|To|CC|Cc"
 )
+_STRONG_LABEL_SET = frozenset(_STRONG_LABELS.split("|"))
+_ALL_LABELS = "|".join(sorted(set(_STRONG_LABELS.split("|")) | set(_WEAK_LABELS.split("|")), key=len, reverse=True))
+# The label comes first in the pattern (no look-behind) so the regex engine can skip ahead on the
+# labels' first characters; the word-boundary check before the label is done in Python.
 _LABEL_RE = re.compile(
-    rf"(?:^|(?<=[\s【\[(（「・|｜/、。:：>;]))(?:(?P<strong>{_STRONG_LABELS})|{_WEAK_LABELS})"
-    rf"(?:[\]】)）」]|[ \t　]*[（(][^)）\n]{{0,8}}[)）])?[ \t　]*(?:[:：]|は|=)[ \t　]*(?:&nbsp;)?|"
-    rf"(?:^|(?<=[\s【\[(（「・|｜/、。>;]))(?:(?P<strong2>{_STRONG_LABELS})|{_WEAK_LABELS})"
-    rf"(?:[\]】)）」][ \t　]*|[ \t　]+|&nbsp;)",
-    re.MULTILINE,
+    rf"(?P<label>{_ALL_LABELS})"
+    rf"(?:(?:[\]】)）」]|[ \t　]*[（(][^)）\n]{{0,8}}[)）])?[ \t　]*(?:[:：]|は|=)[ \t　]*(?:&nbsp;)?"
+    rf"|[\]】)）」][ \t　]*|[ \t　]+|&nbsp;)"
 )
+_WORD_CHAR = re.compile(rf"[{_K}{_KATA}A-Za-z0-9]")
 # A department / role written right before a name: 総務部 田中, 代表取締役 山田太郎, 担当の小野寺.
 _ROLE_BEFORE = re.compile(
     rf"(?:[{_K}{_KATA}]{{1,12}}(?:部|課|室|係|グループ|チーム|センター|本部|工場|支店|営業所|窓口|事務局)|"
@@ -148,6 +151,7 @@ _KANA_NOT_NAME_ENDINGS = (
 )
 _NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|｜:：;；・]|$|&nbsp;|と|が|は|に|の|から|より|まで|へ")
 _TITLE_RE = re.compile("(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
+_HANDOVER_AFTER = re.compile(r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)")
 _NO_BEFORE = re.compile(r"[の。、\s]$")
 _STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|と申す|と申しま)")
 _SELF_INTRO_AFTER = re.compile(r"(?:です|と申します|と言います|でございます|と申す)")
@@ -162,7 +166,7 @@ _DATE_BEFORE = re.compile(
     r"(?:\d{4}[/\-.年]\d{1,2}[/\-.月]\d{1,2}日?|(?:令和|平成|R|H)\d{1,2}[.年]\d{1,2}[.月]\d{1,2}日?|\d{1,2}/\d{1,2})"
     r"(?:[(（][月火水木金土日][)）])?(?:[ 　]\d{1,2}:\d{2})?(?:[ 　]+|&nbsp;)$"
 )
-_GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治司蔵衛子美恵江枝乃香菜奈代花華里穂")
+_GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
 _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|は|に|と|の|から|へ|を|も|より|まで|宛|氏|殿|、|。)")
 
 # Romanised names.
@@ -173,7 +177,8 @@ _EN_PAIR = re.compile(r"(?=\b(?P<a>[A-Z][a-z]{1,14}|[A-Z]{2,15}|[A-Z]\.)[ ](?P<b
 _EN_LABEL = re.compile(
     r"\b(?:Name|Contact|Attn|Attention|Dear|From|Signed|Author|Requester|Approver|Assignee|Reporter|Owner|"
     r"Applicant|Customer|Prepared by|Approved by|Reported by|Checked by|Contact person|Sincerely|Regards|"
-    r"this is|Best regards|I am|I'm|My name is)[ \t]*[:：,]?[ \t\n]*"
+    r"this is|Best regards|I am|I'm|My name is|Thanks|Thank you|Cheers|Technician|Engineer|Operator|Inspector|"
+    r"Supervisor|Employee|Worker|Patient|Manager|Staff|Representative|Rep|Agent|Signature)[ \t]*[:：,]?[ \t\n]*"
     rf"(?P<name>(?:[A-Z]\.[ ]?)?{_CAP}(?:[ ](?:{_CAP}|[A-Z]{{2,}}))?|[A-Z]{{2,}}(?:[ ]{_CAP})?)"
 )
 _EN_NOT_NAMES = frozenset(
@@ -315,6 +320,9 @@ class NameFinder:
         return None
 
     def find(self, text: str, view: str) -> Iterator[PIISpan]:
+        # Work on the matching view: same offsets, but full-width spaces/letters folded and control
+        # or zero-width characters blanked, so "作成者：\ufeff山田" reads like "作成者： 山田".
+        text = view
         yield from self._labels(text)
         yield from self._honorifics(text)
         yield from self._cued(text)
@@ -369,8 +377,10 @@ class NameFinder:
 
     def _labels(self, text: str) -> Iterator[PIISpan]:
         for m in _LABEL_RE.finditer(text):
+            if m.start() and _WORD_CHAR.match(text, m.start() - 1):
+                continue  # inside a longer word (業務担当, 未承認)
             s = m.end()
-            strong = m.group("strong") is not None or m.group("strong2") is not None
+            strong = m.group("label") in _STRONG_LABEL_SET
             end = self._free_name(text, s, strong)
             if end is None or end <= s:
                 continue
@@ -453,11 +463,15 @@ class NameFinder:
                     single = end - i == 1
                     if (
                         self._cue_after(text, end, strong_only=single)
-                        or (not single and self._cue_before(text, i))
-                        or (single and _NO_BEFORE.search(text, max(0, i - 1), i) and _SELF_INTRO_AFTER.match(text, end))
+                        or self._cue_before(text, i)
+                        or (single and (i == 0 or _NO_BEFORE.search(text, i - 1, i))
+                            and (_SELF_INTRO_AFTER.match(text, end) or _HANDOVER_AFTER.match(text, end)))
                     ):
                         yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
             else:
+                e0 = m.end()
+                if m.group() not in self.kana_names and not (e0 < len(text) and text[e0] in "・＝"):
+                    continue  # cheap pre-check before the full katakana-name parse
                 parsed_kana = self._kana_name_at(text, i)
                 if parsed_kana is None:
                     continue

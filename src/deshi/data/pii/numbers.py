@@ -315,7 +315,8 @@ def find_emails(text: str, view: str) -> Iterator[PIISpan]:
 # ---------------------------------------------------------------------------------------------
 
 _IPV4 = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9])")
-_IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![0-9A-Fa-f:])")
+_IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Fa-f:]|\.\d)")
+_IPV6_QUICK = re.compile(r"[0-9A-Fa-f]::|::[0-9A-Fa-f]|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:")
 _VERSION_BEFORE = re.compile(r"(?:[vV]|[vV]er\.?|[vV]ersion|バージョン|ver\.|Ver\.)\s*$")
 
 
@@ -334,7 +335,7 @@ def find_ips(text: str, view: str) -> Iterator[PIISpan]:
         except ValueError:
             continue  # an octet over 255 or a leading zero
         yield PIISpan(s, e, PIIType.IP_ADDRESS, 0.95, "ipv4")
-    if ":" not in view:
+    if ":" not in view or _IPV6_QUICK.search(view) is None:
         return
     for m in _IPV6.finditer(view):
         cand = m.group()
