@@ -139,8 +139,8 @@ _WORD_CHAR = re.compile(rf"[{_K}{_KATA}A-Za-z0-9]")
 # A department / role written right before a name: 総務部 田中, 代表取締役 山田太郎, 担当の小野寺.
 _ROLE_BEFORE = re.compile(
     rf"(?:[{_K}{_KATA}]{{1,12}}(?:部|課|室|係|グループ|チーム|センター|本部|工場|支店|営業所|窓口|事務局)|"
-    rf"代表取締役(?:社長)?|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|係|窓口|"
-    rf"営業|上司|同僚|主治医|責任者)(?:[ 　]+|の)"
+    rf"代表取締役(?:社長)?|代表社員|代表理事|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|"
+    rf"係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?)(?:[ 　]+|の)"
 )
 _WORD_START = re.compile(rf"(?P<k>(?<![{_K}])[{_K}]+)|(?<![{_KATA}・＝])[{_KATA}]+")
 _ROLE_BEFORE_END = re.compile(_ROLE_BEFORE.pattern.replace("(?:[ 　]+|の)", "(?:[ 　]+|の|&nbsp;)") + "$")
@@ -153,8 +153,8 @@ _NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|�
 _TITLE_RE = re.compile("(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
 _HANDOVER_AFTER = re.compile(r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)")
 _NO_BEFORE = re.compile(r"[の。、\s]$")
-_STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|と申す|と申しま)")
-_SELF_INTRO_AFTER = re.compile(r"(?:です|と申します|と言います|でございます|と申す)")
+_STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|てございます|と申す|と申しま|[（(]以下)")
+_SELF_INTRO_AFTER = re.compile(r"(?:です|てす|と申します|と言います|でございます|てございます|と申す)")
 _CONTACT_AFTER = re.compile(r"[（(](?:内線|TEL|Tel|tel|電話|携帯|直通|0[0-9０-９]|０|[A-Za-z0-9._-]+[@＠])")
 _WORK_AFTER = re.compile(
     r"(?:が|から|より)(?:引き?継|対応|実施|担当|確認|報告|点検|作業|交換|記入|作成|承認|訪問|修理|調整|説明|回答|"
@@ -444,6 +444,14 @@ class NameFinder:
         window = text[max(0, i - 30) : i]
         return bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))
 
+    @staticmethod
+    def _alone_on_line(text: str, start: int, end: int) -> bool:
+        """A katakana name on a line of its own (signature, address block)."""
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        return not text[line_start:start].strip() and not text[end:line_end].strip(" \t<br>/")
+
     def _cued(self, text: str) -> Iterator[PIISpan]:
         """Names at word starts: listed full names alone, listed surnames / katakana names with a
         cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応)."""
@@ -476,7 +484,12 @@ class NameFinder:
                 if parsed_kana is None:
                     continue
                 end = parsed_kana[0]
-                if self._cue_after(text, end, strong_only=False) or self._cue_before(text, i) or _TITLE_RE.match(text, end):
+                if (
+                    self._cue_after(text, end, strong_only=False)
+                    or self._cue_before(text, i)
+                    or _TITLE_RE.match(text, end)
+                    or self._alone_on_line(text, i, end)
+                ):
                     yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_kana_cue")
 
     def _romanised(self, view: str) -> Iterator[PIISpan]:

@@ -62,11 +62,21 @@ def clean_right(view: str, end: int) -> bool:
     return True
 
 
-def _no_digit_group_beside(view: str, start: int, end: int) -> bool:
-    """For grouped numbers: ``1234 5678 9012 3456`` must not yield a 12-digit My Number."""
-    if start >= 2 and view[start - 1] in " -" and view[start - 2].isdigit():
+_GROUP_AFTER = re.compile(r"\d{1,4}(?![\d/.\-年月:])")
+_GROUP_BEFORE = re.compile(r"(?<![\d/.\-:])\d{1,4}$")
+
+
+def _no_digit_group_beside(text: str, view: str, start: int, end: int) -> bool:
+    """For grouped numbers: ``1234 5678 9012 3456`` must not yield a 12-digit My Number.
+
+    A neighbouring group counts only when it is joined by the *same* separator character the
+    number uses inside (so "4109 2175 1943　2025/02/04", a number then a date, is fine).
+    """
+    inner = {ch for ch in text[start:end] if not ch.isdigit() and not ("０" <= ch <= "９")}
+    seps = inner or {" ", "-", "\u3000", "－"}
+    if start >= 2 and text[start - 1] in seps and _GROUP_BEFORE.search(view, max(0, start - 6), start - 1):
         return False
-    if end + 1 < len(view) and view[end] in " -" and view[end + 1].isdigit():
+    if end + 1 < len(view) and text[end] in seps and _GROUP_AFTER.match(view, end + 1):
         return False
     return True
 
@@ -183,7 +193,7 @@ def find_my_numbers(text: str, view: str) -> Iterator[PIISpan]:
     """個人番号: 12 digits (``1234 5678 9012``, ``123456789012``) with a valid check digit."""
     for m in _TWELVE.finditer(view):
         s, e = m.span()
-        if not (clean_left(view, s) and clean_right(view, e) and _no_digit_group_beside(view, s, e)):
+        if not (clean_left(view, s) and clean_right(view, e) and _no_digit_group_beside(text, view, s, e)):
             continue
         digits = _NONDIGIT.sub("", m.group())
         if my_number_check_digit(digits[:11]) != int(digits[11]):
@@ -201,7 +211,7 @@ def find_corporate_numbers(text: str, view: str) -> Iterator[PIISpan]:
         # T + 法人番号 is a qualified-invoice registration number (適格請求書発行事業者登録番号): the
         # 13 digits after the T are the corporate number itself.
         t_number = s >= 1 and view[s - 1] == "T" and (s < 2 or not _is_alnum(view[s - 2]))
-        if not ((t_number or clean_left(view, s)) and clean_right(view, e) and _no_digit_group_beside(view, s, e)):
+        if not ((t_number or clean_left(view, s)) and clean_right(view, e) and _no_digit_group_beside(text, view, s, e)):
             continue
         digits = _NONDIGIT.sub("", m.group())
         if corporate_number_check_digit(digits[1:]) != int(digits[0]):
@@ -264,11 +274,12 @@ def find_cards(text: str, view: str) -> Iterator[PIISpan]:
 # ---------------------------------------------------------------------------------------------
 
 _POSTAL_MARKED = re.compile(
-    r"(?:〒|郵便番号|郵便|ZIP|Zip|zip|[Pp]ostal [Cc]ode|[Pp]ost [Cc]ode)(?:\s*(?:code|Code))?[ \t:.]*"
+    r"(?:〒|郵便番号|郵便|ZIP|Zip|zip|[Pp]ostal [Cc]ode|[Pp]ost [Cc]ode|(?:ご|現|お届け先|送付先)?住所|所在地)"
+    r"(?:\s*(?:code|Code))?[ \t:.：]*"
     r"(?P<code>\d{3}-?\d{4})(?![0-9])"
 )
 _POSTAL_BARE = re.compile(r"(?<![0-9])\d{3}-?\d{4}(?![0-9])")
-_GAP = re.compile(r"(?:[ \t、,]|&nbsp;|<br\s*/?>|\n){0,4}")
+_GAP = re.compile(r"(?:[ \t、,．.・]|&nbsp;|<br\s*/?>|\n){0,4}")
 
 
 def find_postal_codes(text: str, view: str, address_starts: re.Pattern[str]) -> Iterator[PIISpan]:
