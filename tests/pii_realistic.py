@@ -191,3 +191,109 @@ CASES: list[tuple[str, list[tuple[str, str]]]] = [
         [("PHONE", "03 3456 7890"), ("PHONE", "０９０（１２３４）５６７８")],
     ),
 ]
+
+# Second batch, written later as a blind check (different genres: CSV exports, JSON logs, medical
+# and real-estate forms, chat, English/Japanese mixed mail, tables).
+CASES_2: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "社員ID,氏名,内線,メール\n1024,岡村 智也,2231,t-okamura@corp.example.jp\n1025,今村 沙織,2232,s-imamura@corp.example.jp",
+        [("PERSON", "岡村 智也"), ("EMAIL", "t-okamura@corp.example.jp"), ("PERSON", "今村 沙織"),
+         ("EMAIL", "s-imamura@corp.example.jp")],
+    ),
+    (
+        '{"ts":"2024-05-14T09:30:12Z","level":"warn","client_ip":"203.0.113.45","path":"/api/v2/orders","ms":182}',
+        [("IP_ADDRESS", "203.0.113.45")],
+    ),
+    (
+        "患者氏名：福田 恵美子（フクダ エミコ）　生年月日：昭和45年3月2日\n保険者番号 06130012　電話 03-3333-4444",
+        [("PERSON", "福田 恵美子"), ("PHONE", "03-3333-4444")],
+    ),
+    (
+        "物件所在地：兵庫県神戸市中央区三宮町1丁目9番1号 三宮センタービル8階\n貸主：株式会社みなと不動産",
+        [("ADDRESS", "兵庫県神戸市中央区三宮町1丁目9番1号 三宮センタービル8階")],
+    ),
+    (
+        "保護者連絡先：090-4455-6677（母・美紀）\n児童名：小松 陽菜",
+        [("PHONE", "090-4455-6677"), ("PERSON", "小松 陽菜")],
+    ),
+    (
+        "【至急】先ほど熊谷さんから電話があり、折り返しを希望とのことです。番号は 048-123-4567 です。",
+        [("PERSON", "熊谷"), ("PHONE", "048-123-4567")],
+    ),
+    (
+        "Hi team, Ms. Nakamura from Osaka will join the call. Her email is y.nakamura@partner.example.com.",
+        [("PERSON", "Nakamura"), ("EMAIL", "y.nakamura@partner.example.com")],
+    ),
+    (
+        "| 日付 | 作業者 | 内容 |\n| 5/14 | 大塚 | フィルタ交換 |\n| 5/15 | 野口 | 給油 |",
+        [("PERSON", "大塚"), ("PERSON", "野口")],
+    ),
+    (
+        "エラーコード E-0120-3 が再発。ファームウェア 4.12.0.7 で修正予定。チケット番号 INC-0045123。",
+        [],
+    ),
+    (
+        "差出人: 三浦 大輔 <d.miura@example.ne.jp>\n宛先: support@example.com\n件名: 注文の件",
+        [("PERSON", "三浦 大輔"), ("EMAIL", "d.miura@example.ne.jp"), ("EMAIL", "support@example.com")],
+    ),
+    (
+        "振込人名義はカタカナで「ヤマモト タロウ」とご記入ください。",
+        [],
+    ),
+    (
+        "来週の出張：広島県広島市中区基町10-52 の県庁に訪問。新幹線は 7:30 発。",
+        [("ADDRESS", "広島県広島市中区基町10-52")],
+    ),
+    (
+        "返送先は 〒460-0008 愛知県名古屋市中区栄三丁目5番12号 です。",
+        [("POSTAL_CODE", "460-0008"), ("ADDRESS", "愛知県名古屋市中区栄三丁目5番12号")],
+    ),
+    (
+        "マイナンバーカードの交付通知書が届きました。受付番号は 2024-0514-0032 です。",
+        [],
+    ),
+    (
+        "口座振替依頼書：金融機関コード 0009、支店コード 123、口座番号 4567890、名義 清水 美穂",
+        [("PERSON", "清水 美穂")],
+    ),
+    (
+        "上記の件、課長の石原に確認のうえ、改めてご連絡いたします。",
+        [("PERSON", "石原")],
+    ),
+    (
+        "VPN 接続元が 198.51.100.7 と 2001:db8:85a3::8a2e:370:7334 から検知された。",
+        [("IP_ADDRESS", "198.51.100.7"), ("IP_ADDRESS", "2001:db8:85a3::8a2e:370:7334")],
+    ),
+    (
+        "決済に使われたカードは 5555 5555 5555 4444（MasterCard）です。",
+        [("CREDIT_CARD", "5555 5555 5555 4444")],
+    ),
+    (
+        "ご本人確認のため、個人番号 ４５６７－８９０１－２３４８ を控えました。",
+        [],  # check digit invalid: must not be reported
+    ),
+    (
+        "本日の当番は吉村、明日は長尾が担当します。",
+        [("PERSON", "吉村"), ("PERSON", "長尾")],
+    ),
+    (
+        "写真は山本写真館（大阪府堺市堺区宿院町東2丁1-11）で撮影。",
+        [("ADDRESS", "大阪府堺市堺区宿院町東2丁1-11")],
+    ),
+    (
+        "Please send the invoice to Kenji Matsumoto, Purchasing, Tel +81-6-6123-4567.",
+        [("PERSON", "Kenji Matsumoto"), ("PHONE", "+81-6-6123-4567")],
+    ),
+    (
+        "新人研修の講師：木下先生、アシスタント：エミリー・ブラウンさん",
+        [("PERSON", "木下"), ("PERSON", "エミリー・ブラウン")],
+    ),
+    (
+        "温度設定 180℃、保持 30 分、冷却 2 時間。規格 JIS B 0209-1。",
+        [],
+    ),
+    (
+        "取引先一覧：株式会社トヨタ部品（法人番号 1180301018771）、中央電設株式会社",
+        [("CORPORATE_NUMBER", "1180301018771")],
+    ),
+]

@@ -140,10 +140,11 @@ _WORD_CHAR = re.compile(rf"[{_K}{_KATA}A-Za-z0-9]")
 _ROLE_BEFORE = re.compile(
     rf"(?:[{_K}{_KATA}]{{1,12}}(?:部|課|室|係|グループ|チーム|センター|本部|工場|支店|営業所|窓口|事務局)|"
     rf"代表取締役(?:社長)?|代表社員|代表理事|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|"
-    rf"係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?)(?:[ 　]+|の)"
+    rf"係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?)(?:[ 　]+|の)|"
+    rf"(?:当番|担当|担当者|責任者|窓口|幹事|司会|議長|講師|リーダー|作業者|立会者|記録者)は"
 )
 _WORD_START = re.compile(rf"(?P<k>(?<![{_K}])[{_K}]+)|(?<![{_KATA}・＝])[{_KATA}]+")
-_ROLE_BEFORE_END = re.compile(_ROLE_BEFORE.pattern.replace("(?:[ 　]+|の)", "(?:[ 　]+|の|&nbsp;)") + "$")
+_ROLE_BEFORE_END = re.compile("(?:" + _ROLE_BEFORE.pattern.replace("(?:[ 　]+|の)", "(?:[ 　]+|の|&nbsp;)") + ")$")
 _KANA_NAME = re.compile(rf"[{_KATA}]{{1,12}}(?:[・＝][{_KATA}]{{1,12}}){{0,3}}(?![{_KATA}])")
 _KANA_NOT_NAME_ENDINGS = (
     "センター", "サービス", "サポート", "システム", "ライン", "メーカー", "ショップ", "ストア", "グループ",
@@ -151,6 +152,8 @@ _KANA_NOT_NAME_ENDINGS = (
 )
 _NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|｜:：;；・]|$|&nbsp;|と|が|は|に|の|から|より|まで|へ")
 _TITLE_RE = re.compile("(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
+_CELL_BEFORE = re.compile(r"(?:^|[|｜\t,])[ 　]?$", re.MULTILINE)
+_CELL_AFTER = re.compile(r"[ 　]?(?:[|｜\t,]|$)", re.MULTILINE)
 _HANDOVER_AFTER = re.compile(r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)")
 _NO_BEFORE = re.compile(r"[の。、\s]$")
 _STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|てございます|と申す|と申しま|[（(]以下)")
@@ -273,7 +276,8 @@ class NameFinder:
             given = text[k:e]
             if given in self.given:
                 return e, "full"
-            if (not strict and 1 <= len(given) <= 2 and given not in _NOT_NAMES
+            plausible = len(given) <= 2 or (len(given) == 3 and given[-1] in _GIVEN_ENDINGS)
+            if (not strict and plausible and given not in _NOT_NAMES
                     and not _ORG_SUFFIX.search(given) and given not in self.surnames):
                 return e, "shape"
             return None
@@ -377,10 +381,11 @@ class NameFinder:
 
     def _labels(self, text: str) -> Iterator[PIISpan]:
         for m in _LABEL_RE.finditer(text):
-            if m.start() and _WORD_CHAR.match(text, m.start() - 1):
-                continue  # inside a longer word (業務担当, 未承認)
+            label = m.group("label")
+            if m.start() and _WORD_CHAR.match(text, m.start() - 1) and not label.endswith(("氏名", "名前", "者名")):
+                continue  # inside a longer word (業務担当, 未承認); 患者氏名, 保護者氏名 are still labels
             s = m.end()
-            strong = m.group("label") in _STRONG_LABEL_SET
+            strong = label in _STRONG_LABEL_SET
             end = self._free_name(text, s, strong)
             if end is None or end <= s:
                 continue
@@ -445,6 +450,11 @@ class NameFinder:
         return bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))
 
     @staticmethod
+    def _whole_cell(text: str, i: int, end: int) -> bool:
+        """The name fills a table cell (``| 大塚 |``, a tab- or comma-separated field)."""
+        return bool(_CELL_BEFORE.search(text, max(0, i - 3), i) and _CELL_AFTER.match(text, end))
+
+    @staticmethod
     def _alone_on_line(text: str, start: int, end: int) -> bool:
         """A katakana name on a line of its own (signature, address block)."""
         line_start = text.rfind("\n", 0, start) + 1
@@ -472,6 +482,7 @@ class NameFinder:
                     if (
                         self._cue_after(text, end, strong_only=single)
                         or self._cue_before(text, i)
+                        or (not single and self._whole_cell(text, i, end))
                         or (single and (i == 0 or _NO_BEFORE.search(text, i - 1, i))
                             and (_SELF_INTRO_AFTER.match(text, end) or _HANDOVER_AFTER.match(text, end)))
                     ):

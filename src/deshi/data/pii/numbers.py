@@ -328,7 +328,10 @@ def find_emails(text: str, view: str) -> Iterator[PIISpan]:
 _IPV4 = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9])")
 _IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Fa-f:]|\.\d)")
 _IPV6_QUICK = re.compile(r"[0-9A-Fa-f]::|::[0-9A-Fa-f]|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:")
-_VERSION_BEFORE = re.compile(r"(?:[vV]|[vV]er\.?|[vV]ersion|バージョン|ver\.|Ver\.)\s*$")
+_VERSION_BEFORE = re.compile(
+    r"(?:[vV]|[vV]er\.?|[vV]ersion|VERSION|バージョン|ファームウェア|ファーム|ソフトウェア|[Ff]irmware|FW|"
+    r"[Rr]elease|リリース|[Bb]uild|ビルド|アップデート|[Uu]pdate|パッチ|[Pp]atch|OID|oid)[\s:：]*$"
+)
 
 
 def find_ips(text: str, view: str) -> Iterator[PIISpan]:
@@ -339,7 +342,7 @@ def find_ips(text: str, view: str) -> Iterator[PIISpan]:
             continue  # 1.2.3.4.5: a version or OID, not an address
         if s > 0 and (view[s - 1].isascii() and view[s - 1].isalpha()):
             continue  # v1.2.3.4
-        if _VERSION_BEFORE.search(view[max(0, s - 12) : s]):
+        if _VERSION_BEFORE.search(view[max(0, s - 16) : s]):
             continue
         try:
             ipaddress.IPv4Address(m.group())
