@@ -104,6 +104,8 @@ def test_extra_names_and_names_switch() -> None:
         ("奈良県生駒市西町5-4-3 第2ビル7階宛てに郵送", "奈良県生駒市西町5-4-3 第2ビル7階"),
         ("東京都港区芝公園４－２－８", "東京都港区芝公園４－２－８"),
         ("Visit us at 1-2-3 Marunouchi, Chiyoda-ku, Tokyo 100-0005.", "1-2-3 Marunouchi, Chiyoda-ku, Tokyo 100-0005"),
+        ("研究所はつくば市千現1-2-3 にあります", "つくば市千現1-2-3"),  # no prefecture, not a designated city
+        ("軽井沢町長倉2丁目1番の別荘", "軽井沢町長倉2丁目1番"),
     ],
 )
 def test_addresses(text: str, address: str) -> None:
@@ -112,7 +114,8 @@ def test_addresses(text: str, address: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["東京都在住の会社員", "東京都渋谷区で開催", "大阪府の売上は12.5%増", "神奈川県横浜市にある工場", "第3区画の1-2番棚"],
+    ["東京都在住の会社員", "東京都渋谷区で開催", "大阪府の売上は12.5%増", "神奈川県横浜市にある工場", "第3区画の1-2番棚",
+     "都市計画2-3-1の改定", "南区の1-2", "市場価格は2-3割上昇"],
 )
 def test_regions_without_house_number_are_not_addresses(text: str) -> None:
     assert values(text, PIIType.ADDRESS) == []

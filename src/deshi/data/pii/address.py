@@ -74,17 +74,34 @@ ADDRESS_RE = re.compile(
     rf"(?P<town>{_TOWN_CH}{{0,14}}?)[ 　]?(?P<house>{_HOUSE})(?P<building>{_BUILDING})"
 )
 
+# Any other municipality (つくば市千現1-2-3, 町田市原町田6-1-1): without the closed-set anchor the
+# house number must be unmistakable (two or more groups, or 丁目/番地) and the municipality word
+# must not be a common noun ending in 市/区/町/村 (都市, 地区, 城下町 ...).
+_STRONG_HOUSE = (
+    rf"(?:(?:[0-9]{{1,4}}|[{_KNUM}]{{1,3}})丁目(?:[0-9]{{1,4}}(?:番地?|-)?(?:の?[0-9]{{1,4}}号?)?)?"
+    rf"|[0-9]{{1,4}}番地?(?:の?[0-9]{{1,4}}号?)?|[0-9]{{1,4}}-[0-9]{{1,4}}(?:-[0-9]{{1,4}})?)"
+)
+GENERIC_ADDRESS_RE = re.compile(
+    rf"(?<![{_KANJI}{_KATA}])(?P<muni>[{_KANJI}]{{1,4}}[市区町村]|[ぁ-ん]{{2,6}}市)"
+    rf"(?P<town>[{_KANJI}{_KATA}]{_TOWN_CH}{{0,9}}?)[ 　]?(?P<house>{_STRONG_HOUSE})(?![0-9])(?P<building>{_BUILDING})"
+)
+_NOT_MUNICIPALITIES = frozenset(
+    "都市 大都市 地区 学区 選挙区 特区 管区 街区 工区 下町 城下町 門前町 宿場町 港町 農村 漁村 山村 全市 各市 同市 当市 "
+    "本市 同町 当町 各町 同区 各区 全区 同村 政令市 中核市 市区町村 市町村 区市町村 新市 旧市 旧町 旧村 朝市 夜市 "
+    "見本市 商店街区 計画区 保護区 禁漁区 校区 担当区 配達区 受持区 区区".split()
+)
+_GENERIC_BAD_PREFIX = tuple("第各全同当本旧新毎")
+
 #: Used by the postal-code recogniser: does an address start here?
 ADDRESS_START_RE = re.compile(rf"(?:{_pref}|{_city}|{_ward})")
 
 _QUICK = re.compile(rf"(?:{_pref}|{_city}|{_ward})")
+_MUNI_CHAR = re.compile(r"[市区町村][^\n]{0,14}[0-9０-９]")
 
 
 def find_addresses(text: str, view: str) -> Iterator[PIISpan]:
     """Addresses that start at a prefecture, a designated city or a Tokyo special ward."""
-    if not _QUICK.search(text):
-        return
-    for m in ADDRESS_RE.finditer(view):
+    for m in ADDRESS_RE.finditer(view) if _QUICK.search(text) else ():
         head = view[m.start() : m.start("house")]
         if _PARTICLE.search(head):
             continue
@@ -100,6 +117,21 @@ def find_addresses(text: str, view: str) -> Iterator[PIISpan]:
             e -= 1
         score = 0.9 if m.group("house") else 0.7
         yield PIISpan(s, e, PIIType.ADDRESS, score, "address")
+    if not _MUNI_CHAR.search(view):
+        return
+    for m in GENERIC_ADDRESS_RE.finditer(view):
+        muni = m.group("muni")
+        if muni in _NOT_MUNICIPALITIES or muni.startswith(_GENERIC_BAD_PREFIX) or _PARTICLE.search(m.group("town")):
+            continue
+        s, e = m.start(), m.end()
+        building = m.group("building")
+        if building:
+            unit = _ROOM_END.search(building)
+            if unit is not None and building[unit.end() :].strip():
+                e = m.start("building") + unit.end()
+        while e > s and view[e - 1] in " 　-の":
+            e -= 1
+        yield PIISpan(s, e, PIIType.ADDRESS, 0.75, "address_municipality")
 
 
 # --- Romanised addresses (English mail, visitor guides): "1-2-3 Marunouchi, Chiyoda-ku, Tokyo" ------

@@ -122,11 +122,13 @@ def _nearest_label(view: str, start: int, positive: re.Pattern[str], window: int
 # ---------------------------------------------------------------------------------------------
 
 _SEP = r"[ -]?"
+_PHONE_WORD_GLUED = re.compile(r"(?<![A-Za-z])(?:TEL|Tel|tel|FAX|Fax|fax|PHONE|Phone|phone|MOBILE|Mobile|mobile|MOB|Mob)$")
 _PHONE_DOMESTIC = re.compile(
     r"(?<![0-9])(?:"
     r"\(0\d{1,4}\)" + _SEP + r"\d{1,4}" + _SEP + r"\d{3,4}"  # (03)1234-5678
     r"|0\d{1,4}" + _SEP + r"\(\d{1,4}\)" + _SEP + r"\d{3,4}"  # 03(1234)5678
     r"|0\d{1,4}[ -]\d{1,4}[ -]\d{3,4}"  # 03-1234-5678, 0120 123 456
+    r"|0\d{1,4}\.\d{1,4}\.\d{4}"  # 03.1234.5678
     r"|0\d{1,4}-\d{5,8}"  # 03-12345678
     r"|0\d{9,10}"  # 0312345678, 09012345678
     r")(?![0-9])"
@@ -156,7 +158,8 @@ def find_phones(text: str, view: str) -> Iterator[PIISpan]:
     """Japanese phone numbers in domestic and +81 forms."""
     for m in _PHONE_DOMESTIC.finditer(view):
         s, e = m.span()
-        if not (clean_left(view, s) and clean_right(view, e)):
+        glued_label = _PHONE_WORD_GLUED.search(view, max(0, s - 6), s) is not None  # TEL03-1234-5678
+        if not ((clean_left(view, s) or glued_label) and clean_right(view, e)):
             continue
         groups = _PHONE_GROUPS.findall(m.group())
         digits = "".join(groups)
