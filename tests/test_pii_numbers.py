@@ -204,7 +204,9 @@ def test_ip_addresses(value: str) -> None:
 @pytest.mark.parametrize(
     "text",
     ["バージョン 1.2.3.4 に更新", "v1.2.3.4", "firmware 2.10.3", "OID 1.3.6.1.4.1", "256.1.1.1 は無効",
-     "09:30:00 開始", "12:30:45", "比率 1.5.2.3.9", "2024.01.15 の記録"],
+     "09:30:00 開始", "12:30:45", "比率 1.5.2.3.9", "2024.01.15 の記録",
+     "use std::path::Path; let v = Vec::new(); fn f() -> Self::Item { Temperature::Celsius(35) }",
+     "8.5.1. デストラクト 8.5.1.1. タプル 8.5.1.2. 配列とスライス"],
 )
 def test_ip_lookalikes_not_flagged(text: str) -> None:
     assert found(text, PIIType.IP_ADDRESS) == []

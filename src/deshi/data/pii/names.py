@@ -79,7 +79,7 @@ def katakana_names() -> frozenset[str]:
 
 
 # Honorifics and titles written right after a name. Longer first so 支店長 wins over 店長.
-_HONORIFICS_PERSON = ("様", "さま", "サマ", "さん", "サン", "氏", "殿", "君", "くん", "ちゃん", "先生", "先輩")
+_HONORIFICS_PERSON = ("様", "さま", "さん", "氏", "殿", "君", "くん", "ちゃん", "先生", "先輩")
 _TITLES = (
     "代表取締役社長", "代表取締役", "取締役", "副社長", "社長", "会長", "専務", "常務", "本部長", "事業部長",
     "支店長", "部長", "次長", "課長", "係長", "主任", "主査", "室長", "所長", "工場長", "店長", "局長",

@@ -329,12 +329,23 @@ def find_emails(text: str, view: str) -> Iterator[PIISpan]:
 # ---------------------------------------------------------------------------------------------
 
 _IPV4 = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9])")
-_IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Fa-f:]|\.\d)")
+# Bounded by non-word characters on both sides: "std::path", "Vec::new", "Self::Item" are Rust/C++
+# paths whose hex-looking letters would otherwise parse as IPv6 ("d::", "e::Ce").
+_IPV6 = re.compile(
+    r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z_:]|\.\d)"
+)
 _IPV6_QUICK = re.compile(r"[0-9A-Fa-f]::|::[0-9A-Fa-f]|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:")
 _VERSION_BEFORE = re.compile(
     r"(?:[vV]|[vV]er\.?|[vV]ersion|VERSION|バージョン|ファームウェア|ファーム|ソフトウェア|[Ff]irmware|FW|"
     r"[Rr]elease|リリース|[Bb]uild|ビルド|アップデート|[Uu]pdate|パッチ|[Pp]atch|OID|oid)[\s:：]*$"
 )
+
+
+def _is_section_number(view: str, cand: str, start: int) -> bool:
+    """True if the parent number ("8.5.1." for "8.5.1.1.") stands nearby: a numbered heading."""
+    parent = cand.rsplit(".", 1)[0] + "."
+    window = view[max(0, start - 80) : start + 80]
+    return re.search(rf"(?<![\d.]){re.escape(parent)}(?!\d)", window) is not None
 
 
 def find_ips(text: str, view: str) -> Iterator[PIISpan]:
@@ -351,13 +362,16 @@ def find_ips(text: str, view: str) -> Iterator[PIISpan]:
             ipaddress.IPv4Address(m.group())
         except ValueError:
             continue  # an octet over 255 or a leading zero
+        if e < len(view) and view[e] == "." and _is_section_number(view, m.group(), s):
+            continue  # "8.5.1.1. タプル" in a table of contents
         yield PIISpan(s, e, PIIType.IP_ADDRESS, 0.95, "ipv4")
     if ":" not in view or _IPV6_QUICK.search(view) is None:
         return
     for m in _IPV6.finditer(view):
         cand = m.group()
-        if cand.count(":") < 2 or not any(c.isalnum() for c in cand):
-            continue
+        groups = [g for g in re.split(r"::?", cand) if g]
+        if cand.count(":") < 2 or (len(groups) < 2 and cand != "::1"):
+            continue  # "d::", "::": valid syntax, but not an address anyone writes
         if "::" not in cand and cand.count(":") < 7:
             continue  # 12:30:45 is a time
         try:
