@@ -29,7 +29,7 @@ class GinzaPersonFinder:
         except ImportError:
             raise NERUnavailable("use_ner=True needs GiNZA: pip install 'deshi[ner]'") from None
         try:
-            self._nlp: Any = spacy.load(model, disable=["parser", "attribute_ruler", "compound_splitter"])
+            self._nlp: Any = spacy.load(model)
         except (OSError, ImportError):
             raise NERUnavailable(
                 f"use_ner=True needs the spaCy model {model!r}: pip install 'deshi[ner]'"
