@@ -37,6 +37,8 @@ def values(text: str, kind: PIIType) -> list[str]:
         ("詳細はサラ・ミラー課長へ報告済み。", "サラ・ミラー"),
         ("グエン・ヴァン・ナムさんが来日します。", "グエン・ヴァン・ナム"),
         ("作成者：\ufeff山本 翔太", "山本 翔太"),  # a BOM left by a broken export
+        ("山田 太郎（ヤマダ タロウ）様", "ヤマダ タロウ"),  # the reading spells the name too
+        ("フリガナ：スズキ ハナコ", "スズキ ハナコ"),
     ],
 )
 def test_japanese_names(text: str, name: str) -> None:

@@ -154,6 +154,11 @@ _NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|�
 _TITLE_RE = re.compile("(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
 _CELL_BEFORE = re.compile(r"(?:^|[|｜\t,])[ 　]?$", re.MULTILINE)
 _CELL_AFTER = re.compile(r"[ 　]?(?:[|｜\t,]|$)", re.MULTILINE)
+_READING_AFTER = re.compile(rf"[ 　]?[（(](?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[）)]")
+_READING_LABEL = re.compile(
+    rf"(?:フリガナ|ふりがな|カナ氏名|氏名[（(]カナ[）)]|お名前[（(]カナ[）)]|セイ[ 　]?メイ)[ 　]*[:：]?[ 　]*"
+    rf"(?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?)"
+)
 _HANDOVER_AFTER = re.compile(r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)")
 _NO_BEFORE = re.compile(r"[の。、\s]$")
 _STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|てございます|と申す|と申しま|[（(]以下)")
@@ -327,9 +332,15 @@ class NameFinder:
         # Work on the matching view: same offsets, but full-width spaces/letters folded and control
         # or zero-width characters blanked, so "作成者：\ufeff山田" reads like "作成者： 山田".
         text = view
-        yield from self._labels(text)
-        yield from self._honorifics(text)
-        yield from self._cued(text)
+        found = [*self._labels(text), *self._honorifics(text), *self._cued(text)]
+        yield from found
+        # A reading in katakana right after a name (山田 太郎（ヤマダ タロウ）) spells the same name.
+        for span in found:
+            m = _READING_AFTER.match(text, span.end)
+            if m is not None:
+                yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading")
+        for m in _READING_LABEL.finditer(text):
+            yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.85, "name_reading")
         if self._exact_re is not None:
             for m in self._exact_re.finditer(text):
                 yield PIISpan(m.start(), m.end(), PIIType.PERSON, 0.95, "name_list")

@@ -358,10 +358,10 @@ def find_ips(text: str, view: str) -> Iterator[PIISpan]:
             continue  # v1.2.3.4
         if _VERSION_BEFORE.search(view[max(0, s - 16) : s]):
             continue
-        try:
-            ipaddress.IPv4Address(m.group())
-        except ValueError:
-            continue  # an octet over 255 or a leading zero
+        # Octets ≤ 255. Zero-padded octets (192.168.001.010) are common in Japanese network
+        # documents, so they are accepted although ipaddress.IPv4Address rejects them.
+        if any(int(octet) > 255 for octet in m.group().split(".")):
+            continue
         if e < len(view) and view[e] == "." and _is_section_number(view, m.group(), s):
             continue  # "8.5.1.1. タプル" in a table of contents
         yield PIISpan(s, e, PIIType.IP_ADDRESS, 0.95, "ipv4")
