@@ -143,7 +143,7 @@ _ROLE_BEFORE = re.compile(
     rf"係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?)(?:[ 　]+|の)|"
     rf"(?:当番|担当|担当者|責任者|窓口|幹事|司会|議長|講師|リーダー|作業者|立会者|記録者)は"
 )
-_WORD_START = re.compile(rf"(?P<k>(?<![{_K}])[{_K}]+)|(?<![{_KATA}・＝])[{_KATA}]+")
+_HAS_CAPITALISED = re.compile(r"[A-Z][a-z]|[A-Z]{2,}[ ][A-Z]")
 _ROLE_BEFORE_END = re.compile("(?:" + _ROLE_BEFORE.pattern.replace("(?:[ 　]+|の)", "(?:[ 　]+|の|&nbsp;)") + ")$")
 _KANA_NAME = re.compile(rf"[{_KATA}]{{1,12}}(?:[・＝][{_KATA}]{{1,12}}){{0,3}}(?![{_KATA}])")
 _KANA_NOT_NAME_ENDINGS = (
@@ -217,6 +217,13 @@ class NameFinder:
         self._exact_re = re.compile("|".join(map(re.escape, exact))) if exact else None
         self._max_sur = max(map(len, self.surnames)) if self.surnames else 1
         self._surname_first_chars = frozenset(n[0] for n in self.surnames)
+        # Word starts worth parsing: a kanji run that begins like a listed surname, or a katakana
+        # word (checked against the katakana name list in Python).
+        # (The character class comes before the look-behind so the engine can skip ahead cheaply.)
+        first = "".join(sorted(self._surname_first_chars))
+        self._word_start = re.compile(
+            rf"(?P<k>[{re.escape(first)}](?<![{_K}].)[{_K}]*)|[{_KATA}](?<![{_KATA}・＝].)[{_KATA}]*"
+        )
 
     # -- parsing a name at a position ---------------------------------------------------------
 
@@ -344,7 +351,7 @@ class NameFinder:
         if self._exact_re is not None:
             for m in self._exact_re.finditer(text):
                 yield PIISpan(m.start(), m.end(), PIIType.PERSON, 0.95, "name_list")
-        if any("A" <= c <= "Z" for c in view):
+        if _HAS_CAPITALISED.search(view):
             yield from self._romanised(view)
 
     def _free_name(self, text: str, s: int, strong: bool) -> int | None:
@@ -476,12 +483,9 @@ class NameFinder:
     def _cued(self, text: str) -> Iterator[PIISpan]:
         """Names at word starts: listed full names alone, listed surnames / katakana names with a
         cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応)."""
-        first = self._surname_first_chars
-        for m in _WORD_START.finditer(text):
+        for m in self._word_start.finditer(text):
             i = m.start()
             if m.group("k") is not None:
-                if text[i] not in first:
-                    continue
                 parsed = self.parse_at(text, i, run_end=m.end())
                 if parsed is None:
                     continue
