@@ -159,6 +159,23 @@ _READING_LABEL = re.compile(
     rf"(?:フリガナ|ふりがな|カナ氏名|氏名[（(]カナ[）)]|お名前[（(]カナ[）)]|セイ[ 　]?メイ)[ 　]*[:：]?[ 　]*"
     rf"(?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?)"
 )
+# Narrative: a listed surname as the subject/source of a clause whose verb is something people do
+# (佐藤が客先に行った, 鈴木は来月退職する, 山本によると…). Surnames that are also well-known places
+# (千葉, 上野, 品川 …) are left to stronger cues.
+_NARRATIVE_PARTICLE = re.compile(r"(?:が|は|から|によると|によれば|も|、|・|と)")
+_PERSON_VERB = re.compile(
+    r"(?:行っ|行き|行く|来|言っ|言い|話し|話す|出席|参加|欠席|退職|入社|異動|休み|休暇|出張|帰っ|帰社|戻っ|戻り|担当|"
+    r"対応|連絡|報告|確認|説明|提案|作成|送っ|送付|電話|訪問|不在|在席|同行|答え|回答|述べ|指摘|依頼|承認|申請|"
+    r"記入|点検|修理|交換|調査|判断|発表|発言|相談|面談|面接|着任|退社|出社|在宅|勤務|所属|入院|退院|受診|"
+    r"によると|によれば)"
+)
+_PLACE_SURNAMES = frozenset(
+    "千葉 福岡 福島 長野 宮崎 秋田 山口 岡山 広島 新潟 富山 石川 香川 熊本 山形 宮城 岩手 青森 栃木 群馬 埼玉 静岡 "
+    "三重 滋賀 奈良 鳥取 島根 徳島 愛媛 高知 佐賀 長崎 大分 沖縄 上野 品川 渋谷 新宿 池袋 中野 目黒 大塚 神田 浅草 "
+    "銀座 横浜 川崎 札幌 仙台 神戸 博多 豊田 日立 小松 松本 長岡 前橋 高崎 大宮 浦和 藤沢 平塚 小田原 相模 柏 松戸 "
+    "市川 船橋 熊谷 所沢 越谷 川口 岐阜 大垣 豊橋 岡崎 一宮 津 四日市 大津 堺 姫路 明石 西宮 尼崎 福山 呉 下関 宇部 "
+    "久留米 北九州 佐世保 宮古 石垣 中山 東 西 南 北 林 森 原 谷 岡 島 関 堀 泉".split()
+)
 _HANDOVER_AFTER = re.compile(r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)")
 _NO_BEFORE = re.compile(r"[の。、\s]$")
 _STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|てございます|と申す|と申しま|[（(]以下)")
@@ -468,6 +485,18 @@ class NameFinder:
         return bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))
 
     @staticmethod
+    def _narrative(text: str, i: int, end: int) -> bool:
+        """佐藤が客先に行った / 高橋、伊藤、渡辺が出席した: subject of a clause with a person verb."""
+        if end - i < 2 or text[i:end] in _PLACE_SURNAMES or not _NARRATIVE_PARTICLE.match(text, end):
+            return False
+        stop = len(text)
+        for mark in "。\n！？!?":
+            k = text.find(mark, end, end + 40)
+            if k >= 0:
+                stop = min(stop, k)
+        return _PERSON_VERB.search(text, end, min(stop, end + 40)) is not None
+
+    @staticmethod
     def _whole_cell(text: str, i: int, end: int) -> bool:
         """The name fills a table cell (``| 大塚 |``, a tab- or comma-separated field)."""
         return bool(_CELL_BEFORE.search(text, max(0, i - 3), i) and _CELL_AFTER.match(text, end))
@@ -498,6 +527,7 @@ class NameFinder:
                         self._cue_after(text, end, strong_only=single)
                         or self._cue_before(text, i)
                         or (not single and self._whole_cell(text, i, end))
+                        or self._narrative(text, i, end)
                         or (single and (i == 0 or _NO_BEFORE.search(text, i - 1, i))
                             and (_SELF_INTRO_AFTER.match(text, end) or _HANDOVER_AFTER.match(text, end)))
                     ):
