@@ -55,7 +55,7 @@ _NAME_CHARS = f"[{_KANJI}{_KATA}A-Za-z0-9・]"
 _ROOM = r"(?:[0-9]{1,4}(?:号室|階|F)|[A-Z]?-?[0-9]{2,4}号室?)"
 _BUILDING = (
     rf"(?:[ 　]?{_NAME_CHARS}{{0,12}}?{_BUILDING_WORD}{_NAME_CHARS}{{0,10}}(?:[ 　]?{_ROOM}|[ 　][0-9]{{3,4}}(?![0-9]))?"
-    rf"|[ 　]?{_NAME_CHARS}{{0,12}}?{_ROOM})?"
+    rf"|[ 　]?{_NAME_CHARS}{{0,12}}?[ 　]?{_ROOM})?"
 )
 _ROOM_END = re.compile(r"(?:号室|階|F)(?!.*(?:号室|階|F))")
 _PARTICLE = re.compile(r"(?:にある|にて|には|では|から|まで|および|及び|または|在住|所在|です|ます|した|して|する|への|での)")

@@ -119,10 +119,12 @@ _STRONG_LABELS = (
     "お客様名|お客さま名|顧客名|利用者名|契約者名|申込者名|患者名|社員名|従業員名|受講者名|氏名|お名前|名前|"
     "担当者名|担当者|ご担当者|作成者|申請者|承認者|決裁者|確認者|点検者|宛名|記入者|依頼者|報告者|責任者|代表者|"
     "連絡者|受付者|対応者|作業者|実施者|回答者|差出人|送信者|発信者|契約者|申込者|入居者|購入者|保証人|届出人|"
-    "世帯主|被保険者|配偶者|起票者|検収者|立会者|発注者|受注者|記録者|労働者|従業員|社員|被験者|利用者|患者"
+    "世帯主|被保険者|配偶者|起票者|検収者|立会者|発注者|受注者|記録者|労働者|従業員|社員|被験者|利用者|患者|"
+    "出席者|参加者|欠席者|同席者|司会者|書記|議長|立会人|面接官|面談者|訪問者|来訪者|当番"
 )
 _WEAK_LABELS = (
     "ご担当|担当|作成|申請|承認|決裁|確認|検印|宛先|依頼|報告先|報告|受付|対応|回答|送付先|上長|起票|立会|署名|"
+    "出席|参加|欠席|同席|司会|記録|"
     "問い合わせ先|問合せ先|お問い合わせ先|連絡先|窓口|引継ぎ先|引継先|記録|審査|査閲|照査|作図|設計|検図|"
     "From|To|CC|Cc"
 )
@@ -154,6 +156,9 @@ _NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|�
 _TITLE_RE = re.compile("(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
 _CELL_BEFORE = re.compile(r"(?:^|[|｜\t,])[ 　]?$", re.MULTILINE)
 _CELL_AFTER = re.compile(r"[ 　]?(?:[|｜\t,]|$)", re.MULTILINE)
+_LIST_SEP = re.compile(r"(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{1,6}[)）])?[ 　]?[、,，・/／][ 　]?")
+_SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[\[(（]?[\d/:\- ]{4,19}[\])）]?[ \t]*)?$")
+_SPEAKER_AFTER = re.compile(r"[ 　]?[:：>＞]")
 _READING_AFTER = re.compile(rf"[ 　]?[（(](?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[）)]")
 _READING_LABEL = re.compile(
     rf"(?:フリガナ|ふりがな|カナ氏名|氏名[（(]カナ[）)]|お名前[（(]カナ[）)]|セイ[ 　]?メイ)[ 　]*[:：]?[ 　]*"
@@ -428,6 +433,18 @@ class NameFinder:
             if end - s < 1:
                 continue
             yield PIISpan(s, end, PIIType.PERSON, 0.9 if strong else 0.8, "name_label")
+            # 出席者：田島、小西、大川（記）: the names listed after the same label.
+            for _ in range(20):
+                sep = _LIST_SEP.match(text, end)
+                if sep is None:
+                    break
+                nxt = sep.end()
+                nend = self._free_name(text, nxt, strong)
+                if nend is None or nend <= nxt:
+                    break
+                nend = self._strip_title(text, nxt, nend)
+                yield PIISpan(nxt, nend, PIIType.PERSON, 0.85 if strong else 0.75, "name_label_list")
+                end = nend
 
     @staticmethod
     def _strip_title(text: str, s: int, end: int) -> int:
@@ -485,6 +502,11 @@ class NameFinder:
         return bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))
 
     @staticmethod
+    def _speaker(text: str, i: int, end: int) -> bool:
+        """A chat or minutes line "[10:02] 藤原: …": a listed surname speaking at the line start."""
+        return bool(_SPEAKER_AFTER.match(text, end) and _SPEAKER_BEFORE.search(text, max(0, i - 24), i))
+
+    @staticmethod
     def _narrative(text: str, i: int, end: int) -> bool:
         """佐藤が客先に行った / 高橋、伊藤、渡辺が出席した: subject of a clause with a person verb."""
         if end - i < 2 or text[i:end] in _PLACE_SURNAMES or not _NARRATIVE_PARTICLE.match(text, end):
@@ -528,6 +550,7 @@ class NameFinder:
                         or self._cue_before(text, i)
                         or (not single and self._whole_cell(text, i, end))
                         or self._narrative(text, i, end)
+                        or self._speaker(text, i, end)
                         or (single and (i == 0 or _NO_BEFORE.search(text, i - 1, i))
                             and (_SELF_INTRO_AFTER.match(text, end) or _HANDOVER_AFTER.match(text, end)))
                     ):
