@@ -161,8 +161,9 @@ _SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[\[(（]?[\d/:\- ]{4,19}[\])）]
 _SPEAKER_AFTER = re.compile(r"[ 　]?[:：>＞]")
 _READING_AFTER = re.compile(rf"[ 　]?[（(](?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[）)]")
 _READING_LABEL = re.compile(
-    rf"(?:フリガナ|ふりがな|カナ氏名|氏名[（(]カナ[）)]|お名前[（(]カナ[）)]|セイ[ 　]?メイ)[ 　]*[:：]?[ 　]*"
-    rf"(?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?)"
+    rf"(?:フリガナ|ふりがな|カナ氏名|氏名[（(](?:カナ|かな|フリガナ|ふりがな)[）)]|お名前[（(](?:カナ|かな)[）)]|セイ[ 　]?メイ)"
+    rf"[ 　]*[:：]?[ 　]*"
+    rf"(?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?|[{_HIRA}ー]{{1,12}}(?:[ 　][{_HIRA}ー]{{1,12}})?)"
 )
 # Narrative: a listed surname as the subject/source of a clause whose verb is something people do
 # (佐藤が客先に行った, 鈴木は来月退職する, 山本によると…). Surnames that are also well-known places
