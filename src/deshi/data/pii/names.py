@@ -197,7 +197,8 @@ _DATE_BEFORE = re.compile(
     r"(?:\d{4}[/\-.年]\d{1,2}[/\-.月]\d{1,2}日?|(?:令和|平成|R|H)\d{1,2}[.年]\d{1,2}[.月]\d{1,2}日?|\d{1,2}/\d{1,2})"
     r"(?:[(（][月火水木金土日][)）])?(?:[ 　]\d{1,2}:\d{2})?(?:[ 　]+|&nbsp;)$"
 )
-_GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
+_GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治次司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
+_STRONG_ENDINGS = frozenset("郎介助夫雄彦子美")
 _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|は|に|と|の|から|へ|を|も|より|まで|宛|氏|殿|、|。)")
 
 # Romanised names.
@@ -283,10 +284,11 @@ class NameFinder:
             rest = text[j:run_end]
             if rest in self.given:
                 return run_end, "full"
+            # An unlisted given name: two kanji ending like a given name (…郎, …子, …美), or three
+            # with a strong ending (裕次郎, 由紀夫). One kanji must be listed (小松菜 is a vegetable).
             if (
                 not strict
-                and len(rest) <= 2
-                and rest[-1] in _GIVEN_ENDINGS
+                and (len(rest) == 2 and rest[-1] in _GIVEN_ENDINGS or len(rest) == 3 and rest[-1] in _STRONG_ENDINGS)
                 and length >= 2
                 and not _ORG_SUFFIX.search(rest)
                 and best is None
