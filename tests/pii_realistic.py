@@ -365,3 +365,57 @@ CASES_3: list[tuple[str, list[tuple[str, str]]]] = [
         [("EMAIL", "info@kyoto-seiki.example.jp"), ("PHONE", "075-211-0000")],
     ),
 ]
+
+# Fourth batch, blind: contracts, appointments, school and event notices, shipping labels, logs.
+CASES_4: list[tuple[str, list[tuple[str, str]]]] = [
+    (
+        "賃貸借契約書\n貸主（甲）：大村 正志\n借主（乙）：川野 里奈\n物件：神奈川県藤沢市鵠沼海岸3丁目4番5号 シーサイドハイツ202",
+        [("PERSON", "大村 正志"), ("PERSON", "川野 里奈"),
+         ("ADDRESS", "神奈川県藤沢市鵠沼海岸3丁目4番5号 シーサイドハイツ202")],
+    ),
+    (
+        "【予約確認】診察日：7月3日（水）10:30　患者様：杉浦 七海 様　診察券番号：0034521　当院代表 052-123-4567",
+        [("PERSON", "杉浦 七海"), ("PHONE", "052-123-4567")],
+    ),
+    (
+        "保護者各位\n3年2組の担任は吉川先生、副担任は中西先生です。連絡帳は毎日提出してください。",
+        [("PERSON", "吉川"), ("PERSON", "中西")],
+    ),
+    (
+        "イベント参加申込\n代表者：ロペス・マリア\n同行者：ロペス・カルロス、佐野 優\n連絡先メール lopez.maria@example.com.br",
+        [("PERSON", "ロペス・マリア"), ("PERSON", "ロペス・カルロス"), ("PERSON", "佐野 優"),
+         ("EMAIL", "lopez.maria@example.com.br")],
+    ),
+    (
+        "SHIP TO: Ken Ishida, 2-11-3 Meguro, Meguro-ku, Tokyo 153-0063, JAPAN  TEL: +81-3-5555-1234",
+        [("PERSON", "Ken Ishida"), ("ADDRESS", "2-11-3 Meguro, Meguro-ku, Tokyo 153-0063"), ("PHONE", "+81-3-5555-1234")],
+    ),
+    (
+        "2024-06-01 12:00:03 INFO login ok user=k.sakamoto@example.co.jp ip=172.20.10.5 ua=Mozilla/5.0",
+        [("EMAIL", "k.sakamoto@example.co.jp"), ("IP_ADDRESS", "172.20.10.5")],
+    ),
+    (
+        "お客様から「担当の高野さんの説明が分かりにくい」とのご意見をいただきました。",
+        [("PERSON", "高野")],
+    ),
+    (
+        "振込先：みらい銀行 本店営業部 普通 1234567 名義 カ）ミライショウジ",
+        [],
+    ),
+    (
+        "本件の窓口は法務部 北川（kitagawa@example.jp / 06-6222-3333）です。",
+        [("PERSON", "北川"), ("EMAIL", "kitagawa@example.jp"), ("PHONE", "06-6222-3333")],
+    ),
+    (
+        "第12回定時株主総会 招集ご通知　日時：2024年6月27日（木）午前10時　場所：東京都千代田区丸の内二丁目7番2号 JPタワー ホール",
+        [("ADDRESS", "東京都千代田区丸の内二丁目7番2号 JPタワー")],
+    ),
+    (
+        "明日のシフト：早番 岩田・桑原、遅番 松尾。急な欠勤は店長（070-1212-3434）へ。",
+        [("PERSON", "岩田"), ("PERSON", "桑原"), ("PERSON", "松尾"), ("PHONE", "070-1212-3434")],
+    ),
+    (
+        "Order #A-20240601-0042 shipped via Yamato, tracking 4567-8901-2345. Questions: cs@shop.example",
+        [("EMAIL", "cs@shop.example")],
+    ),
+]
