@@ -82,7 +82,7 @@ def test_recognizer_type_selection() -> None:
     assert [s.type for s in find_pii(DOC, types=["ADDRESS"])] == [PIIType.ADDRESS]
 
 
-def test_ner_without_ginza_says_how_to_install() -> None:
+def test_ner_extra_finds_names_or_says_how_to_install() -> None:
     try:
         import ja_ginza  # noqa: F401
         import spacy  # noqa: F401
