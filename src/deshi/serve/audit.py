@@ -89,6 +89,22 @@ class _SqliteStore:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA busy_timeout=10000")
         self.conn.execute(_DDL)
+        # Checkpoints fsync the database file: keep them off the request path, on their own thread and
+        # connection (sqlite releases the GIL during I/O), instead of SQLite's inline autocheckpoint.
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._path = path
+        self._closing = threading.Event()
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="deshi-audit-ckpt", daemon=True)
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        conn = sqlite3.connect(str(self._path), isolation_level=None)
+        conn.execute("PRAGMA busy_timeout=10000")
+        try:
+            while not self._closing.wait(1.0):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
 
     def tail(self) -> tuple[int, str]:
         row = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -111,6 +127,9 @@ class _SqliteStore:
         return self.conn.execute(sql).fetchall()
 
     def close(self) -> None:
+        self._closing.set()
+        self._checkpointer.join(timeout=5)
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self.conn.close()
 
 
