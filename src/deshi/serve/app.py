@@ -97,6 +97,9 @@ class Gateway:
         self._created = int(time.time())
 
     async def close(self) -> None:
+        if getattr(self, "_closed", False):
+            return
+        self._closed = True
         for backend in self.backends.values():
             await backend.close()
         self.audit.close()

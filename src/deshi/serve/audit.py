@@ -127,6 +127,8 @@ class _SqliteStore:
         return self.conn.execute(sql).fetchall()
 
     def close(self) -> None:
+        if self._closing.is_set():
+            return
         self._closing.set()
         self._checkpointer.join(timeout=5)
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -281,7 +283,7 @@ class AuditLog:
             self._pending = []
         if self._executor is not None:
             self._executor.shutdown(wait=True)
-        self.store.close()
+        self.store.close()  # idempotent: the app's lifespan and its owner may both close
 
 
 @dataclass
