@@ -6,9 +6,9 @@ import asyncio
 import sqlite3
 
 import pytest
-from test_serve_support import AppClient, build_tiny_model, make_config
 
 from deshi.serve.auth import hash_key
+from test_serve_support import AppClient, build_tiny_model, make_config
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 import torch
-from test_serve_support import build_tiny_model
 
 from deshi.serve.engine import Engine, GenRequest, generate
+from test_serve_support import build_tiny_model
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ import jsonschema
 import openai
 import pytest
 import yaml
-from test_serve_support import build_tiny_model, free_port, start_server
 
 from deshi.serve.audit import request_ids, verify
+from test_serve_support import build_tiny_model, free_port, start_server
 
 SCHEMA = {
     "type": "object",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+
 from test_serve_support import build_tiny_model, make_config
 
 schemathesis = pytest.importorskip("schemathesis")
