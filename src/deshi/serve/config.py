@@ -134,4 +134,10 @@ def load_serve_config(path: Path | str) -> ServeConfig:
             model.path = base / model.path
     if config.audit.url is None:
         config.audit.url = f"sqlite:///{base / 'audit.db'}"
+    elif config.audit.url.startswith("sqlite:///") and not Path(config.audit.url[10:]).is_absolute():
+        config.audit.url = f"sqlite:///{(base / config.audit.url[10:]).resolve()}"
+    if config.cache.sqlite_path is not None and not config.cache.sqlite_path.is_absolute():
+        config.cache.sqlite_path = base / config.cache.sqlite_path
+    if not config.release.workspace.is_absolute():
+        config.release.workspace = base / config.release.workspace
     return config
