@@ -7,12 +7,12 @@ import shutil
 
 import pytest
 from rich.console import Console
-from test_serve_support import build_tiny_model
 
 from deshi.artifacts import Manifest, write_manifest
 from deshi.registry import Registry
 from deshi.serve.stage import Config, run
 from deshi.stages import StageContext, StageError
+from test_serve_support import build_tiny_model
 
 
 @pytest.mark.slow
