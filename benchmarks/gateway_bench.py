@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # run from a checkout: use its deshi, not an installed one
 RESULTS = ROOT / "benchmarks" / "results"
 KEY = "sk-bench-key"
 
@@ -192,9 +193,10 @@ def overhead(args: argparse.Namespace) -> dict:
 
 
 def summarise(result: dict) -> dict:
+    import statistics
+
     def med(values: list[float]) -> float:
-        v = sorted(values)
-        return v[len(v) // 2]
+        return statistics.median(values)
 
     table = {}
     for clients, by_target in result["runs"].items():
