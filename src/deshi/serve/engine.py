@@ -119,6 +119,7 @@ class Engine:
         self._mask: torch.Tensor | None = None
         self._stop = False
         self._grammar_compiler: Any = None
+        self._control_token_ids: torch.Tensor | None = None
         self._grammars: dict[str, Any] = {}
         self._grammar_lock = threading.Lock()
         self.steps = 0
@@ -161,6 +162,13 @@ class Engine:
                     self.tokenizer, vocab_size=self.vocab_size, stop_token_ids=sorted(self.eos_ids) or None
                 )
                 self._grammar_compiler = xgr.GrammarCompiler(info)
+                # xgrammar's string rule under maxLength/minLength is [^"\\\r\n], which admits raw control
+                # characters that JSON forbids (seen: a \x07 byte token inside a "name"). Compact JSON
+                # (any_whitespace=False) never needs a byte < 0x20, so such tokens are banned outright.
+                self._control_token_ids = torch.tensor(
+                    [i for i, b in enumerate(info.decoded_vocab) if i not in self.eos_ids and any(c < 0x20 for c in b)],
+                    dtype=torch.long,
+                )
             if key not in self._grammars:
                 if schema is None:
                     grammar = self._grammar_compiler.compile_builtin_json_grammar()
@@ -365,6 +373,8 @@ class Engine:
             bitmask = xgr.allocate_token_bitmask(1, self.vocab_size)
             row.matcher.fill_next_token_bitmask(bitmask)
             xgr.apply_token_bitmask_inplace(logits, bitmask, vocab_size=self.vocab_size)
+            if self._control_token_ids is not None and self._control_token_ids.numel():
+                logits[0, self._control_token_ids] = float("-inf")
         if req.temperature <= 0:
             return int(logits.argmax(-1))
         probs = torch.softmax(logits / req.temperature, dim=-1)[0]
