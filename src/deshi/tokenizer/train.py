@@ -1,0 +1,179 @@
+"""Train a Japanese-aware SentencePiece tokenizer on a dataset and export it for Hugging Face.
+
+Why SentencePiece Unigram: it is what Japanese tokenizers (llm-jp, rinna, Swallow's extension) use,
+it handles text without spaces, and with ``byte_fallback`` no input is ever ``<unk>``. Options are
+chosen so the round trip is exact: identity normalisation (the data is already NFKC-normalised by
+the curate stage), no dummy prefix, no whitespace folding; digits are split one per piece so numbers
+tokenize consistently.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deshi.dataset import iter_texts
+from deshi.log import get_logger
+from deshi.tokenizer import symbols
+from deshi.tokenizer.errors import TokenizerError
+from deshi.tokenizer.presegment import DELIMITER, presegment
+
+log = get_logger(__name__)
+
+# SentencePiece skips training lines longer than max_sentence_length bytes; we cut long lines into
+# chunks instead so nothing is silently ignored (4 bytes per char worst case, plus delimiters).
+MAX_CHUNK_CHARS = 2000
+MAX_SENTENCE_BYTES = MAX_CHUNK_CHARS * 8
+
+
+@dataclass
+class TrainOptions:
+    vocab_size: int = 32000
+    model_type: str = "unigram"  # or "bpe"
+    presegment: bool = True
+    sample_docs: int | None = 200_000
+    max_sentences: int = 3_000_000
+    character_coverage: float = 0.9995
+    seed: int = 0
+    num_threads: int = 2
+
+
+@dataclass
+class TrainResult:
+    model_proto: bytes
+    documents: int
+    documents_seen: int
+    characters: int
+    lines: int
+    timings: dict[str, float] = field(default_factory=dict)
+    docs: list[str] = field(default_factory=list, repr=False)  # the sample, for a peer trained on the same data
+
+
+def sample_documents(texts: Iterable[str], limit: int | None, seed: int) -> tuple[list[str], int]:
+    """Reservoir sample of ``limit`` documents in one streaming pass (all of them when limit is None).
+
+    Keeps memory bounded by the sample for corpora far larger than RAM; returns (sample, seen).
+    """
+    rng = random.Random(seed)
+    sample: list[str] = []
+    seen = 0
+    for text in texts:
+        seen += 1
+        if limit is None or len(sample) < limit:
+            sample.append(text)
+        else:
+            slot = rng.randrange(seen)
+            if slot < limit:
+                sample[slot] = text
+    return sample, seen
+
+
+def training_lines(docs: Iterable[str], use_presegment: bool) -> Iterator[str]:
+    """Documents -> SentencePiece training lines (split at newlines, long lines chunked).
+
+    Newlines are not lost: ``\\n`` is a user-defined symbol, always its own piece.
+    """
+    for doc in docs:
+        for line in doc.split("\n"):
+            if not line.strip():
+                continue
+            for start in range(0, len(line), MAX_CHUNK_CHARS):
+                chunk = line[start : start + MAX_CHUNK_CHARS]
+                yield presegment(chunk) if use_presegment else chunk
+
+
+def train_sentencepiece(lines: list[str], options: TrainOptions, stats: str = "") -> bytes:
+    """Run the SentencePiece trainer in memory; translate its size errors into actionable ones."""
+    import sentencepiece as spm
+
+    if options.model_type not in ("unigram", "bpe"):
+        raise TokenizerError(f"model_type must be 'unigram' or 'bpe' (got {options.model_type!r})")
+    model = io.BytesIO()
+    kwargs = dict(
+        sentence_iterator=iter(lines),
+        model_writer=model,
+        model_type=options.model_type,
+        vocab_size=options.vocab_size,
+        character_coverage=options.character_coverage,
+        byte_fallback=True,
+        split_digits=True,
+        normalization_rule_name="identity",
+        add_dummy_prefix=False,
+        remove_extra_whitespaces=False,
+        allow_whitespace_only_pieces=True,
+        split_by_unicode_script=True,
+        max_sentence_length=MAX_SENTENCE_BYTES,
+        input_sentence_size=options.max_sentences,
+        shuffle_input_sentence=True,
+        unk_id=0,
+        bos_id=1,
+        eos_id=2,
+        pad_id=3,
+        unk_piece=symbols.UNK,
+        bos_piece=symbols.BOS,
+        eos_piece=symbols.EOS,
+        pad_piece=symbols.PAD,
+        user_defined_symbols=symbols.user_defined_symbols(),
+        num_threads=options.num_threads,
+        minloglevel=2,
+    )
+    if options.presegment:
+        kwargs["pretokenization_delimiter"] = DELIMITER
+    spm.set_random_generator_seed(options.seed)  # shuffling of input sentences is seeded
+    try:
+        spm.SentencePieceTrainer.train(**kwargs)
+    except RuntimeError as exc:
+        raise _explain(str(exc), options, stats) from None
+    return model.getvalue()
+
+
+def _explain(message: str, options: TrainOptions, stats: str) -> TokenizerError:
+    high = re.search(r"Vocabulary size too high \((\d+)\)\. Please set it to a value <= (\d+)", message)
+    if high:
+        return TokenizerError(
+            f"vocab_size {options.vocab_size} is larger than the data supports ({stats}): at most "
+            f"{high.group(2)} pieces can be learned from it; lower --vocab-size or train on more text"
+        )
+    low = re.search(r"Vocabulary size is smaller than required_chars\. (\d+) vs (\d+)", message)
+    if low:
+        return TokenizerError(
+            f"vocab_size {options.vocab_size} is too small for this data ({stats}): its characters and "
+            f"reserved symbols alone need {low.group(2)} ids; raise --vocab-size or lower character_coverage"
+        )
+    return TokenizerError(f"SentencePiece training failed: {message.splitlines()[-1] if message else 'unknown error'}")
+
+
+def train_from_dataset(dataset: Path | str, options: TrainOptions) -> TrainResult:
+    """Sample documents from a dataset, build training lines and train. Raises on empty datasets."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    docs, seen = sample_documents(iter_texts(dataset), options.sample_docs, options.seed)
+    timings["read_s"] = time.perf_counter() - started
+    if not docs:
+        raise TokenizerError(f"dataset {dataset} has no documents with text; nothing to train a tokenizer on")
+    characters = sum(len(d) for d in docs)
+    started = time.perf_counter()
+    lines = list(training_lines(docs, options.presegment))
+    timings["presegment_s" if options.presegment else "split_s"] = time.perf_counter() - started
+    if not lines:
+        raise TokenizerError(f"dataset {dataset} has only whitespace text; nothing to train a tokenizer on")
+    stats = f"{len(docs)} documents, {characters} characters"
+    log.info("training %s tokenizer: vocab %d on %s", options.model_type, options.vocab_size, stats)
+    started = time.perf_counter()
+    proto = train_sentencepiece(lines, options, stats)
+    timings["train_s"] = time.perf_counter() - started
+    return TrainResult(proto, len(docs), seen, characters, len(lines), timings, docs)
+
+
+def write_tokenizer_dir(result: TrainResult, out_dir: Path, model_max_length: int = 4096) -> None:
+    """``sp.model`` plus the Hugging Face files (``AutoTokenizer.from_pretrained(out_dir)`` loads it)."""
+    from deshi.tokenizer.hf_export import save_hf_tokenizer
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "sp.model").write_bytes(result.model_proto)
+    save_hf_tokenizer(result.model_proto, out_dir, model_max_length)
