@@ -70,3 +70,26 @@ def write_jsonl(path: Path, texts: list[str]) -> Path:
         for index, text in enumerate(texts):
             handle.write(json.dumps({"id": f"d{index}", "text": text, "meta": {}}, ensure_ascii=False) + "\n")
     return path
+
+
+def build_tiny_base(out_dir: Path, tie: bool = True, vocab_size: int = 400, seed: int = 0) -> Path:
+    """An English-centric base: byte-level BPE trained mostly on English + tiny LlamaForCausalLM."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<s>", "</s>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    tok.train_from_iterator(EN_SENTENCES * 20 + EN_HELDOUT * 5 + JA_SENTENCES[:3], trainer=trainer)
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>")
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(fast), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=256,
+                         tie_word_embeddings=tie, bos_token_id=0, eos_token_id=1)
+    model = LlamaForCausalLM(config)
+    model.save_pretrained(str(out_dir))
+    fast.save_pretrained(str(out_dir))
+    return out_dir

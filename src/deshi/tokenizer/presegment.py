@@ -41,6 +41,17 @@ def presegment(line: str) -> str:
     return out
 
 
+def morpheme_units(line: str) -> list[str]:
+    """Morphemes of ``line``, each with the whitespace before it attached (concatenation == line)."""
+    if not line:
+        return []
+    units = [w.white_space + w.surface for w in _tagger()(line)]
+    stripped = line.rstrip()
+    if len(stripped) != len(line):
+        units.append(line[len(stripped):])
+    return units
+
+
 def morphemes(text: str) -> list[str]:
     """Morpheme surfaces of ``text`` (for tokens-per-word on Japanese)."""
     return [w.surface for w in _tagger()(text)]

@@ -12,7 +12,9 @@ from __future__ import annotations
 import io
 import random
 import re
+import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,7 @@ from deshi.dataset import iter_texts
 from deshi.log import get_logger
 from deshi.tokenizer import symbols
 from deshi.tokenizer.errors import TokenizerError
-from deshi.tokenizer.presegment import DELIMITER, presegment
+from deshi.tokenizer.presegment import morpheme_units
 
 log = get_logger(__name__)
 
@@ -73,7 +75,7 @@ def sample_documents(texts: Iterable[str], limit: int | None, seed: int) -> tupl
     return sample, seen
 
 
-def training_lines(docs: Iterable[str], use_presegment: bool) -> Iterator[str]:
+def training_lines(docs: Iterable[str]) -> Iterator[str]:
     """Documents -> SentencePiece training lines (split at newlines, long lines chunked).
 
     Newlines are not lost: ``\\n`` is a user-defined symbol, always its own piece.
@@ -83,12 +85,49 @@ def training_lines(docs: Iterable[str], use_presegment: bool) -> Iterator[str]:
             if not line.strip():
                 continue
             for start in range(0, len(line), MAX_CHUNK_CHARS):
-                chunk = line[start : start + MAX_CHUNK_CHARS]
-                yield presegment(chunk) if use_presegment else chunk
+                yield line[start : start + MAX_CHUNK_CHARS]
+
+
+def morpheme_counts(lines: Iterable[str]) -> Counter[str]:
+    """How often each morpheme (with its leading whitespace) occurs: the pre-segmented training set.
+
+    SentencePiece then trains on morphemes as weighted "sentences" (``input_format=tsv``), so no
+    piece can cross a word boundary, and EM runs over unique morphemes instead of every line, which
+    is also much faster on large corpora. Tabs are dropped (they cannot be inside a TSV field; a
+    tab still encodes through byte fallback).
+    """
+    counts: Counter[str] = Counter()
+    for line in lines:
+        counts.update(unit.replace("\t", "") for unit in morpheme_units(line))
+    counts.pop("", None)
+    return counts
+
+
+def seed_pieces(counts: Counter[str], limit: int = 1_000_000, max_len: int = 16) -> list[tuple[str, int]]:
+    """Candidate pieces for Unigram EM: every substring of every morpheme, weighted by frequency.
+
+    Hand-written because SentencePiece's own seeding keeps only substrings that are followed by at
+    least two different characters (suffix-array branching nodes). A morpheme that is its own
+    training "sentence" is always followed by the sentence end, so ``会社`` or ``勉強`` would
+    never become a candidate and the model would stay at single characters.
+    """
+    seeds: Counter[str] = Counter()
+    for unit, count in counts.items():
+        piece = unit.replace(" ", "▁")
+        n = len(piece)
+        for start in range(n):
+            for end in range(start + 2, min(n, start + max_len) + 1):
+                seeds[piece[start:end]] += count
+    ranked = sorted(seeds.items(), key=lambda item: (-item[1] * len(item[0]), item[0]))
+    return ranked[:limit]
 
 
 def train_sentencepiece(lines: list[str], options: TrainOptions, stats: str = "") -> bytes:
-    """Run the SentencePiece trainer in memory; translate its size errors into actionable ones."""
+    """Run the SentencePiece trainer in memory; translate its size errors into actionable ones.
+
+    With ``presegment`` the lines are cut into MeCab morphemes and SentencePiece sees
+    a weighted morpheme list (plus explicit seed pieces for Unigram, see ``seed_pieces``).
+    """
     import sentencepiece as spm
 
     if options.model_type not in ("unigram", "bpe"):
@@ -122,13 +161,24 @@ def train_sentencepiece(lines: list[str], options: TrainOptions, stats: str = ""
         num_threads=options.num_threads,
         minloglevel=2,
     )
-    if options.presegment:
-        kwargs["pretokenization_delimiter"] = DELIMITER
     spm.set_random_generator_seed(options.seed)  # shuffling of input sentences is seeded
-    try:
-        spm.SentencePieceTrainer.train(**kwargs)
-    except RuntimeError as exc:
-        raise _explain(str(exc), options, stats) from None
+    with tempfile.TemporaryDirectory(prefix="deshi-spm-") as tmp:
+        if options.presegment:
+            counts = morpheme_counts(lines)
+            seeds_path = Path(tmp) / "seeds.tsv"
+            with open(seeds_path, "w", encoding="utf-8") as handle:
+                for piece, count in seed_pieces(counts):
+                    handle.write(f"{piece}\t{count}\n")
+            kwargs["sentence_iterator"] = iter([f"{unit}\t{count}" for unit, count in sorted(counts.items())])
+            kwargs["input_format"] = "tsv"
+            kwargs["shuffle_input_sentence"] = False
+            kwargs["input_sentence_size"] = 0
+            if options.model_type == "unigram":
+                kwargs["seed_sentencepieces_file"] = str(seeds_path)
+        try:
+            spm.SentencePieceTrainer.train(**kwargs)
+        except RuntimeError as exc:
+            raise _explain(str(exc), options, stats) from None
     return model.getvalue()
 
 
@@ -158,8 +208,8 @@ def train_from_dataset(dataset: Path | str, options: TrainOptions) -> TrainResul
         raise TokenizerError(f"dataset {dataset} has no documents with text; nothing to train a tokenizer on")
     characters = sum(len(d) for d in docs)
     started = time.perf_counter()
-    lines = list(training_lines(docs, options.presegment))
-    timings["presegment_s" if options.presegment else "split_s"] = time.perf_counter() - started
+    lines = list(training_lines(docs))
+    timings["split_s"] = time.perf_counter() - started
     if not lines:
         raise TokenizerError(f"dataset {dataset} has only whitespace text; nothing to train a tokenizer on")
     stats = f"{len(docs)} documents, {characters} characters"
