@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import sentencepiece as spm
-from tokenizer_helpers import EN_HELDOUT, JA_HELDOUT, TRICKY, compose_docs, write_jsonl
 from transformers import AutoTokenizer
 
 from deshi.dataset import DatasetError
@@ -16,6 +15,7 @@ from deshi.tokenizer.build import train_tokenizer
 from deshi.tokenizer.errors import TokenizerError
 from deshi.tokenizer.presegment import DELIMITER, morpheme_units, presegment
 from deshi.tokenizer.train import TrainOptions, sample_documents
+from tokenizer_helpers import EN_HELDOUT, JA_HELDOUT, TRICKY, compose_docs, write_jsonl
 
 VARIED = TRICKY + JA_HELDOUT + EN_HELDOUT + compose_docs(40, seed=99)
 
