@@ -24,7 +24,7 @@ def train(
     out: Path = typer.Option(..., "--out", "-o", help="Output directory (a Hugging Face tokenizer dir)."),
     vocab_size: int = typer.Option(None, "--vocab-size", help="Vocabulary size [default: 8000; 32000 for large corpora]."),
     model_type: str = typer.Option(None, "--model-type", help="unigram (default) or bpe."),
-    presegment: bool = typer.Option(None, "--presegment/--no-presegment", help="MeCab pre-segmentation of training text [default: on]."),
+    presegment: bool = typer.Option(None, "--presegment/--no-presegment", help="Train on MeCab morphemes so pieces never cross word boundaries [default: off, see docs/tokenizer.md]."),
     sample_docs: int = typer.Option(None, "--sample-docs", help="Train on a seeded sample of at most N documents."),
     character_coverage: float = typer.Option(None, "--character-coverage", help="Character coverage [default 0.9995]."),
     seed: int = typer.Option(None, "--seed", help="Sampling seed [default 0]."),

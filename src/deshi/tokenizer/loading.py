@@ -98,6 +98,7 @@ def load_tokenizer(spec: str) -> LoadedTokenizer:
         from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(str(path))
+        tokenizer.model_max_length = 1 << 40  # measuring whole documents, not feeding a model: no length warning
         spec_json = json.loads(tokenizer.backend_tokenizer.to_str())
         byte_level = "ByteLevel" in json.dumps([spec_json.get("pre_tokenizer"), spec_json.get("decoder")])
         return LoadedTokenizer(name, path, "hf-byte-level" if byte_level else "hf", tokenizer, len(tokenizer))

@@ -25,7 +25,7 @@ from deshi.tokenizer.train import TrainOptions
 class Config(StageConfig):
     vocab_size: int = Field(8000, ge=300, description="Vocabulary size. The demo corpus (a few MB) supports ~8k; use 32k+ on real corpora.")
     model_type: Literal["unigram", "bpe"] = Field("unigram", description="SentencePiece model type.")
-    presegment: bool = Field(True, description="Split training text into MeCab morphemes so pieces do not cross word boundaries.")
+    presegment: bool = Field(False, description="Train on MeCab morphemes so pieces never cross word boundaries (off by default: measured 1.50 vs 2.86 chars/token on demo held-out text).")
     sample_docs: int | None = Field(200_000, ge=1, description="Train on a seeded sample of at most this many documents (null: all).")
     character_coverage: float = Field(0.9995, gt=0.9, le=1.0, description="Share of characters covered by single-character pieces; the rest use byte fallback.")
     seed: int | None = Field(None, description="Sampling seed (default: the pipeline seed).")
