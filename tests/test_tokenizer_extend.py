@@ -72,9 +72,11 @@ def test_mean_of_all_initialisation(dataset: Path, tmp_path: Path) -> None:
         assert torch.allclose(new[token.id], old.mean(0), atol=1e-6)
 
 
-def test_unigram_extension_of_a_deshi_tokenizer(dataset: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("model_type", ["unigram", "bpe"])
+def test_extension_of_a_deshi_sentencepiece_tokenizer(dataset: Path, tmp_path: Path, model_type: str) -> None:
     base = tmp_path / "base"
-    train_tokenizer(write_jsonl(tmp_path / "small.jsonl", compose_docs(150, seed=8)), base, TrainOptions(vocab_size=700, character_coverage=0.98))
+    options = TrainOptions(vocab_size=700, model_type=model_type, character_coverage=0.98, japanese_charset=False)
+    train_tokenizer(write_jsonl(tmp_path / "small.jsonl", compose_docs(150, seed=8)), base, options)
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                          num_attention_heads=2, num_key_value_heads=2, tie_word_embeddings=False)
@@ -82,7 +84,7 @@ def test_unigram_extension_of_a_deshi_tokenizer(dataset: Path, tmp_path: Path) -
     LlamaForCausalLM(config).save_pretrained(str(base))
     out = tmp_path / "out"
     summary = extend_tokenizer_and_model(base, dataset, out, ExtendOptions(new_tokens=60))
-    assert summary.model_type == "Unigram" and len(summary.added) == 60
+    assert summary.model_type == {"unigram": "Unigram", "bpe": "BPE"}[model_type] and len(summary.added) == 60
     new_tok = AutoTokenizer.from_pretrained(str(out))
     old_model, new_model = AutoModelForCausalLM.from_pretrained(str(base)), AutoModelForCausalLM.from_pretrained(str(out))
     unchanged = 0

@@ -37,7 +37,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def trained(data: dict[str, Path]) -> Path:
     out = data["root"] / "tok"
-    result = runner.invoke(app, ["tokenizer", "train", str(data["train"]), "--out", str(out), "--vocab-size", "700",
+    result = runner.invoke(app, ["tokenizer", "train", str(data["train"]), "--out", str(out), "--vocab-size", "700", "--no-japanese-charset",
                                  "--baseline-bpe", "--japanese", str(data["ja"]), "--english", str(data["en"])])
     assert result.exit_code == 0, result.output
     return out
@@ -53,7 +53,7 @@ def test_train_command_writes_a_sealed_hf_tokenizer_artifact(trained: Path, data
     assert verify(trained).ok
     assert AutoTokenizer.from_pretrained(str(trained)).chat_template
     names = {r["tokenizer"] for r in json.loads((trained / "fertility.json").read_text())}
-    assert names == {"deshi-unigram-700", "byte-level-bpe-700"}
+    assert names == {"deshi-bpe-700", "byte-level-bpe-700"}
 
 
 def test_metrics_match_a_direct_count(trained: Path) -> None:
@@ -115,10 +115,25 @@ def test_stage_trains_on_curate_and_reports_on_demo_heldout(data: dict[str, Path
     (demo / "heldout_en.jsonl").write_bytes(data["en"].read_bytes())
     registry = Registry.open(tmp_path)
     ctx = StageContext(workspace=tmp_path / "ws", seed=0, registry=registry, outputs={"curate": data["train"], "demo_data": demo})
-    result = run(Config(vocab_size=700), ctx)
+    result = run(Config(vocab_size=700, japanese_charset=False), ctx)
     registry.close()
     assert result.artifact_dir == tmp_path / "ws" / "tokenizer"
     assert result.report is not None and result.report.is_file()
     assert any("byte-level-bpe-700 on held-out ja" in line for line in result.summary)
-    assert result.metrics["deshi-unigram-700/ja/roundtrip"] == 1.0
+    assert result.metrics["deshi-bpe-700/ja/roundtrip"] == 1.0
     assert AutoTokenizer.from_pretrained(str(result.artifact_dir)).encode("こんにちは", add_special_tokens=False)
+
+
+def test_extend_command_writes_model_tokenizer_and_manifest(data: dict[str, Path], tmp_path: Path) -> None:
+    base = build_tiny_base(tmp_path / "base")
+    out = tmp_path / "ext"
+    result = runner.invoke(app, ["tokenizer", "extend", "--base", str(base), "--dataset", str(data["train"]),
+                                 "--out", str(out), "--new-tokens", "40", "--init", "mean-of-all"])
+    assert result.exit_code == 0, result.output
+    manifest = load_manifest(out)
+    assert manifest["stage"] == "tokenizer_extend" and manifest["counts"]["added_tokens"] == 40
+    assert [i["path"] for i in manifest["inputs"]] == [str(base), str(data["train"])]
+    assert len(AutoTokenizer.from_pretrained(str(out))) == manifest["counts"]["new_rows"]
+    bad = runner.invoke(app, ["tokenizer", "extend", "--base", str(base), "--dataset", str(data["train"]),
+                              "--out", str(tmp_path / "x"), "--new-tokens", "4", "--init", "zeros"])
+    assert bad.exit_code != 0 and "mean-of-pieces or mean-of-all" in str(bad.exception)

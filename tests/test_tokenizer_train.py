@@ -25,10 +25,12 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_jsonl(tmp_path_factory.mktemp("corpus") / "train.jsonl", compose_docs(400, seed=1))
 
 
-@pytest.fixture(scope="module", params=["unigram", "bpe"])
+@pytest.fixture(scope="module", params=[("unigram", False), ("bpe", False), ("unigram", True)], ids=["unigram", "bpe", "unigram-presegmented"])
 def trained(request: pytest.FixtureRequest, corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp(request.param)
-    summary = train_tokenizer(corpus, out, TrainOptions(vocab_size=700, model_type=request.param, presegment=True))
+    model_type, presegment = request.param
+    out = tmp_path_factory.mktemp(model_type)
+    options = TrainOptions(japanese_charset=False, vocab_size=700, model_type=model_type, presegment=presegment)
+    summary = train_tokenizer(corpus, out, options)
     assert summary.parity_mismatch == 0
     return out
 
@@ -78,7 +80,8 @@ def test_presegmentation_keeps_the_text_and_only_adds_boundaries() -> None:
         assert "".join(morpheme_units(text)) == text
 
 
-def test_presegmented_pieces_do_not_cross_word_boundaries(tmp_path: Path) -> None:
+@pytest.mark.parametrize("model_type", ["unigram", "bpe"])
+def test_presegmented_pieces_do_not_cross_word_boundaries(tmp_path: Path, model_type: str) -> None:
     # MeCab: 図書|館|から|住ん|で|い|ます|。 A presegmented model learns morphemes such as 住ん, ます,
     # 勉強 but never a piece spanning a boundary such as 館から; the raw-text model does learn those.
     nouns = ["東京", "大阪", "京都", "名古屋", "会社", "学校", "図書館", "病院", "公園"]
@@ -89,13 +92,15 @@ def test_presegmented_pieces_do_not_cross_word_boundaries(tmp_path: Path) -> Non
     data = write_jsonl(tmp_path / "d.jsonl", docs)
 
     def multi_char_pieces(presegment: bool) -> set[str]:
-        result = train_tokenizer(data, tmp_path / str(presegment), TrainOptions(vocab_size=320, presegment=presegment)).result
+        result = train_tokenizer(data, tmp_path / str(presegment), TrainOptions(japanese_charset=False, vocab_size=320 if model_type == "unigram" else 334, model_type=model_type, presegment=presegment)).result
         sp = spm.SentencePieceProcessor(model_proto=result.model_proto)
         pieces = (sp.id_to_piece(i) for i in range(sp.get_piece_size()) if not sp.is_control(i) and not sp.is_byte(i))
         return {p for p in pieces if len(p) > 1 and not p.startswith("<")}
 
-    def crosses(piece: str) -> bool:
-        return any(piece.startswith(n) and piece != n for n in nouns) or any(piece.endswith(p) and piece[: -len(p)] in nouns for p in particles)
+    morphemes = {unit for doc in docs[:50] for unit in morpheme_units(doc)}
+
+    def crosses(piece: str) -> bool:  # not inside any single morpheme: spans a word boundary
+        return not any(piece in unit for unit in morphemes)
 
     presegmented = multi_char_pieces(True)
     assert {"ます", "勉強"} <= presegmented
@@ -115,19 +120,36 @@ def test_sampling_is_seeded_and_bounded() -> None:
 def test_empty_dataset_is_a_clear_error(tmp_path: Path) -> None:
     empty = write_jsonl(tmp_path / "empty.jsonl", [])
     with pytest.raises(TokenizerError, match="no documents with text"):
-        train_tokenizer(empty, tmp_path / "out", TrainOptions(vocab_size=500))
+        train_tokenizer(empty, tmp_path / "out", TrainOptions(japanese_charset=False, vocab_size=500))
     blank = write_jsonl(tmp_path / "blank.jsonl", ["   ", "\n\n"])
     with pytest.raises(TokenizerError, match="only whitespace"):
-        train_tokenizer(blank, tmp_path / "out", TrainOptions(vocab_size=500))
+        train_tokenizer(blank, tmp_path / "out", TrainOptions(japanese_charset=False, vocab_size=500))
 
 
 def test_missing_dataset_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="does not exist"):
-        train_tokenizer(tmp_path / "nope.jsonl", tmp_path / "out", TrainOptions(vocab_size=500))
+        train_tokenizer(tmp_path / "nope.jsonl", tmp_path / "out", TrainOptions(japanese_charset=False, vocab_size=500))
 
 
 def test_vocabulary_larger_than_the_data_supports_names_the_limit(corpus: Path, tmp_path: Path) -> None:
     with pytest.raises(TokenizerError, match=r"vocab_size 32000 is larger than the data supports .*at most \d+ pieces"):
-        train_tokenizer(corpus, tmp_path / "out", TrainOptions(vocab_size=32000))
+        train_tokenizer(corpus, tmp_path / "out", TrainOptions(japanese_charset=False, vocab_size=32000))
     with pytest.raises(TokenizerError, match=r"too small .* need \d+ ids"):
-        train_tokenizer(corpus, tmp_path / "out", TrainOptions(vocab_size=300))
+        train_tokenizer(corpus, tmp_path / "out", TrainOptions(japanese_charset=False, vocab_size=300))
+
+
+def test_reserved_placeholders_match_the_pii_redaction_spelling() -> None:
+    expected = {"<PHONE>", "<EMAIL>", "<MY_NUMBER>", "<CORPORATE_NUMBER>", "<POSTAL_CODE>", "<ADDRESS>", "<IP>", "<CARD>", "<NAME>"}
+    assert set(symbols.PII_PLACEHOLDERS) == expected
+    reserved = symbols.user_defined_symbols()
+    assert reserved[:2] == ["<|im_start|>", "<|im_end|>"] and reserved[-1] == "\n" and len(reserved) == len(set(reserved)) == 12
+
+
+def test_japanese_charset_keeps_unseen_everyday_kanji_as_single_pieces(corpus: Path, tmp_path: Path) -> None:
+    summary = train_tokenizer(corpus, tmp_path / "cs", TrainOptions(vocab_size=3550))
+    sp = spm.SentencePieceProcessor(model_proto=summary.result.model_proto)
+    training_text = "".join(compose_docs(400, seed=1))
+    for char in "梅湿粗蔵":  # JIS level-1 kanji that the training corpus never shows
+        assert char not in training_text
+        assert sp.encode(char, out_type=str) == [char]
+    assert len(sp.encode("鬱")) == 3  # level-2 kanji, unseen: byte fallback (3 UTF-8 bytes)

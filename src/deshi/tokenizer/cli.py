@@ -23,10 +23,11 @@ def train(
     dataset: Path = typer.Argument(..., help="Curated dataset: .jsonl/.jsonl.gz/.parquet file or artifact dir."),
     out: Path = typer.Option(..., "--out", "-o", help="Output directory (a Hugging Face tokenizer dir)."),
     vocab_size: int = typer.Option(None, "--vocab-size", help="Vocabulary size [default: 8000; 32000 for large corpora]."),
-    model_type: str = typer.Option(None, "--model-type", help="unigram (default) or bpe."),
+    model_type: str = typer.Option(None, "--model-type", help="bpe (default) or unigram."),
     presegment: bool = typer.Option(None, "--presegment/--no-presegment", help="Train on MeCab morphemes so pieces never cross word boundaries [default: off, see docs/tokenizer.md]."),
     sample_docs: int = typer.Option(None, "--sample-docs", help="Train on a seeded sample of at most N documents."),
     character_coverage: float = typer.Option(None, "--character-coverage", help="Character coverage [default 0.9995]."),
+    japanese_charset: bool = typer.Option(None, "--japanese-charset/--no-japanese-charset", help="Reserve kana + JIS level-1 kanji as pieces [default: on; needs vocab >= ~3500]."),
     seed: int = typer.Option(None, "--seed", help="Sampling seed [default 0]."),
     baseline_bpe: bool = typer.Option(False, "--baseline-bpe", help="Also train a byte-level BPE peer into OUT/baseline_bpe."),
     japanese: Path = typer.Option(None, "--japanese", help="Held-out Japanese set to report fertility on."),
@@ -43,7 +44,7 @@ def train(
     cfg = load_config(Config, config) if config else Config()
     overrides = {
         "vocab_size": vocab_size, "model_type": model_type, "presegment": presegment, "sample_docs": sample_docs,
-        "character_coverage": character_coverage, "seed": seed,
+        "character_coverage": character_coverage, "seed": seed, "japanese_charset": japanese_charset,
     }
     data = cfg.model_dump()
     data.update({k: v for k, v in overrides.items() if v is not None})

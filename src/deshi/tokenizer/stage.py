@@ -24,10 +24,11 @@ from deshi.tokenizer.train import TrainOptions
 
 class Config(StageConfig):
     vocab_size: int = Field(8000, ge=300, description="Vocabulary size. The demo corpus (a few MB) supports ~8k; use 32k+ on real corpora.")
-    model_type: Literal["unigram", "bpe"] = Field("unigram", description="SentencePiece model type.")
+    model_type: Literal["unigram", "bpe"] = Field("bpe", description="SentencePiece model type (bpe: measured 1.51 vs 1.22 chars/token for unigram on independent Japanese at 32k).")
     presegment: bool = Field(False, description="Train on MeCab morphemes so pieces never cross word boundaries (off by default: measured 1.50 vs 2.86 chars/token on demo held-out text).")
     sample_docs: int | None = Field(200_000, ge=1, description="Train on a seeded sample of at most this many documents (null: all).")
     character_coverage: float = Field(0.9995, gt=0.9, le=1.0, description="Share of characters covered by single-character pieces; the rest use byte fallback.")
+    japanese_charset: bool = Field(True, description="Always give kana and the 2,965 JIS level-1 kanji their own piece, seen in training or not (needs vocab_size >= ~3,500).")
     seed: int | None = Field(None, description="Sampling seed (default: the pipeline seed).")
     baseline_bpe: bool = Field(True, description="Also train a byte-level BPE of the same size on the same data and report it side by side.")
     heldout_docs: int = Field(2000, ge=1, description="At most this many held-out documents per language in the report.")
@@ -39,6 +40,7 @@ class Config(StageConfig):
             presegment=self.presegment,
             sample_docs=self.sample_docs,
             character_coverage=self.character_coverage,
+            japanese_charset=self.japanese_charset,
             seed=self.seed if self.seed is not None else seed,
         )
 

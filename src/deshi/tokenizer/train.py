@@ -22,6 +22,7 @@ from pathlib import Path
 from deshi.dataset import iter_texts
 from deshi.log import get_logger
 from deshi.tokenizer import symbols
+from deshi.tokenizer.charset import japanese_required_chars
 from deshi.tokenizer.errors import TokenizerError
 from deshi.tokenizer.presegment import morpheme_units
 
@@ -36,11 +37,12 @@ MAX_SENTENCE_BYTES = MAX_CHUNK_CHARS * 8
 @dataclass
 class TrainOptions:
     vocab_size: int = 32000
-    model_type: str = "unigram"  # or "bpe"
+    model_type: str = "bpe"  # or "unigram"; BPE measured better on held-out text (docs/tokenizer.md)
     presegment: bool = False  # measured: MeCab short units cap pieces at ~1.5 chars (docs/tokenizer.md)
     sample_docs: int | None = 200_000
     max_sentences: int = 3_000_000
     character_coverage: float = 0.9995
+    japanese_charset: bool = True  # kana + JIS level-1 kanji always single pieces (charset.py)
     seed: int = 0
     num_threads: int = 2
 
@@ -161,6 +163,7 @@ def train_sentencepiece(lines: list[str], options: TrainOptions, stats: str = ""
         eos_piece=symbols.EOS,
         pad_piece=symbols.PAD,
         user_defined_symbols=symbols.user_defined_symbols(),
+        required_chars=japanese_required_chars() if options.japanese_charset else "",
         num_threads=options.num_threads,
         minloglevel=2,
     )
@@ -196,7 +199,9 @@ def _explain(message: str, options: TrainOptions, stats: str) -> TokenizerError:
     if low:
         return TokenizerError(
             f"vocab_size {options.vocab_size} is too small for this data ({stats}): its characters and "
-            f"reserved symbols alone need {low.group(2)} ids; raise --vocab-size or lower character_coverage"
+            f"reserved symbols alone need {low.group(2)} ids; raise --vocab-size, lower character_coverage"
+            + (" or turn off japanese_charset (--no-japanese-charset), which reserves ~3,100 kana and kanji"
+               if options.japanese_charset else "")
         )
     return TokenizerError(f"SentencePiece training failed: {message.splitlines()[-1] if message else 'unknown error'}")
 
