@@ -13,7 +13,7 @@ because the generator's text is templated and flatters every tokenizer trained o
 Training runs one after another in the same process (2 shared cores: timings are noisy; the ratio
 between the tokenizers is the comparable number).
 
-Run: .venv/bin/python benchmarks/tokenizer_bench.py [--docs 42000] [--vocab-size 32000] [--corpus-dir DIR]
+Run: .venv/bin/python benchmarks/tokenizer_bench.py [--docs 45000] [--vocab-size 32000] [--corpus-dir DIR]
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def corpus_dir(args: argparse.Namespace, scratch: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--docs", type=int, default=42000, help="demo documents to generate (~1.2 KB each)")
+    parser.add_argument("--docs", type=int, default=45000, help="demo documents to generate (45000 = ~50 MB of text)")
     parser.add_argument("--vocab-size", type=int, default=32000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--corpus-dir", help="an existing demo corpus directory (corpus.jsonl, heldout*.jsonl)")

@@ -171,15 +171,15 @@ def train_sentencepiece(lines: list[str], options: TrainOptions, stats: str = ""
     with tempfile.TemporaryDirectory(prefix="deshi-spm-") as tmp:
         if options.presegment:
             counts = morpheme_counts(lines)
-            seeds_path = Path(tmp) / "seeds.tsv"
-            with open(seeds_path, "w", encoding="utf-8") as handle:
-                for piece, count in seed_pieces(counts):
-                    handle.write(f"{piece}\t{count}\n")
             kwargs["sentence_iterator"] = iter([f"{unit}\t{count}" for unit, count in sorted(counts.items())])
             kwargs["input_format"] = "tsv"
             kwargs["shuffle_input_sentence"] = False
             kwargs["input_sentence_size"] = 0
-            if options.model_type == "unigram":
+            if options.model_type == "unigram":  # BPE builds pieces by merging; it needs no seeds
+                seeds_path = Path(tmp) / "seeds.tsv"
+                with open(seeds_path, "w", encoding="utf-8") as handle:
+                    for piece, count in seed_pieces(counts):
+                        handle.write(f"{piece}\t{count}\n")
                 kwargs["seed_sentencepieces_file"] = str(seeds_path)
         try:
             spm.SentencePieceTrainer.train(**kwargs)
