@@ -1,7 +1,8 @@
 """Train a Japanese-aware SentencePiece tokenizer on a dataset and export it for Hugging Face.
 
-Why SentencePiece Unigram: it is what Japanese tokenizers (llm-jp, rinna, Swallow's extension) use,
-it handles text without spaces, and with ``byte_fallback`` no input is ever ``<unk>``. Options are
+Why SentencePiece: it is what Japanese tokenizers (llm-jp, rinna, Swallow's extension) are built
+with, it handles text without spaces, and with ``byte_fallback`` no input is ever ``<unk>``. BPE is the
+default model type and Unigram the alternative, chosen by measurement (docs/tokenizer.md). Options are
 chosen so the round trip is exact: identity normalisation (the data is already NFKC-normalised by
 the curate stage), no dummy prefix, no whitespace folding; digits are split one per piece so numbers
 tokenize consistently.
