@@ -137,3 +137,22 @@ def test_extend_command_writes_model_tokenizer_and_manifest(data: dict[str, Path
     bad = runner.invoke(app, ["tokenizer", "extend", "--base", str(base), "--dataset", str(data["train"]),
                               "--out", str(tmp_path / "x"), "--new-tokens", "4", "--init", "zeros"])
     assert bad.exit_code != 0 and "mean-of-pieces or mean-of-all" in str(bad.exception)
+
+
+def test_train_reads_a_config_file_and_flags_override_it(data: dict[str, Path], tmp_path: Path) -> None:
+    config = tmp_path / "tokenizer.yaml"
+    config.write_text("vocab_size: 650\nmodel_type: unigram\njapanese_charset: false\nbaseline_bpe: false\n", encoding="utf-8")
+    out = tmp_path / "tok"
+    result = runner.invoke(app, ["tokenizer", "train", str(data["train"]), "--out", str(out), "--config", str(config), "--vocab-size", "700"])
+    assert result.exit_code == 0, result.output
+    recorded = load_manifest(out)["config"]
+    assert (recorded["vocab_size"], recorded["model_type"], recorded["baseline_bpe"]) == (700, "unigram", False)
+    assert not (out / "baseline_bpe").exists()
+    config.write_text("vocab_size: 650\nvocab_sise: 3\n", encoding="utf-8")
+    bad = runner.invoke(app, ["tokenizer", "train", str(data["train"]), "--out", str(tmp_path / "t2"), "--config", str(config)])
+    assert bad.exit_code != 0 and f"{config}:2: vocab_sise: unknown field" in str(bad.exception)
+
+
+def test_report_on_a_missing_tokenizer_is_a_clear_error(data: dict[str, Path], tmp_path: Path) -> None:
+    result = runner.invoke(app, ["tokenizer", "report", str(tmp_path / "nope"), "--japanese", str(data["ja"]), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code != 0 and "does not exist" in str(result.exception)
