@@ -99,7 +99,7 @@ def plot(results: Sequence[Fertility]) -> Any:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    languages = sorted({r.language for r in results})
+    languages = list(dict.fromkeys(r.language for r in results))  # in the order given (ja first)
     names = list(dict.fromkeys(r.tokenizer for r in results))
     value = {(r.tokenizer, r.language): r.chars_per_token for r in results}
     fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(names) * len(languages)), 3.6))
