@@ -1,8 +1,9 @@
 """The HTTP layer: OpenAI-compatible routes over the backends, with guard, cache, auth and audit.
 
 Hot path (why it looks like this): the request body is parsed once with orjson and validated by a
-pydantic model (Rust core); responses are dicts dumped by orjson; no middleware stack; metric children
-are cached per model; the audit record is committed in a group with concurrent requests before the
+pydantic model (Rust core); responses are dicts dumped by orjson; the two completion routes are
+dispatched straight to the gateway, past Starlette's middleware and routing (``_GatewayApp``); metric
+children are memoised; the audit record is committed in a group with concurrent requests before the
 response is sent (see ``audit``). The FastAPI routes still declare their request models in the OpenAPI
 schema, so clients and schemathesis see the real contract.
 """
