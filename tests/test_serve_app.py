@@ -197,3 +197,28 @@ def test_release_check_refuses_without_passing_verdict(tiny, tmp_path):
     asyncio.run(gateway.close())
     rows = sqlite3.connect(tmp_path / "audit.db").execute("SELECT kind FROM audit").fetchall()
     assert rows == [("release",)]
+
+
+def test_unexpected_error_is_an_openai_shaped_500_on_both_routes(tmp_path):
+    # The completion routes bypass Starlette's exception middleware (hot path): a bug inside the
+    # gateway must still answer with the OpenAI error shape, without internals, and not kill the app.
+    config = make_config(tmp_path, None, models=[{"name": "up", "upstreams": [{"url": "http://127.0.0.1:9/v1"}]}])
+
+    async def go():
+        async with AppClient(config) as c:
+            gateway = c._transport.app.gateway
+
+            async def broken(request, kind):
+                raise RuntimeError("secret internal detail")
+
+            gateway.handle = broken
+            chat_r = await c.post("/v1/chat/completions", json={"model": "up", "messages": [{"role": "user", "content": "x"}]})
+            comp_r = await c.post("/v1/completions", json={"model": "up", "prompt": "x"})
+            health = await c.get("/health")
+            return chat_r, comp_r, health
+
+    chat_r, comp_r, health = run(go())
+    for r in (chat_r, comp_r):
+        assert r.status_code == 500
+        assert r.json()["error"]["type"] == "server_error" and "secret" not in r.text
+    assert health.status_code == 200

@@ -9,7 +9,6 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import jsonschema
@@ -75,21 +74,35 @@ def test_openai_client_plain_streaming_and_json_schema(server):
     assert "deshi_time_to_first_token_seconds_bucket" in metrics and "deshi_time_per_output_token_seconds_count" in metrics
 
 
+def test_serve_refuses_ungated_model_without_force(tmp_path, monkeypatch, capsys):
+    # The real CLI entry point (argv parsing, DeshiError -> one red line, exit 2), in-process: a
+    # subprocess would spend its time importing torch before reaching the release check.
+    from deshi.cli import main
+
+    model = build_tiny_model(tmp_path / "model")
+    (tmp_path / "serve.yaml").write_text(yaml.safe_dump({"models": [{"name": "m", "path": str(model)}],
+                                                         "audit": {"url": f"sqlite:///{tmp_path / 'audit.db'}"},
+                                                         "release": {"workspace": str(tmp_path / "ws")}}))
+    monkeypatch.setattr(sys, "argv", ["deshi", "serve", "--config", str(tmp_path / "serve.yaml")])
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "refusing to serve" in err and "Traceback" not in err
+
+
+# Last test on the module's server: it SIGKILLs it (one server start instead of two; the server's
+# process, not its config, is what matters here). Keep it after every other test that uses `server`.
 @pytest.mark.slow
-def test_every_answered_request_is_audited_after_sigkill(server, tmp_path):
-    _, _, _ = server
-    model = build_tiny_model(tmp_path / "model", max_positions=256)
-    config = {"models": [{"name": "tiny", "path": str(model), "batch_wait_ms": 1}],
-              "audit": {"url": f"sqlite:///{tmp_path / 'audit.db'}"}, "cache": {"enabled": False}}
-    (tmp_path / "serve.yaml").write_text(yaml.safe_dump(config))
-    port = free_port()
-    proc = start_server(tmp_path / "serve.yaml", port, "--force")
+@pytest.mark.skipif(sys.platform != "linux", reason="SIGKILL semantics")
+def test_every_answered_request_is_audited_after_sigkill(server):
+    base, tmp, proc = server
     answered: list[str] = []
     lock = threading.Lock()
     stop = threading.Event()
 
     def client_loop(i: int) -> None:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as c:
+        with httpx.Client(base_url=base, timeout=10) as c:
             n = 0
             while not stop.is_set():
                 n += 1
@@ -113,19 +126,6 @@ def test_every_answered_request_is_audited_after_sigkill(server, tmp_path):
         for f in futures:
             f.result()
     assert len(answered) >= 40
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    url = f"sqlite:///{tmp / 'audit.db'}"
     assert set(answered) <= request_ids(url)
     assert verify(url).ok
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="SIGKILL semantics")
-def test_serve_refuses_ungated_model_without_force(tmp_path):
-    import subprocess
-
-    model = build_tiny_model(tmp_path / "model")
-    (tmp_path / "serve.yaml").write_text(yaml.safe_dump({"models": [{"name": "m", "path": str(model)}],
-                                                         "release": {"workspace": str(tmp_path / "ws")}}))
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
-    out = subprocess.run([sys.executable, "-m", "deshi.cli", "serve", "--config", str(tmp_path / "serve.yaml")],
-                         env=env, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 2 and "refusing to serve" in out.stderr

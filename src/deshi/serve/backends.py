@@ -53,8 +53,11 @@ class UpstreamBackend:
 
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=60, ttl_dns_cache=300)
+            # DummyCookieJar: cookies an upstream sets for one tenant's request must never ride along
+            # with another tenant's, and skipping the jar saves its per-request filtering.
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                cookie_jar=aiohttp.DummyCookieJar(),
                 json_serialize=lambda o: orjson.dumps(o).decode(), skip_auto_headers=("User-Agent",),
             )
         return self._session

@@ -123,10 +123,16 @@ _INJECTION = [
 _INJECTION_RES = [(name, re.compile(pat, re.IGNORECASE | re.DOTALL)) for name, pat in _INJECTION]
 # Pre-checks: PII needs a digit, '@' or '〒'; injection needs one of these stems.
 _PII_PRECHECK = re.compile(r"[0-9０-９@＠〒]")
-_INJECTION_PRECHECK = re.compile(
-    r"ignore|disregard|forget|override|reveal|show|print|repeat|output|leak|you\s+are\s+now|developer|jailbreak|指示|命令|ルール|制約|システムプロンプト|制限|脱獄",
-    re.IGNORECASE,
-)
+# Substring tests on the casefolded text (casefold, not lower: IGNORECASE also matches 'ſ' as 's' and
+# the Kelvin sign as 'k'): ~1 µs, where one case-insensitive alternation regex took ~13 µs per prompt.
+# Every pattern above contains one of these stems, so a text without any cannot match.
+_INJECTION_STEMS = ("ignore", "disregard", "forget", "override", "reveal", "show", "print", "repeat", "output", "leak",
+                    "now", "developer", "jailbreak", "指示", "命令", "ルール", "制約", "システムプロンプト", "制限", "脱獄")
+
+
+def _may_inject(text: str) -> bool:
+    folded = text.casefold()
+    return any(stem in folded for stem in _INJECTION_STEMS)
 
 
 class GuardBlocked(Exception):
@@ -169,7 +175,7 @@ class Guard:
         cfg = self.config
         if cfg.injection != "off":
             for text in texts:
-                if not _INJECTION_PRECHECK.search(text):
+                if not _may_inject(text):
                     continue
                 for name, pattern in _INJECTION_RES:
                     if pattern.search(text):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
@@ -28,6 +29,25 @@ _LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 _TPOT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 
 
+def _memoise_labels(metric: Any) -> None:
+    """Make ``metric.labels(...)`` a dict lookup after the first call for those values.
+
+    prometheus_client's ``labels()`` validates and locks on every call (a few µs, several times per
+    request); the children it returns live as long as the metric (we never ``remove()``), and every
+    label here has a small fixed set of values (configured models, endpoints, statuses, guard types).
+    """
+    children: dict[tuple[str, ...], Any] = {}
+    make = metric.labels
+
+    def labels(*values: str) -> Any:
+        child = children.get(values)
+        if child is None:
+            child = children[values] = make(*values)
+        return child
+
+    metric.labels = labels
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -44,6 +64,10 @@ class Metrics:
         self.cost = Counter("deshi_cost", "Cost charged, by model.", ["model"], registry=r)
         self.throughput = Gauge("deshi_measured_tokens_per_second", "Measured throughput while busy.", ["model"], registry=r)
         self.errors = Counter("deshi_upstream_errors", "Upstream attempts that failed, by model.", ["model"], registry=r)
+
+        for metric in (self.requests, self.e2e, self.ttft, self.tpot, self.tokens, self.cache, self.queue_depth,
+                       self.incidents, self.cost_per_1k, self.cost, self.throughput, self.errors):
+            _memoise_labels(metric)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
