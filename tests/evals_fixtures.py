@@ -14,6 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
+
 ITEMS = ["りんご", "みかん", "ぶどう", "もも", "なし", "かき", "いちご", "すいか", "めろん", "れもん",
          "さくら", "うめ", "ばら", "きく", "ゆり", "つばき", "すみれ", "あやめ", "ふじ", "はす"]
 COLOURS = ["あか", "あお", "きいろ", "みどり", "しろ"]
@@ -96,6 +98,22 @@ def train_tiny(out: Path, texts: list[str], steps: int = 250, seed: int = 0, hid
     from deshi.artifacts import Manifest, write_manifest
 
     torch.manual_seed(seed)
+    # One thread: on a shared 2-core box, two spinning intra-op threads per process are 3-6× slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train(out, texts, steps, seed, hidden, layers, vocab_texts)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(out: Path, texts: list[str], steps: int, seed: int, hidden: int, layers: int,
+           vocab_texts: list[str] | None) -> Path:
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from deshi.artifacts import Manifest, write_manifest
+
     tokenizer = _tokenizer(texts + (vocab_texts or []))
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2,
                          num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=4,
@@ -118,7 +136,7 @@ def train_tiny(out: Path, texts: list[str], steps: int = 250, seed: int = 0, hid
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    write_manifest(out, Manifest("distill", {"steps": steps, "final_loss": float(loss)}, seed=seed))
+    write_manifest(out, Manifest("distill", {"steps": steps, "final_loss": float(loss.detach())}, seed=seed))
     return out
 
 
@@ -169,3 +187,14 @@ def degraded_model() -> Path:
     AutoTokenizer.from_pretrained(src).save_pretrained(out)
     write_manifest(out, Manifest("distill", {"perturbed_from": str(src)}, seed=1))
     return out
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Import into a test module to run it with one torch thread (restored afterwards)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -26,9 +26,9 @@ import random
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from deshi.config import ConfigError, ConfigIssue, load_yaml, validate_model
 from deshi.errors import DeshiError
@@ -39,6 +39,16 @@ Prompt = str | list[dict[str, str]]
 
 class TaskError(DeshiError):
     """A malformed task file or example file; the message names the file and line."""
+
+
+def _known_metric(name: str) -> str:
+    if name not in ALL_METRICS:
+        raise ValueError(f"unknown metric {name!r}; expected one of: {', '.join(ALL_METRICS)}")
+    return name
+
+
+# Validated per item, so an error points at the line of the offending list entry.
+MetricName = Annotated[str, AfterValidator(_known_metric)]
 
 
 class TaskSpec(BaseModel):
@@ -54,7 +64,7 @@ class TaskSpec(BaseModel):
     choices_field: str = Field("choices", description="List of choices (multiple_choice).")
     choice_prefix: str = Field(" ", description="Text put before each choice when scoring its log-likelihood.")
     text_field: str = Field("text", description="Text to score (perplexity).")
-    metrics: list[str] = Field(default_factory=list, description="Metric names; default depends on type.")
+    metrics: list[MetricName] = Field(default_factory=list, description="Metric names; default depends on type.")
     metric_options: dict[str, Any] = Field(default_factory=dict, description="Defaults for metrics, e.g. pattern, schema.")
     few_shot: int = Field(0, ge=0, le=32)
     few_shot_data: str | None = Field(None, description="Separate JSONL for few-shot examples (default: data).")
@@ -64,14 +74,6 @@ class TaskSpec(BaseModel):
     max_new_tokens: int = Field(32, ge=1, le=4096)
     stop: list[str] = Field(default_factory=lambda: ["\n"])
     limit: int | None = Field(None, ge=1, description="Evaluate only the first N examples.")
-
-    @field_validator("metrics")
-    @classmethod
-    def _known_metrics(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if name not in ALL_METRICS:
-                raise ValueError(f"unknown metric {name!r}; expected one of: {', '.join(ALL_METRICS)}")
-        return value
 
     @model_validator(mode="after")
     def _metrics_fit_type(self) -> TaskSpec:
