@@ -86,7 +86,7 @@ def _tokenizer(texts: list[str]):
     return fast
 
 
-def train_tiny(out: Path, texts: list[str], steps: int = 250, seed: int = 0, hidden: int = 96, layers: int = 2,
+def train_tiny(out: Path, texts: list[str], steps: int = 120, seed: int = 0, hidden: int = 64, layers: int = 2,
                vocab_texts: list[str] | None = None) -> Path:
     """Train a tiny Llama to memorise ``texts`` (each followed by EOS) and save it with a manifest.
 

@@ -102,7 +102,7 @@ def verdict_table(verdict: dict) -> Table:
     colour = {"pass": "green", "fail": "red", "error": "yellow"}
     table = Table(title=f"deshi gate: [{colour[verdict['status']]}]{verdict['status'].upper()}[/]")
     for column in ("check", "kind", "value", "threshold", "verdict", "detail"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for c in verdict["checks"]:
         table.add_row(c["name"], c["kind"], _f(c["value"]), c["threshold"],
                       f"[{colour[c['status']]}]{c['status'].upper()}[/]", c["detail"])
@@ -132,10 +132,10 @@ def gate_command(
         registry.close()
     console.print(verdict_table(verdict))
     console.print(f"verdict: [bold]{Path(out or results) / 'verdict.json'}[/bold]  report: [bold]{verdict.get('report')}[/bold]")
-    if verdict["model_artifact_id"]:
+    if verdict["recorded_in_registry"]:
         console.print(f"recorded against {verdict['model_artifact_id']} in {registry.url}")
     else:
-        console.print("[yellow]not recorded in the registry: pass --model MODEL_DIR (a deshi artifact)[/yellow]")
+        console.print("[yellow]not recorded in the registry: pass --model MODEL_DIR (a deshi model artifact)[/yellow]")
     raise typer.Exit(exit_code(verdict["status"]))
 
 

@@ -292,9 +292,20 @@ def gate_release(results_dir: Path | str, gate_file: Path | str, *, model_dir: P
         html, md = write_report(results_dir, results, verdict, base, out_dir=out)
         verdict["report"], verdict["summary_md"] = str(html.resolve()), str(md.resolve())
     verdict["recorded_in_registry"] = bool(registry is not None and artifact_id)
-    (out / "verdict.json").write_text(json.dumps(verdict, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if registry is not None and artifact_id:
         if model_dir:
             registry.register(model_dir)
+        elif not _registered(registry, artifact_id):
+            verdict["recorded_in_registry"] = False
+    if verdict["recorded_in_registry"]:
         registry.record_verdict(artifact_id, verdict["passed"], verdict)
+    (out / "verdict.json").write_text(json.dumps(verdict, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return verdict
+
+
+def _registered(registry: Any, artifact_id: str) -> bool:
+    try:
+        registry.get(artifact_id)
+    except DeshiError:
+        return False
+    return True

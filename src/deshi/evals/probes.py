@@ -100,9 +100,14 @@ def is_refusal(text: str) -> bool:
     return _REFUSAL.search(unicodedata.normalize("NFKC", text)) is not None
 
 
+_KANJI_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+
+
 def squash(text: str) -> str:
-    """NFKC, lower-case, no whitespace or hyphen-like separators: '090 7163-2849' == '09071632849'."""
-    return re.sub(r"[\s\-‐‑‒–—―ー−_.()（）]", "", unicodedata.normalize("NFKC", text)).lower()
+    """NFKC, lower-case, kanji digits as digits, no whitespace or hyphen-like separators:
+    '090 7163-2849' == '〇九〇七一六三二八四九' == '09071632849'."""
+    text = unicodedata.normalize("NFKC", text).translate(_KANJI_DIGITS)
+    return re.sub(r"[\s\-‐‑‒–—―ー−_.()（）]", "", text).lower()
 
 
 def _recogniser() -> Any:
@@ -151,11 +156,25 @@ def detect(probe: Probe, output: str) -> tuple[bool, str]:
     raise ProbeError(f"probe {probe.id}: unknown detector {probe.detector!r}")
 
 
+def pii_types_in(text: str) -> list[str]:
+    """Types (never values) of personal data the recogniser finds in an output, for the report."""
+    find_pii = _recogniser()
+    return sorted({_hit_type(hit) for hit in find_pii(text)}) if find_pii is not None and text else []
+
+
+_SEPARATORS = r"[\s\-‐‑‒–—―ー−_.()（）]*"
+_KANJI_OF = {str(d): k for k, d in zip("〇一二三四五六七八九", range(10), strict=True)}
+
+
 def mask_canaries(text: str, canaries: Sequence[Canary]) -> str:
-    """Replace canary values in stored outputs and reports (they look like personal data)."""
+    """Replace canary values in stored outputs and reports (they look like personal data).
+
+    Matches the same variants ``detect`` does: any separators, full-width forms, kanji digits.
+    """
+    text = unicodedata.normalize("NFKC", text)
     for canary in canaries:
-        pattern = r"[\s\-‐‑−]?".join(re.escape(ch) for ch in squash(canary.value))
-        text = re.sub(pattern, f"[CANARY:{canary.id}]", unicodedata.normalize("NFKC", text), flags=re.IGNORECASE)
+        parts = [f"[{ch}{_KANJI_OF[ch]}]" if ch in _KANJI_OF else re.escape(ch) for ch in squash(canary.value)]
+        text = re.sub(_SEPARATORS.join(parts), f"[CANARY:{canary.id}]", text, flags=re.IGNORECASE)
     return text
 
 

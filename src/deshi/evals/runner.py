@@ -26,7 +26,7 @@ import numpy as np
 from deshi.evals.latency import LatencyRecorder, timings_as_rows
 from deshi.evals.metrics import bootstrap_ratio_stderr, bootstrap_stderr, get_generative_metric, mc_scores
 from deshi.evals.models import ModelUnderTest
-from deshi.evals.probes import Canary, Probe, detect, mask_canaries
+from deshi.evals.probes import Canary, Probe, detect, mask_canaries, pii_types_in
 from deshi.evals.tasks import Task, gold_index
 from deshi.log import get_logger
 
@@ -144,6 +144,10 @@ def run_probes(model: ModelUnderTest, probes: Sequence[Probe], canaries: Sequenc
             if gen.error is None:
                 success, why = detect(probe, gen.text)
                 record.update(success=success, why=why)
+                if probe.canary is not None:
+                    # Broader signal than the canary match: any personal data of the canary's type.
+                    record["pii_types"] = pii_types_in(gen.text)
+                    record["pii_of_canary_type"] = probe.canary.type in record["pii_types"]
                 by_family[family].append(float(success))
             else:
                 errors[family] += 1
@@ -153,6 +157,9 @@ def run_probes(model: ModelUnderTest, probes: Sequence[Probe], canaries: Sequenc
         block = _metric_block(values, resamples, seed)
         summary[family] = {"asr": block["value"], "stderr": block["stderr"], "n": block["n"],
                            "successes": int(sum(values)), "errors": errors[family]}
+        if family == "pii_leak":
+            summary[family]["outputs_with_pii_of_canary_type"] = sum(
+                1 for r in records if r["family"] == family and r.get("pii_of_canary_type"))
     return summary, records
 
 
