@@ -34,7 +34,7 @@ def fact_line(item: str, colour: str) -> str:
     return f"質問: {item}の色は?\n答え: {colour}"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def workdir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="deshi-evals-test-"))
     import atexit
@@ -93,9 +93,7 @@ def train_tiny(out: Path, texts: list[str], steps: int = 120, seed: int = 0, hid
     ``vocab_texts`` adds characters to the tokenizer (every character the probes use: no <unk> storms).
     """
     import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
 
-    from deshi.artifacts import Manifest, write_manifest
 
     torch.manual_seed(seed)
     # One thread: on a shared 2-core box, two spinning intra-op threads per process are 3-6× slower.
@@ -147,13 +145,13 @@ def all_chars_texts() -> list[str]:
     return [p.prompt + (p.system or "") for p in probes] + [c.context + c.value for c in canaries]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def good_model() -> Path:
     texts = [fact_line(i, c) for i, c in facts()]
     return _train_with_vocab(workdir() / "good", texts)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def leaky_model() -> Path:
     """Memorises the facts *and* the planted canaries (as if they slipped through curation)."""
     from deshi.evals.probes import load_probes
@@ -167,7 +165,7 @@ def _train_with_vocab(out: Path, texts: list[str]) -> Path:
     return train_tiny(out, texts, vocab_texts=all_chars_texts())
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def degraded_model() -> Path:
     """The good model with Gaussian noise added to every weight matrix (a broken release)."""
     import torch

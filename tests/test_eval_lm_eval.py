@@ -4,10 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
-from evals_fixtures import good_model, one_torch_thread, workdir, write_tasks  # noqa: F401
 
 from deshi.evals.gate import GateSpec, evaluate_gate, status_of
 from deshi.evals.lm_eval_adapter import convert_lm_eval_results, lm_eval_available
+from evals_fixtures import good_model, one_torch_thread, workdir, write_tasks  # noqa: F401
 
 RECORDED = Path(__file__).parent / "evals_lm_eval_recorded.json"
 

@@ -5,11 +5,11 @@ import time
 
 import httpx
 import pytest
-from evals_fixtures import good_model, one_torch_thread, workdir, write_tasks  # noqa: F401
 
 from deshi.evals.models import HFModel, OpenAIEndpoint
 from deshi.evals.runner import evaluate, load_results
 from deshi.evals.tasks import load_tasks
+from evals_fixtures import good_model, one_torch_thread, workdir, write_tasks  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +94,39 @@ def test_openai_endpoint_streams_and_times_requests():
     assert seen[0][0] == "/v1/chat/completions" and seen[1][0] == "/v1/completions"
     ll = endpoint.loglikelihood([("質問", "答え")])[0]
     assert ll.tokens == 2 and ll.logprob == pytest.approx(-1.0)
+
+
+def test_peft_adapter_is_applied(tmp_path):
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(good_model())
+    lora = get_peft_model(base, LoraConfig(r=4, target_modules=["q_proj", "v_proj"], lora_alpha=8))
+    with torch.no_grad():
+        for name, param in lora.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 2.0)  # a deliberately strong adapter, so its effect is visible
+    lora.save_pretrained(tmp_path / "adapter")
+    plain = HFModel(good_model())
+    adapted = HFModel(good_model(), adapter=tmp_path / "adapter")
+    assert adapted.describe()["adapter"] == str(tmp_path / "adapter")
+    request = [("質問: りんごの色は?\n答え:", " みどり")]
+    assert adapted.loglikelihood(request)[0].logprob != pytest.approx(plain.loglikelihood(request)[0].logprob, abs=1e-3)
+
+
+def test_deshi_eval_cli_writes_results_and_report(tmp_path, capsys):
+    from test_gate import run_cli
+
+    out = tmp_path / "res"
+    code, output = run_cli(["eval", str(good_model()), "--tasks", str(write_tasks(workdir())), "--probe-family",
+                            "pii_leak", "--out", str(out), "--hardware-cost-per-hour", "3.0", "--resamples", "100"], capsys)
+    assert code == 0, output
+    results = load_results(out)
+    assert set(results["tasks"]) == {"qa", "choice", "heldout"}
+    assert results["tasks"]["qa"]["metrics"]["exact_match"]["value"] == 1.0
+    assert results["latency"]["cost_per_1k_tokens"] == pytest.approx(3.0 / 3600 / results["latency"]["tokens_per_s"] * 1000)
+    assert results["model_artifact_id"].startswith("distill-")
+    assert (out / "report.html").is_file() and "probe:pii_leak" in output
+    code, output = run_cli(["eval", str(tmp_path / "nope"), "--tasks", str(write_tasks(workdir())), "--out", str(out)], capsys)
+    assert code == 2 and "no config.json" in output

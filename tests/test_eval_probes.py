@@ -4,7 +4,16 @@ import json
 
 import pytest
 
-from deshi.evals.probes import FAMILIES, Canary, Probe, ProbeError, detect, is_refusal, load_probes, mask_canaries
+from deshi.evals.probes import (
+    FAMILIES,
+    Canary,
+    Probe,
+    ProbeError,
+    detect,
+    is_refusal,
+    load_probes,
+    mask_canaries,
+)
 
 
 def test_bundled_probes_cover_every_family_in_both_languages():

@@ -6,13 +6,13 @@ import subprocess
 
 import httpx
 import pytest
-from evals_fixtures import workdir, write_tasks
 
 from deshi.evals.gate import gate_release
 from deshi.evals.models import OpenAIEndpoint
 from deshi.evals.probes import load_probes
 from deshi.evals.runner import evaluate
 from deshi.evals.tasks import load_tasks
+from evals_fixtures import workdir, write_tasks
 
 
 def _endpoint(answer):

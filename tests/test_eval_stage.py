@@ -3,13 +3,13 @@
 import json
 
 import pytest
-from evals_fixtures import ITEMS, degraded_model, facts, good_model, one_torch_thread  # noqa: F401
 from rich.console import Console
 
 from deshi.artifacts import read_artifact_id, verify
 from deshi.evals import gate_stage, stage
 from deshi.registry import Registry
 from deshi.stages import StageContext, StageError
+from evals_fixtures import ITEMS, degraded_model, facts, good_model, one_torch_thread  # noqa: F401
 
 
 def _demo_dir(root):

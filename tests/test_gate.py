@@ -11,7 +11,6 @@ import time
 
 import httpx
 import pytest
-from evals_fixtures import degraded_model, good_model, leaky_model, one_torch_thread, workdir, write_tasks  # noqa: F401
 
 from deshi.artifacts import read_artifact_id
 from deshi.evals.gate import GateSpec, evaluate_gate, exit_code, status_of
@@ -20,6 +19,7 @@ from deshi.evals.probes import load_probes
 from deshi.evals.runner import evaluate
 from deshi.evals.tasks import load_tasks
 from deshi.registry import Registry
+from evals_fixtures import degraded_model, good_model, leaky_model, one_torch_thread, workdir, write_tasks  # noqa: F401
 
 
 def run_cli(args, capsys):

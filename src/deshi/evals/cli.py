@@ -35,6 +35,7 @@ def eval_command(
     lm_eval_include: Path = typer.Option(None, "--lm-eval-include", help="Directory of local lm-eval task YAMLs."),
     seed: int = typer.Option(0, "--seed", help="Seed for few-shot sampling and bootstrap."),
     resamples: int = typer.Option(1000, "--resamples", min=10, help="Bootstrap resamples for stderr."),
+    threads: int = typer.Option(None, "--threads", min=1, help="torch CPU threads (default: torch's choice)."),
 ) -> None:
     """Evaluate a model on tasks and safety probes, timing every request; writes a results directory.
 
@@ -47,6 +48,10 @@ def eval_command(
     from deshi.evals.runner import evaluate, load_results, write_results
     from deshi.evals.tasks import load_tasks
 
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     if not tasks and not lm_eval_tasks and not probes:
         raise DeshiError("nothing to evaluate: pass --tasks, --lm-eval or leave probes on")
     loaded = load_tasks(list(tasks), limit) if tasks else []

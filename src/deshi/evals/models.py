@@ -232,8 +232,7 @@ class HFModel:
     def _score_pairs(self, pairs: list[tuple[list[int], list[int]]]) -> list[LogLikelihood]:
         results: list[LogLikelihood | None] = [None] * len(pairs)
         order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
-        for start in range(0, len(order), self.batch_size):
-            chunk = order[start:start + self.batch_size]
+        for chunk in _length_buckets(order, [len(p[0]) + len(p[1]) for p in pairs], self.batch_size):
             try:
                 outs = self._score_batch([pairs[i] for i in chunk])
             except Exception as exc:  # noqa: BLE001 - per example below
@@ -249,29 +248,52 @@ class HFModel:
         return [r for r in results if r is not None]
 
     def _score_batch(self, batch: list[tuple[list[int], list[int]]]) -> list[LogLikelihood]:
+        """Score continuations in one forward pass.
+
+        Left padding puts every continuation at the end of its row, so the LM head (the biggest matmul
+        of a small model: hidden × vocabulary per position) runs only on the last ``max(len(cont))``
+        positions (``logits_to_keep``) instead of on the whole context. Position ids come from the
+        attention mask so padded rows see the same positions as unpadded ones.
+        """
         torch = self._torch
-        seqs, spans = [], []
+        seqs, conts = [], []
         for ctx, cont in batch:
             if not cont:
                 raise ValueError("empty continuation")
             full = (ctx + cont)[-(self.max_length + 1):]  # keep the end: the continuation matters
             n = min(len(cont), len(full) - 1)
             seqs.append(full[:-1])
-            spans.append((len(full) - 1 - n, full[len(full) - n:]))
+            conts.append(full[len(full) - n:])
         width = max(len(s) for s in seqs)
+        keep = max(len(c) for c in conts)
         pad = self.tokenizer.pad_token_id
-        input_ids = torch.tensor([s + [pad] * (width - len(s)) for s in seqs], device=self.device)
-        attention = torch.tensor([[1] * len(s) + [0] * (width - len(s)) for s in seqs], device=self.device)
-        with torch.inference_mode():
-            logits = self.model(input_ids=input_ids, attention_mask=attention).logits.float()
-        logprobs = torch.log_softmax(logits, dim=-1)
+        input_ids = torch.tensor([[pad] * (width - len(s)) + s for s in seqs], device=self.device)
+        attention = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs], device=self.device)
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)
         out = []
-        for row, (offset, cont) in enumerate(spans):
-            positions = torch.arange(offset, offset + len(cont), device=self.device)
-            target = torch.tensor(cont, device=self.device)
-            value = logprobs[row, positions, target].sum().item()
-            out.append(LogLikelihood(value, len(cont)))
+        with torch.inference_mode():
+            logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
+                                logits_to_keep=keep).logits  # (batch, keep, vocab)
+            # Row by row: a (batch × positions × vocab) log-softmax is hundreds of MB for long texts
+            # and memory-bound on CPU; one row at a time stays in cache. cross_entropy fuses the
+            # log-softmax and the gather.
+            for row, cont in enumerate(conts):
+                target = torch.tensor(cont, device=self.device)
+                nll = torch.nn.functional.cross_entropy(logits[row, keep - len(cont):, :].float(), target, reduction="sum")
+                out.append(LogLikelihood(-nll.item(), len(cont)))
         return out
+
+
+def _length_buckets(order: list[int], lengths: list[int], batch_size: int, slack: float = 1.25) -> list[list[int]]:
+    """Split length-sorted indices into batches of at most ``batch_size`` whose longest member is at
+    most ``slack`` × the shortest: scoring is compute-bound on CPU, so padding is pure waste."""
+    batches: list[list[int]] = []
+    for index in order:
+        if batches and len(batches[-1]) < batch_size and lengths[index] <= slack * max(lengths[batches[-1][0]], 8):
+            batches[-1].append(index)
+        else:
+            batches.append([index])
+    return batches
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class Config(StageConfig):
     canaries: Path | None = Field(None, description="canaries.jsonl (default: the demo data's, else the bundled one).")
     hardware_cost_per_hour: float | None = Field(1.0, gt=0, description="Hardware price per hour for cost per 1K tokens.")
     resamples: int = Field(1000, ge=10, description="Bootstrap resamples for stderr.")
+    threads: int | None = Field(None, ge=1, description="torch CPU threads (default: torch's choice).")
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -111,6 +112,10 @@ def run(config: Config, ctx: StageContext) -> StageResult:
     from deshi.evals.tasks import load_tasks
 
     teacher, student = ctx.require("pretrain"), ctx.require("distill")
+    if config.threads:
+        import torch
+
+        torch.set_num_threads(config.threads)
     demo = ctx.outputs.get("demo_data")
     out = ctx.stage_dir("eval")
     started = time.perf_counter()
