@@ -82,28 +82,30 @@ def write_tasks(root: Path, n: int, seed: int = 0) -> Path:
         for i in range(n):
             f.write(json.dumps({"id": f"h{i}", "text": _text(rng, rng.randint(60, 200))}, ensure_ascii=False) + "\n")
     (root / "qa.yaml").write_text("name: qa\ntype: generate\ndata: qa.jsonl\nprompt: \"質問: {question}\\n答え:\"\n"
-                                  "max_new_tokens: 16\nstop: []\nmetrics: [exact_match, char_f1, rouge_l]\n", encoding="utf-8")
+                                  "few_shot: 2\nmax_new_tokens: 24\nstop: []\nmetrics: [exact_match, char_f1, rouge_l]\n", encoding="utf-8")
     (root / "choice.yaml").write_text("name: choice\ntype: multiple_choice\ndata: choice.jsonl\nprompt: \"{question}\"\n",
                                       encoding="utf-8")
     (root / "heldout.yaml").write_text("name: heldout\ntype: perplexity\ndata: heldout.jsonl\n", encoding="utf-8")
     return root
 
 
-def run_one(model_dir: Path, tasks: list, batch_size: int, out: Path) -> tuple[dict, float]:
+def run_one(model_dir: Path, tasks: list, probes: tuple, batch_size: int, out: Path) -> tuple[dict, float]:
     from deshi.evals.models import HFModel
     from deshi.evals.runner import evaluate
 
     model = HFModel(model_dir, batch_size=batch_size)
     started = time.perf_counter()
-    summary = evaluate(model, tasks, out, resamples=1000)
+    summary = evaluate(model, tasks, out, probes=probes[0], canaries=probes[1], resamples=1000, probe_max_new_tokens=32)
     return summary, time.perf_counter() - started
 
 
 def bench(model_dir: Path, label: str, n: int, rounds: int, batch_size: int, work: Path) -> dict:
+    from deshi.evals.probes import load_probes
     from deshi.evals.tasks import load_tasks
 
     tasks = load_tasks([write_tasks(work / "tasks", n)])
-    examples = sum(len(t.examples) for t in tasks)
+    probes = load_probes()
+    examples = sum(len(t.examples) for t in tasks) + len(probes[0])
     per = {"batched": [], "one_at_a_time": []}
     latencies = {}
     per_task = {"batched": {}, "one_at_a_time": {}}
@@ -113,11 +115,13 @@ def bench(model_dir: Path, label: str, n: int, rounds: int, batch_size: int, wor
         if r % 2:
             order.reverse()  # interleave: neither mode always runs first
         for mode, bs in order:
-            summary, seconds = run_one(model_dir, tasks, bs, work / f"{mode}-{r}")
+            summary, seconds = run_one(model_dir, tasks, probes, bs, work / f"{mode}-{r}")
             per[mode].append(examples / seconds)
             latencies[mode] = summary["latency"]
             for name, block in summary["tasks"].items():
                 per_task[mode].setdefault(name, []).append(block["examples_per_s"])
+            task_seconds = sum(b["seconds"] for b in summary["tasks"].values())
+            per_task[mode].setdefault("probes", []).append(len(probes[0]) / max(seconds - task_seconds, 1e-9))
             answers[mode] = [json.loads(line)["prediction"] for line in
                              (work / f"{mode}-{r}" / "tasks" / "qa.jsonl").read_text(encoding="utf-8").splitlines()]
             print(f"  {label} round {r + 1} {mode:14s} {examples / seconds:8.1f} examples/s", flush=True)
@@ -172,21 +176,26 @@ def main() -> None:
     (args.out / "eval.json").write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     lines = ["## Evaluation throughput: batched vs one example at a time", "",
              f"Command: `.venv/bin/python benchmarks/eval_bench.py {' '.join(sys.argv[1:])}`".rstrip(), "",
-             f"Three tasks × {args.examples} examples (generative QA with 16 new tokens, 4-way multiple choice by "
-             f"log-likelihood, held-out perplexity), full deshi runner incl. metrics and 1000-sample bootstrap; "
-             f"{args.rounds} interleaved rounds, medians. Target: ≥ 4× examples/s.", "",
-             "| model | params | batched ex/s | one-at-a-time ex/s | speedup | QA ex/s batched / single | "
+             f"The demo's eval workload: three tasks × {args.examples} examples (generative QA, 2-shot, 24 new "
+             f"tokens; 4-way multiple choice by log-likelihood; held-out perplexity) plus every bundled safety "
+             f"probe (32 new tokens), through the full deshi runner incl. metrics and 1000-sample bootstrap; "
+             f"{args.rounds} interleaved rounds, medians; torch threads {args.threads}. Target: ≥ 4× examples/s.", "",
+             "| model | params | batched ex/s | one-at-a-time ex/s | speedup | "
+             "QA | probes | multiple choice | perplexity | "
              "p50 / p95 / p99 e2e ms (batched) | p50 / p95 / p99 e2e ms (single) | identical answers |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         b, s = r["examples_per_s"]["batched"]["median"], r["examples_per_s"]["one_at_a_time"]["median"]
         qa = r["per_task_examples_per_s_median"]
         lb, ls = r["latency_last_round"]["batched"]["e2e_ms"], r["latency_last_round"]["one_at_a_time"]["e2e_ms"]
         lines.append(f"| {r['model']} | {r['parameters'] / 1e6:.2f}M | {b:.1f} | {s:.1f} | **{r['speedup']:.1f}×** | "
-                     f"{qa['batched']['qa']:.1f} / {qa['one_at_a_time']['qa']:.1f} | "
+                     + " | ".join(f"{qa['batched'][t]:.1f} / {qa['one_at_a_time'][t]:.1f} "
+                                  f"({qa['batched'][t] / qa['one_at_a_time'][t]:.1f}×)"
+                                  for t in ("qa", "probes", "choice", "heldout")) + " | "
                      f"{lb['p50']:.0f} / {lb['p95']:.0f} / {lb['p99']:.0f} | {ls['p50']:.0f} / {ls['p95']:.0f} / {ls['p99']:.0f} | "
                      f"{r['batched_answers_identical']} |")
-    lines += ["", "Batched end-to-end latency is per request and includes waiting for the whole batch: batching "
+    lines += ["", "Per-column cells: batched / one-at-a-time examples/s (speedup).", "",
+              "Batched end-to-end latency is per request and includes waiting for the whole batch: batching "
               "trades per-request latency for throughput, which is why the gate's latency budgets should be "
               "measured in the serving configuration (e.g. against the gateway with `--endpoint`)."]
     (args.out / "eval.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
