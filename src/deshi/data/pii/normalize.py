@@ -26,6 +26,10 @@ def _build_table() -> dict[int, int]:
         table[ord(ch)] = ord("-")
     for ch in _SPACES:
         table[ord(ch)] = ord(" ")
+    # Control and zero-width characters (BOM, ZWSP, stray BEL from broken exports) become spaces so
+    # they cannot hide a value from the patterns ("担当 \x07上野", "作成者：\ufeff山田").
+    for code in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]:
+        table[code] = ord(" ")
     table[ord("（")] = ord("(")
     table[ord("）")] = ord(")")
     table[ord("＠")] = ord("@")
@@ -34,7 +38,7 @@ def _build_table() -> dict[int, int]:
 
 
 _TABLE = _build_table()
-_DIGIT_DASH = re.compile(r"(?<=[0-9])[ー〜~](?=[0-9])")
+_DIGIT_DASH = re.compile(r"(?<=[0-9])[ーｰ〜~](?=[0-9])")  # ｰ: the half-width prolonged sound mark
 
 
 def matching_view(text: str) -> str:
@@ -44,7 +48,7 @@ def matching_view(text: str) -> str:
     span ``[i, j)`` of the original.
     """
     view = text.translate(_TABLE)
-    if "ー" in view or "〜" in view or "~" in view:
+    if "ー" in view or "ｰ" in view or "〜" in view or "~" in view:
         # A prolonged-sound mark or wave dash *between digits* is a dash typed with the IME.
         view = _DIGIT_DASH.sub("-", view)
     return view
