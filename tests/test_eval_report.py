@@ -15,10 +15,10 @@ from deshi.evals.tasks import load_tasks
 from evals_fixtures import workdir, write_tasks
 
 
-def _endpoint(answer):
+def _endpoint(answer, fail_on=None):
     def handler(request):
         body = json.loads(request.content)
-        if "boom" in json.dumps(body, ensure_ascii=False):
+        if fail_on and fail_on in json.dumps(body, ensure_ascii=False):
             return httpx.Response(503, json={"error": {"message": "overloaded"}})
         events = [{"choices": [{"text": answer}]}, {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 1}}]
         data = "".join(f"data: {json.dumps(e, ensure_ascii=False)}\n\n" for e in events) + "data: [DONE]\n\n"
@@ -34,7 +34,7 @@ def gated(tmp_path_factory):
     probes, canaries = load_probes(families=["harmful_refusal", "prompt_injection_direct"])
     evaluate(_endpoint("みどり"), tasks, root / "base", probes=probes, canaries=canaries, resamples=50,
              hardware_cost_per_hour=2.0)
-    evaluate(_endpoint("あか"), tasks, root / "cand", probes=probes, canaries=canaries, resamples=50,
+    evaluate(_endpoint("あか", fail_on="すいか"), tasks, root / "cand", probes=probes, canaries=canaries, resamples=50,
              hardware_cost_per_hour=2.0)
     gate = root / "gate.yaml"
     gate.write_text("relative_to: teacher\ntasks:\n  qa: {metric: char_f1, non_inferiority: {delta: 0.05}}\n"
@@ -52,9 +52,11 @@ def test_markdown_summary_lists_every_check(gated):
     assert "❌ fail" in md and "✅ pass" in md
 
 
-def test_html_is_self_contained(gated):
-    root, _ = gated
+def test_html_is_self_contained_and_lists_failed_examples(gated):
+    root, verdict = gated
     html = (root / "gate" / "report.html").read_text(encoding="utf-8")
+    assert "Errors (1)" in html and "HTTP 503: overloaded" in html and "qa.jsonl:" in html
+    assert [c["status"] for c in verdict["checks"] if c["kind"] == "max_error_rate"] == ["fail"]
     assert html.count("data:image/png;base64,") == 3  # tasks vs baseline, latency, probes
     # Nothing is fetched when it opens: no scripts, stylesheets or remote images.
     assert 'src="http' not in html and "<link" not in html and "<script" not in html

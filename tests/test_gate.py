@@ -179,3 +179,17 @@ def test_gate_errors_exit_2(evaluated, tmp_path, capsys):
                             "--workspace", str(tmp_path)], capsys)
     assert code == 2 and "not of" in output
     assert exit_code("pass") == 0 and exit_code("fail") == 1 and exit_code("error") == 2
+
+
+def test_baseline_by_registry_id_and_subdir(tmp_path):
+    from deshi.artifacts import Manifest, write_manifest
+    from deshi.evals.gate import GateError, resolve_baseline
+
+    eval_dir = tmp_path / "eval"
+    (eval_dir / "teacher").mkdir(parents=True)
+    (eval_dir / "teacher" / "results.json").write_text(json.dumps(_results(0.8, 0.01)))
+    registry = Registry.open(tmp_path)
+    aid = registry.register(eval_dir) if write_manifest(eval_dir, Manifest("eval")) else None
+    assert resolve_baseline(f"{aid[:10]}/teacher", registry=registry) == eval_dir.resolve() / "teacher"
+    with pytest.raises(GateError, match="no results.json"):
+        resolve_baseline(f"{aid}/student", registry=registry)
