@@ -10,6 +10,7 @@ json`` + ``dataset_kwargs: {data_files: …}``); hub-hosted tasks need their dat
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +62,24 @@ def run_lm_eval(model_dir: Path | str, tasks: list[str], include_path: Path | st
     """Run lm-eval's HF backend on a model directory; returns converted deshi task blocks."""
     if not lm_eval_available():
         raise LmEvalError("lm-eval is not installed; `pip install lm-eval==0.4.13` (or deshi[lmeval]) to use --lm-eval")
+    # deshi runs air-gapped: never let lm-eval, datasets or the Hub client try the network (on a
+    # machine without it they wait for timeouts). An explicit user setting still wins.
+    for var in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        os.environ.setdefault(var, "1")
     import lm_eval
     from lm_eval.tasks import TaskManager
 
     args = f"pretrained={Path(model_dir).resolve()},dtype=float32"
     if adapter:
         args += f",peft={Path(adapter).resolve()}"
-    manager = TaskManager(include_path=str(Path(include_path).resolve()) if include_path else None)
+    manager = None
+    if include_path:
+        # Indexing lm-eval's ~15k bundled task files takes ~40 s; skip it when the local tasks suffice.
+        local = TaskManager(include_path=str(Path(include_path).resolve()), include_defaults=False)
+        if all(task in local.all_tasks for task in tasks):
+            manager = local
+    if manager is None:
+        manager = TaskManager(include_path=str(Path(include_path).resolve()) if include_path else None)
     try:
         raw = lm_eval.simple_evaluate(model="hf", model_args=args, tasks=tasks, batch_size=batch_size, limit=limit,
                                       device="cpu", task_manager=manager, random_seed=seed, numpy_random_seed=seed,
