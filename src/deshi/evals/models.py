@@ -1,0 +1,421 @@
+"""Models under test: a Hugging Face directory (optionally plus a PEFT adapter) or an OpenAI endpoint.
+
+Every backend answers two batched questions — ``generate`` and ``loglikelihood`` — and times what it
+does, so latency and cost come out of the same run as quality. A failure on one example is returned
+as that example's ``error`` (the runner counts and reports it) instead of aborting or being skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from deshi.errors import DeshiError
+from deshi.evals.tasks import Prompt
+from deshi.log import get_logger
+
+log = get_logger("deshi.evals.models")
+
+
+class ModelError(DeshiError):
+    """The model could not be loaded or reached at all (per-example failures are not raised)."""
+
+
+@dataclass
+class Generation:
+    """One generated answer and how long it took (seconds)."""
+
+    text: str = ""
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    ttft_s: float | None = None
+    latency_s: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class LogLikelihood:
+    """Sum of log-probabilities of a continuation given a context, and how many tokens it spans."""
+
+    logprob: float = float("nan")
+    tokens: int = 0
+    error: str | None = None
+
+
+class ModelUnderTest(Protocol):
+    name: str
+
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, stop: Sequence[str] = ()) -> list[Generation]: ...
+
+    def loglikelihood(self, requests: Sequence[tuple[Prompt, str]]) -> list[LogLikelihood]: ...
+
+    def loglikelihood_rolling(self, texts: Sequence[str]) -> list[LogLikelihood]: ...
+
+    def describe(self) -> dict[str, Any]: ...
+
+
+def truncate_at_stop(text: str, stop: Sequence[str]) -> str:
+    """Cut a generation at the first stop sequence (the stop itself is not part of the answer)."""
+    cut = len(text)
+    for s in stop:
+        if s:
+            found = text.find(s)
+            if found != -1:
+                cut = min(cut, found)
+    return text[:cut]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Hugging Face, in process
+# ---------------------------------------------------------------------------------------------------
+class _StepClock:
+    """A LogitsProcessor that only records when each decoding step's logits arrive.
+
+    The first call happens right after the prefill forward pass, so its timestamp minus the start is
+    the batch's time to first token; later calls give the time per output token. (TextIteratorStreamer
+    would do the same but only for batch size 1.)
+    """
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        self.times.append(time.perf_counter())
+        return scores
+
+
+class HFModel:
+    """A ``save_pretrained`` directory evaluated in-process, batched with left padding."""
+
+    def __init__(self, path: Path | str, adapter: Path | str | None = None, batch_size: int = 16,
+                 device: str = "cpu", dtype: str = "float32", max_length: int | None = None) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.path = Path(path)
+        self.adapter = Path(adapter) if adapter else None
+        self.batch_size = max(1, batch_size)
+        self.device = device
+        self.name = self.path.name + (f"+{self.adapter.name}" if self.adapter else "")
+        if not (self.path / "config.json").is_file():
+            raise ModelError(f"{self.path}: not a Hugging Face model directory (no config.json)")
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+            model = AutoModelForCausalLM.from_pretrained(self.path, dtype=getattr(torch, dtype))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{self.path}: cannot load model or tokenizer ({exc})") from exc
+        if self.adapter:
+            from peft import PeftModel
+
+            if not (self.adapter / "adapter_config.json").is_file():
+                raise ModelError(f"{self.adapter}: not a PEFT adapter directory (no adapter_config.json)")
+            model = PeftModel.from_pretrained(model, self.adapter)
+        self.model = model.to(device).eval()
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.unk_token
+        self.max_length = max_length or int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
+        self._torch = torch
+
+    def describe(self) -> dict[str, Any]:
+        params = sum(p.numel() for p in self.model.parameters())
+        return {"backend": "hf", "path": str(self.path), "adapter": str(self.adapter) if self.adapter else None,
+                "parameters": params, "batch_size": self.batch_size, "device": self.device}
+
+    def render(self, prompt: Prompt) -> str:
+        """Chat messages through the tokenizer's chat template; plain text stays as it is."""
+        if isinstance(prompt, str):
+            return prompt
+        if getattr(self.tokenizer, "chat_template", None):
+            return self.tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+        # No template: a plain, documented fallback rather than an error, so base models stay testable.
+        lines = [f"{m['role']}: {m['content']}" for m in prompt]
+        return "\n".join(lines) + "\nassistant:"
+
+    def _encode(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=True)["input_ids"]
+
+    # ---- generation ------------------------------------------------------------------------------
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, stop: Sequence[str] = ()) -> list[Generation]:
+        texts = [self.render(p) for p in prompts]
+        ids = [self._encode(t)[-(self.max_length - max_new_tokens):] for t in texts]
+        # Sort by length so a batch holds similar lengths (less padding), then restore the order.
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        results: list[Generation | None] = [None] * len(ids)
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start:start + self.batch_size]
+            try:
+                outs = self._generate_batch([ids[i] for i in chunk], max_new_tokens, stop)
+            except Exception as exc:  # noqa: BLE001 - isolate the failing example(s) below
+                if len(chunk) == 1:
+                    outs = [Generation(prompt_tokens=len(ids[chunk[0]]), error=f"{type(exc).__name__}: {exc}")]
+                else:
+                    outs = [self._generate_one_safely(ids[i], max_new_tokens, stop) for i in chunk]
+            for i, out in zip(chunk, outs, strict=True):
+                results[i] = out
+        return [r for r in results if r is not None]
+
+    def _generate_one_safely(self, ids: list[int], max_new_tokens: int, stop: Sequence[str]) -> Generation:
+        try:
+            return self._generate_batch([ids], max_new_tokens, stop)[0]
+        except Exception as exc:  # noqa: BLE001 - recorded per example
+            return Generation(prompt_tokens=len(ids), error=f"{type(exc).__name__}: {exc}")
+
+    def _generate_batch(self, batch: list[list[int]], max_new_tokens: int, stop: Sequence[str]) -> list[Generation]:
+        from transformers import LogitsProcessorList
+
+        torch = self._torch
+        pad = self.tokenizer.pad_token_id
+        width = max(len(x) for x in batch)
+        input_ids = torch.tensor([[pad] * (width - len(x)) + x for x in batch], device=self.device)
+        attention = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in batch], device=self.device)
+        clock = _StepClock()
+        started = time.perf_counter()
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=input_ids, attention_mask=attention, max_new_tokens=max_new_tokens, do_sample=False,
+                pad_token_id=pad, eos_token_id=self.tokenizer.eos_token_id,
+                logits_processor=LogitsProcessorList([clock]),
+            )
+        finished = time.perf_counter()
+        ttft = (clock.times[0] - started) if clock.times else finished - started
+        new = out[:, width:].tolist()
+        eos = self.tokenizer.eos_token_id
+        gens = []
+        for prompt_ids, tokens in zip(batch, new, strict=True):
+            if eos is not None and eos in tokens:
+                tokens = tokens[: tokens.index(eos)]
+            while tokens and tokens[-1] == pad and pad != eos:
+                tokens = tokens[:-1]
+            text = truncate_at_stop(self.tokenizer.decode(tokens, skip_special_tokens=True), stop)
+            # Every example of a batch waits for the whole batch: that is the latency a caller sees.
+            gens.append(Generation(text, len(prompt_ids), len(tokens), ttft, finished - started))
+        return gens
+
+    # ---- log-likelihood --------------------------------------------------------------------------
+    def loglikelihood(self, requests: Sequence[tuple[Prompt, str]]) -> list[LogLikelihood]:
+        pairs = []
+        for context, continuation in requests:
+            ctx = self._encode(self.render(context))
+            cont = self.tokenizer(continuation, add_special_tokens=False)["input_ids"]
+            pairs.append((ctx, cont))
+        return self._score_pairs(pairs)
+
+    def loglikelihood_rolling(self, texts: Sequence[str]) -> list[LogLikelihood]:
+        """Whole-text log-likelihood in non-overlapping windows of the model's context length."""
+        bos = self.tokenizer.bos_token_id
+        window = self.max_length - 1
+        pairs, owners = [], []
+        for index, text in enumerate(texts):
+            ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+            prefix = [bos] if bos is not None else ids[:1]
+            body = ids if bos is not None else ids[1:]
+            for start in range(0, max(len(body), 1), window):
+                ctx = prefix if start == 0 else body[start - 1:start]
+                pairs.append((ctx, body[start:start + window]))
+                owners.append(index)
+        scored = self._score_pairs(pairs)
+        totals = [LogLikelihood(0.0, 0) for _ in texts]
+        for owner, item in zip(owners, scored, strict=True):
+            total = totals[owner]
+            if item.error:
+                total.error = item.error
+            else:
+                total.logprob += item.logprob
+                total.tokens += item.tokens
+        return totals
+
+    def _score_pairs(self, pairs: list[tuple[list[int], list[int]]]) -> list[LogLikelihood]:
+        results: list[LogLikelihood | None] = [None] * len(pairs)
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        for chunk in _length_buckets(order, [len(p[0]) + len(p[1]) for p in pairs], self.batch_size):
+            try:
+                outs = self._score_batch([pairs[i] for i in chunk])
+            except Exception as exc:  # noqa: BLE001 - per example below
+                outs = []
+                for i in chunk:
+                    try:
+                        outs.extend(self._score_batch([pairs[i]]))
+                    except Exception as inner:  # noqa: BLE001
+                        outs.append(LogLikelihood(error=f"{type(inner).__name__}: {inner}"))
+                log.warning("batch scoring failed (%s); scored %d examples one by one", type(exc).__name__, len(chunk))
+            for i, out in zip(chunk, outs, strict=True):
+                results[i] = out
+        return [r for r in results if r is not None]
+
+    def _score_batch(self, batch: list[tuple[list[int], list[int]]]) -> list[LogLikelihood]:
+        """Score continuations in one forward pass.
+
+        Left padding puts every continuation at the end of its row, so the LM head (the biggest matmul
+        of a small model: hidden × vocabulary per position) runs only on the last ``max(len(cont))``
+        positions (``logits_to_keep``) instead of on the whole context. Position ids come from the
+        attention mask so padded rows see the same positions as unpadded ones.
+        """
+        torch = self._torch
+        seqs, conts = [], []
+        for ctx, cont in batch:
+            if not cont:
+                raise ValueError("empty continuation")
+            full = (ctx + cont)[-(self.max_length + 1):]  # keep the end: the continuation matters
+            n = min(len(cont), len(full) - 1)
+            seqs.append(full[:-1])
+            conts.append(full[len(full) - n:])
+        width = max(len(s) for s in seqs)
+        keep = max(len(c) for c in conts)
+        pad = self.tokenizer.pad_token_id
+        input_ids = torch.tensor([[pad] * (width - len(s)) + s for s in seqs], device=self.device)
+        attention = torch.tensor([[0] * (width - len(s)) + [1] * len(s) for s in seqs], device=self.device)
+        positions = (attention.cumsum(-1) - 1).clamp(min=0)
+        out = []
+        with torch.inference_mode():
+            logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
+                                logits_to_keep=keep).logits  # (batch, keep, vocab)
+            # Row by row: a (batch × positions × vocab) log-softmax is hundreds of MB for long texts
+            # and memory-bound on CPU; one row at a time stays in cache. cross_entropy fuses the
+            # log-softmax and the gather.
+            for row, cont in enumerate(conts):
+                target = torch.tensor(cont, device=self.device)
+                nll = torch.nn.functional.cross_entropy(logits[row, keep - len(cont):, :].float(), target, reduction="sum")
+                out.append(LogLikelihood(-nll.item(), len(cont)))
+        return out
+
+
+def _length_buckets(order: list[int], lengths: list[int], batch_size: int, slack: float = 1.25) -> list[list[int]]:
+    """Split length-sorted indices into batches of at most ``batch_size`` whose longest member is at
+    most ``slack`` × the shortest: scoring is compute-bound on CPU, so padding is pure waste."""
+    batches: list[list[int]] = []
+    for index in order:
+        if batches and len(batches[-1]) < batch_size and lengths[index] <= slack * max(lengths[batches[-1][0]], 8):
+            batches[-1].append(index)
+        else:
+            batches.append([index])
+    return batches
+
+
+# ---------------------------------------------------------------------------------------------------
+# OpenAI-compatible endpoint (deshi gateway, vLLM, …)
+# ---------------------------------------------------------------------------------------------------
+class OpenAIEndpoint:
+    """An OpenAI-compatible HTTP server. Generation streams, so TTFT is the first content chunk."""
+
+    def __init__(self, base_url: str, model: str, api_key: str | None = None, timeout_s: float = 120.0,
+                 transport: Any = None, concurrency: int = 1) -> None:
+        import httpx
+
+        self.base_url = base_url.rstrip("/")
+        if not self.base_url.endswith("/v1"):
+            self.base_url += "/v1"
+        self.model = model
+        self.name = model
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout_s, transport=transport)
+        self.concurrency = concurrency
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": "openai", "base_url": self.base_url, "model": self.model}
+
+    def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, stop: Sequence[str] = ()) -> list[Generation]:
+        if self.concurrency <= 1:
+            return [self._generate_one(p, max_new_tokens, stop) for p in prompts]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(self.concurrency) as pool:
+            return list(pool.map(lambda p: self._generate_one(p, max_new_tokens, stop), prompts))
+
+    def _generate_one(self, prompt: Prompt, max_new_tokens: int, stop: Sequence[str]) -> Generation:
+        import httpx
+
+        chat = not isinstance(prompt, str)
+        body: dict[str, Any] = {"model": self.model, "max_tokens": max_new_tokens, "temperature": 0.0, "stream": True,
+                                "stream_options": {"include_usage": True}}
+        if stop:
+            body["stop"] = list(stop)[:4]
+        body["messages" if chat else "prompt"] = prompt
+        path = "/chat/completions" if chat else "/completions"
+        started = time.perf_counter()
+        ttft = None
+        pieces: list[str] = []
+        usage: dict[str, Any] = {}
+        chunks = 0
+        try:
+            with self.client.stream("POST", path, json=body) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    return Generation(error=f"HTTP {response.status_code}: {_error_message(response)}",
+                                      latency_s=time.perf_counter() - started)
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    payload = line[5:].strip()
+                    if payload == "[DONE]":
+                        break
+                    event = json.loads(payload)
+                    usage = event.get("usage") or usage
+                    for choice in event.get("choices", []):
+                        piece = (choice.get("delta") or {}).get("content") if chat else choice.get("text")
+                        if piece:
+                            if ttft is None:
+                                ttft = time.perf_counter() - started
+                            pieces.append(piece)
+                            chunks += 1
+        except (httpx.HTTPError, json.JSONDecodeError) as exc:
+            return Generation(error=f"{type(exc).__name__}: {exc}", latency_s=time.perf_counter() - started)
+        latency = time.perf_counter() - started
+        text = truncate_at_stop("".join(pieces), stop)
+        return Generation(text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", chunks)),
+                          ttft if ttft is not None else latency, latency)
+
+    def loglikelihood(self, requests: Sequence[tuple[Prompt, str]]) -> list[LogLikelihood]:
+        """Via /v1/completions with ``echo`` and ``logprobs`` (vLLM and the deshi gateway support it)."""
+        out = []
+        for context, continuation in requests:
+            if not isinstance(context, str):
+                out.append(LogLikelihood(error="log-likelihood needs a text prompt; chat tasks cannot be scored "
+                                               "by log-likelihood on an endpoint"))
+                continue
+            out.append(self._echo_logprob(context, continuation))
+        return out
+
+    def loglikelihood_rolling(self, texts: Sequence[str]) -> list[LogLikelihood]:
+        return [self._echo_logprob("", text) for text in texts]
+
+    def _echo_logprob(self, context: str, continuation: str) -> LogLikelihood:
+        import httpx
+
+        body = {"model": self.model, "prompt": context + continuation, "max_tokens": 0, "echo": True,
+                "logprobs": 1, "temperature": 0.0}
+        try:
+            response = self.client.post("/completions", json=body)
+            if response.status_code >= 400:
+                return LogLikelihood(error=f"HTTP {response.status_code}: {_error_message(response)}")
+            logprobs = response.json()["choices"][0]["logprobs"]
+            offsets, values = logprobs["text_offset"], logprobs["token_logprobs"]
+        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+            return LogLikelihood(error=f"endpoint does not return echo log-probabilities ({type(exc).__name__}: {exc})")
+        picked = [v for off, v in zip(offsets, values, strict=False) if off >= len(context) and v is not None]
+        if not picked:
+            return LogLikelihood(error="endpoint returned no log-probabilities for the continuation")
+        return LogLikelihood(float(sum(picked)), len(picked))
+
+
+def _error_message(response: Any) -> str:
+    try:
+        return str(response.json().get("error", {}).get("message", response.text))[:300]
+    except (ValueError, AttributeError):
+        return response.text[:300]
+
+
+def load_model(model: str, adapter: str | None = None, batch_size: int = 16, endpoint: str | None = None,
+               api_key: str | None = None) -> ModelUnderTest:
+    """A model from CLI arguments: ``--endpoint URL --model NAME`` or an HF directory (+ ``--adapter``)."""
+    if endpoint:
+        return OpenAIEndpoint(endpoint, model, api_key)
+    return HFModel(model, adapter=adapter, batch_size=batch_size)
+
+
+def perplexity_from(logprob_sum: float, tokens: int) -> float:
+    return math.exp(-logprob_sum / tokens) if tokens else float("nan")
