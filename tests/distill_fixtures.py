@@ -61,3 +61,25 @@ def save_model(model, tokenizer, path: Path) -> Path:
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
+
+
+def synthetic_set(path: Path, n: int = 40) -> Path:
+    """A small synthetic set in the generate stage's record format."""
+    import json
+
+    path.mkdir(parents=True, exist_ok=True)
+    data = path / "data"
+    data.mkdir(exist_ok=True)
+    rows = []
+    for i in range(n):
+        s = SENTENCES[i % len(SENTENCES)]
+        rows.append({"id": f"s{i}", "text": s, "prompt": f"次の文を繰り返してください。{s}", "response": s, "meta": {"task": "copy"}})
+    (data / "synthetic.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+def single_thread():
+    """Small models on a shared 2-core box run far faster on one thread (no OpenMP oversubscription)."""
+    import torch
+
+    torch.set_num_threads(1)

@@ -56,7 +56,7 @@ class Config(StageConfig):
     cache_method: Literal["topk", "sampled"] = "topk"
     cache_k: int = Field(64, ge=1, le=4096)
     cache_dtype: Literal["float16", "bfloat16", "float32", "uint8"] = "float16"
-    tail: bool = Field(False, description="Top-k losses: add a tail bucket instead of renormalising over the kept ids.")
+    tail: bool = Field(True, description="Top-k losses: k kept ids + one tail bucket with the remaining mass (exact at T=1); false renormalises over the k ids.")
     on_policy_fraction: float = Field(0.0, ge=0, le=1, description="λ: share of batches the student writes and the teacher scores (loads the teacher).")
     # training
     seq_len: int = Field(256, ge=8)

@@ -53,7 +53,7 @@ class TrainError(DeshiError):
 class TrainConfig:
     mode: str = "offline"
     loss: L.LossSpec = field(default_factory=L.LossSpec)
-    tail: bool = False  # offline top-k: add a tail bucket instead of renormalising over the k kept ids
+    tail: bool = True  # offline top-k: k kept ids + one bucket for the rest (exact at T=1); False renormalises over the k
     batch_size: int = 8
     grad_accum: int = 1
     max_steps: int = 100
