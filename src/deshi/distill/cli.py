@@ -98,10 +98,8 @@ def generate(
     console.print(f"[green]kept[/green] {stats['kept']} of {stats['samples']} samples → {set_dir} (rejected: {stats['reasons']})")
 
 
-distill_app = typer.Typer(
-    help="Distil a student from a teacher (online, or offline from a cached sparse-logit pass).",
-    invoke_without_command=True,
-)
+# No help= here: `deshi distill --help` shows the callback's docstring (with its examples).
+distill_app = typer.Typer(invoke_without_command=True)
 
 
 @distill_app.callback(invoke_without_command=True)
