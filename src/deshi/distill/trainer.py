@@ -64,7 +64,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     eval_every: int = 50
     eval_batches: int = 8
-    checkpoint_every: int = 50
+    checkpoint_every: int = 50  # 0: never (benchmarks)
     keep_checkpoints: int = 2
     precision: str = "fp32"  # fp32 | bf16
     on_policy_fraction: float = 0.0  # λ: share of batches the student writes and the teacher scores
@@ -412,7 +412,7 @@ def train(
             if accelerator.is_main_process and (done % cfg.log_every == 0 or "eval_loss" in record):
                 with open(metrics_path, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps(record) + "\n")
-            if done % cfg.checkpoint_every == 0 or done == end_step:
+            if cfg.checkpoint_every > 0 and (done % cfg.checkpoint_every == 0 or done == end_step):
                 cursor = {"step": done, "tokens": tokens_seen, "config": _config_key(cfg)}
                 _save_checkpoint(accelerator, run_dir, done, cursor, cfg.keep_checkpoints)
             info = f"loss {loss_sum:.4f}" + (f" · eval {eval_loss:.4f}" if eval_loss is not None else "")
