@@ -131,6 +131,8 @@ def distill(
     if cfg.teacher is None or cfg.data is None:
         raise typer.BadParameter("--teacher and --data are required (or set them in --config)")
     student, summary = run_distill(cfg, cfg.teacher, cfg.data, out, cfg.seed if cfg.seed is not None else seed)
+    if not summary:  # a non-main process of `accelerate launch`
+        return
     for row in summary["table"]:
         console.print({k: v for k, v in row.items() if not k.startswith("_")})
     console.print(f"[green]student[/green] {student} · report {summary['report']}")

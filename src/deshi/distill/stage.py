@@ -198,14 +198,19 @@ def build_or_open_cache(config: Config, teacher_dir: Path, data: Path, packed, c
         return cache, False
     except CacheError:
         pass
-    teacher = teacher if teacher is not None else load_causal_lm(teacher_dir)
-    with Progress(disable=not show_progress) as bar:
-        task = bar.add_task("teacher logits → cache", total=len(packed))
-        build_cache(
-            teacher, packed, cache_dir, spec, batch_size=config.batch_size, lineage=lineage,
-            inputs=[describe_input(teacher_dir), describe_input(data)], seed=seed,
-            progress=lambda n: bar.advance(task, n),
-        )
+    from accelerate import PartialState
+
+    state = PartialState()
+    if state.is_main_process:  # under `accelerate launch` one process builds, the others wait for it
+        teacher = teacher if teacher is not None else load_causal_lm(teacher_dir)
+        with Progress(disable=not show_progress) as bar:
+            task = bar.add_task("teacher logits → cache", total=len(packed))
+            build_cache(
+                teacher, packed, cache_dir, spec, batch_size=config.batch_size, lineage=lineage,
+                inputs=[describe_input(teacher_dir), describe_input(data)], seed=seed,
+                progress=lambda n: bar.advance(task, n),
+            )
+    state.wait_for_everyone()
     return LogitCache(cache_dir), True
 
 
@@ -301,8 +306,12 @@ def run_distill(
         )
         runs[name] = {"loss": loss, "model": unwrap(model), "result": result}
 
-    student = runs["student"]["model"]
+    from accelerate import PartialState
+
     out = stage_dir / "student"
+    if not PartialState().is_main_process:
+        return out, {}  # under `accelerate launch` only the main process saves, evaluates and reports
+    student = runs["student"]["model"]
     shutil.rmtree(out, ignore_errors=True)
     save_model_dir(student, tokenizer, out)
 
