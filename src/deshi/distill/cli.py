@@ -157,9 +157,9 @@ def distill_cache(
 
     Example: deshi distill cache --teacher workspace/pretrain/model --data workspace/generate/set --out cache/ --k 32 --dtype float16
     """
+    from deshi.distill.modelio import tokenizer_for_model
     from deshi.distill.packing import pack
     from deshi.distill.stage import Config, _split, build_or_open_cache, load_examples
-    from deshi.distill.modelio import tokenizer_for_model
 
     cfg = _load(
         Config, config,

@@ -70,7 +70,14 @@ def run_generate(config: Config, teacher_dir: Path | None, dataset: Path | None,
 
     from deshi.dataset import iter_records
     from deshi.distill.curriculum import DEFAULT_CURRICULUM, build_prompts, load_curriculum
-    from deshi.distill.generate import DEFAULT_NG_WORDS, Filters, HFBackend, OpenAIBackend, Sampling, run_generation
+    from deshi.distill.generate import (
+        DEFAULT_NG_WORDS,
+        Filters,
+        HFBackend,
+        OpenAIBackend,
+        Sampling,
+        run_generation,
+    )
     from deshi.distill.quality import load_qa
 
     started = time.perf_counter()

@@ -94,7 +94,6 @@ def pack(
 
 def labels_from(input_ids, loss_mask):
     """Next-token labels for positions 0..L-2 ([n, L-1]); -100 where the next token is masked out."""
-    import torch
 
     labels = input_ids[:, 1:].clone()
     labels[loss_mask[:, 1:] == 0] = -100
