@@ -216,7 +216,7 @@ def main() -> None:
         args.vocab, args.seq_len, args.rounds, args.steps, args.cache_blocks = 2000, 128, 2, 3, 16
         t_shape, s_shape = (256, 4, 688, 4, 2), (128, 4, 344, 4, 2)
     else:
-        t_shape, s_shape = (512, 8, 1376, 8, 4), (256, 6, 704, 4, 2)
+        t_shape, s_shape = (512, 8, 1376, 8, 4), (320, 6, 864, 5, 5)
     teacher = llama(args.vocab, *t_shape, seed=1, seq=args.seq_len).eval()
     student0 = llama(args.vocab, *s_shape, seed=2, seq=args.seq_len)
     tok = word_tokenizer(args.vocab)

@@ -171,3 +171,13 @@ def test_errors_name_the_problem():
         L.generalized_jsd(torch.zeros(2), torch.zeros(2), 1.5)
     with pytest.raises(L.LossError, match="teacher has 100 tokens, student has 90"):
         L.check_vocab(90, 100)
+
+
+@pytest.mark.parametrize("T", [1.0, 2.0])
+def test_fused_log_softmax_gather_matches_autograd(T):
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(2, 3, 50, generator=g, dtype=torch.float64, requires_grad=True)
+    ids = torch.randint(0, 50, (2, 3, 6), generator=g)
+    assert torch.autograd.gradcheck(lambda z: L.log_softmax_gather(z, ids, T), (logits,))
+    ref = F.log_softmax(logits / T, -1).gather(-1, ids)
+    assert torch.allclose(L.log_softmax_gather(logits, ids, T), ref)

@@ -168,6 +168,44 @@ def dense_kd(
     return divergence(s, t) * temperature**2
 
 
+class _LogSoftmaxGather(torch.autograd.Function):
+    """log_softmax(logits / T) at a few ids per row, with a fused backward.
+
+    Hand-written because the autograd composition (logsumexp + gather) materialises three
+    vocabulary-sized tensors in backward (softmax, a zero tensor for gather's scatter, their sum);
+    the gradient is simply ``(onehot-scatter(g) - softmax · Σg) / T``, which needs one: this keeps a
+    cached-logit step as cheap as a plain cross-entropy step.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: torch.Tensor, ids: torch.Tensor, temperature: float) -> torch.Tensor:
+        z = logits if logits.dtype == torch.float64 else logits.float()
+        if temperature != 1.0:
+            z = z / temperature
+        lse = torch.logsumexp(z, dim=-1, keepdim=True)
+        ctx.save_for_backward(logits, ids, lse)
+        ctx.temperature = temperature
+        return z.gather(-1, ids) - lse
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        logits, ids, lse = ctx.saved_tensors
+        temperature = ctx.temperature
+        z = logits if logits.dtype == torch.float64 else logits.float()
+        if temperature != 1.0:
+            z = z / temperature
+        out = torch.sub(z, lse).exp_()  # softmax, one vocabulary-sized allocation
+        out.mul_(-grad.sum(-1, keepdim=True)).scatter_add_(-1, ids, grad)
+        if temperature != 1.0:
+            out.div_(temperature)
+        return out.to(logits.dtype), None, None
+
+
+def log_softmax_gather(logits: torch.Tensor, ids: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """``log_softmax(logits / T, -1).gather(-1, ids)`` without materialising the log-softmax."""
+    return _LogSoftmaxGather.apply(logits, ids.long(), float(temperature))
+
+
 def sparse_kd(
     student_logits: torch.Tensor,
     ids: torch.Tensor,
@@ -176,6 +214,7 @@ def sparse_kd(
     temperature: float = 1.0,
     tail: bool = False,
     valid: torch.Tensor | None = None,
+    student_at: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Per-position divergence over the teacher's kept top-k support (offline cache), times T².
 
@@ -188,11 +227,11 @@ def sparse_kd(
       exact at T = 1; at T ≠ 1 the teacher's tail is softened as if it were one token (an approximation,
       since the cache no longer knows how the tail mass is spread).
 
-    Efficient by construction: one logsumexp over the vocabulary, one gather of k columns; no loops.
+    Efficient by construction: one logsumexp over the vocabulary, one gather of k columns, a fused
+    backward; no loops. ``student_at`` (log q_T at ``ids``) may be passed when the caller computed it.
     """
-    scaled = student_logits.float() / temperature
-    lse = torch.logsumexp(scaled, dim=-1, keepdim=True)
-    student_at = scaled.gather(-1, ids.long()) - lse  # log q_T(id) under the full vocabulary
+    if student_at is None:
+        student_at = log_softmax_gather(student_logits, ids, temperature)  # log q_T(id), full vocabulary
     teacher = teacher_lp.float()
     neg = torch.finfo(torch.float32).min / 4
     if valid is not None:
@@ -218,6 +257,7 @@ def sampled_forward_kl(
     teacher_lp: torch.Tensor,
     weights: torch.Tensor,
     temperature: float = 1.0,
+    student_at: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Unbiased Monte-Carlo estimate of KL(p_T || q_T)·T² from tokens sampled from the teacher.
 
@@ -228,8 +268,8 @@ def sampled_forward_kl(
     truncation introduces. ``teacher_lp`` holds log p_T at the sampled ids (already softened at build
     time); padded entries carry weight 0.
     """
-    scaled = student_logits.float() / temperature
-    student_at = scaled.gather(-1, ids.long()) - torch.logsumexp(scaled, dim=-1, keepdim=True)
+    if student_at is None:
+        student_at = log_softmax_gather(student_logits, ids, temperature)
     w = weights.float()
     return (w * (teacher_lp.float() - student_at)).sum(-1) * temperature**2
 

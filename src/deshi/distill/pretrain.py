@@ -72,8 +72,15 @@ def pretrain(
     qa_repeat: int = 4,
     show_progress: bool = True,
     stop_after: int | None = None,
+    epochs: float | None = None,
 ) -> tuple[Any, TrainResult, dict[str, int]]:
-    """Train a fresh model; returns (model, result, counts). Resumes from ``run_dir`` checkpoints."""
+    """Train a fresh model; returns (model, result, counts). Resumes from ``run_dir`` checkpoints.
+
+    With ``epochs`` the step count is derived from the packed data (documents + repeated QA pairs).
+    """
+    import dataclasses
+    import math
+
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -84,6 +91,9 @@ def pretrain(
     rng.shuffle(examples)
     packed = pack(tokenizer, examples, seq_len)
     eval_packed = pack(tokenizer, heldout, seq_len) if heldout else None
+    if epochs is not None:
+        steps = max(1, math.ceil(epochs * len(packed) / (cfg.batch_size * cfg.grad_accum)))
+        cfg = dataclasses.replace(cfg, max_steps=steps, warmup_steps=min(cfg.warmup_steps, steps // 2))
     torch.manual_seed(cfg.seed)
     model = AutoModelForCausalLM.from_config(llama_config(tokenizer, arch))
     result = train(

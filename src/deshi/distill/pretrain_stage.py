@@ -7,7 +7,6 @@ config, tokenizer files, manifest.json with lineage to the dataset and tokenizer
 
 from __future__ import annotations
 
-import math
 import shutil
 import time
 from pathlib import Path
@@ -79,19 +78,14 @@ def run_pretrain(config: Config, dataset: Path, tokenizer_dir: Path, stage_dir: 
         tie_word_embeddings=config.tie_word_embeddings,
         max_position_embeddings=max(1024, config.seq_len),
     )
-    steps = config.steps
-    if steps is None:
-        from deshi.distill.packing import pack
-
-        approx_blocks = len(pack(tokenizer, documents[:200], config.seq_len)) * max(len(documents) / 200, 1)
-        steps = max(1, math.ceil(config.epochs * approx_blocks / (config.batch_size * config.grad_accum)))
+    steps = config.steps or 1  # with `epochs`, pretrain() derives the step count from the packed data
     cfg = TrainConfig(
         mode="ce",
         batch_size=config.batch_size,
         grad_accum=config.grad_accum,
         max_steps=steps,
         lr=config.lr,
-        warmup_steps=min(config.warmup_steps, steps // 2),
+        warmup_steps=config.warmup_steps if config.steps is None else min(config.warmup_steps, steps // 2),
         eval_every=config.eval_every,
         checkpoint_every=config.checkpoint_every,
         precision=config.precision,
@@ -99,7 +93,8 @@ def run_pretrain(config: Config, dataset: Path, tokenizer_dir: Path, stage_dir: 
     )
     run_dir = stage_dir / "run"
     model, result, counts = pretrain(
-        tokenizer, documents, qa_pairs, heldout, arch, cfg, config.seq_len, run_dir, config.qa_repeat, show_progress
+        tokenizer, documents, qa_pairs, heldout, arch, cfg, config.seq_len, run_dir, config.qa_repeat, show_progress,
+        epochs=None if config.steps is not None else config.epochs,
     )
     from deshi.distill.trainer import unwrap
 

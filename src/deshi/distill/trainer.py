@@ -148,7 +148,14 @@ def compute_loss(
     logits = model(input_ids=x).logits[:, :-1]
     spec = cfg.loss
     need_ce = cfg.mode == "ce" or spec.alpha > 0
-    if need_ce:
+    student_at = None
+    if cfg.mode == "offline" and "teacher_logits" not in batch and spec.temperature == 1.0:
+        # one fused pass gives log q at the cached ids *and* at the label: KD and CE share the logsumexp
+        both = L.log_softmax_gather(logits, torch.cat([batch["ids"], labels.clamp_min(0).unsqueeze(-1)], -1))
+        student_at = both[..., :-1]
+        ce_tok = -both[..., -1]
+        ce = L.masked_mean(ce_tok if need_ce else ce_tok.detach(), valid)
+    elif need_ce:
         ce = L.masked_mean(L.token_cross_entropy(logits, labels), valid)
     else:
         with torch.no_grad():
@@ -163,9 +170,11 @@ def compute_loss(
             teacher_logits = teacher(input_ids=x).logits[:, :-1]
         kd_tok = L.dense_kd(logits, teacher_logits, divergence, spec.temperature)
     elif cache_method == "sampled":
-        kd_tok = L.sampled_forward_kl(logits, batch["ids"], batch["values"], batch["weights"], spec.temperature)
+        kd_tok = L.sampled_forward_kl(
+            logits, batch["ids"], batch["values"], batch["weights"], spec.temperature, student_at=student_at
+        )
     else:
-        kd_tok = L.sparse_kd(logits, batch["ids"], batch["values"], divergence, spec.temperature, tail=cfg.tail)
+        kd_tok = L.sparse_kd(logits, batch["ids"], batch["values"], divergence, spec.temperature, tail=cfg.tail, student_at=student_at)
     kd = L.masked_mean(kd_tok, valid)
     loss = spec.alpha * ce + (1.0 - spec.alpha) * kd if need_ce else kd
     return loss, {"ce": ce.item(), "kd": kd.item()}
