@@ -198,9 +198,10 @@ def build_or_open_cache(config: Config, teacher_dir: Path, data: Path, packed, c
         return cache, False
     except CacheError:
         pass
+    import torch
     from accelerate import PartialState
 
-    state = PartialState()
+    state = PartialState(cpu=not torch.cuda.is_available())
     if state.is_main_process:  # under `accelerate launch` one process builds, the others wait for it
         teacher = teacher if teacher is not None else load_causal_lm(teacher_dir)
         with Progress(disable=not show_progress) as bar:
@@ -306,10 +307,11 @@ def run_distill(
         )
         runs[name] = {"loss": loss, "model": unwrap(model), "result": result}
 
+    import torch
     from accelerate import PartialState
 
     out = stage_dir / "student"
-    if not PartialState().is_main_process:
+    if not PartialState(cpu=not torch.cuda.is_available()).is_main_process:
         return out, {}  # under `accelerate launch` only the main process saves, evaluates and reports
     student = runs["student"]["model"]
     shutil.rmtree(out, ignore_errors=True)
