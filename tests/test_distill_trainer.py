@@ -159,3 +159,15 @@ def test_eval_loss_is_reported(world, tmp_path):
     evals = [h["eval_loss"] for h in result.history if "eval_loss" in h]
     assert len(evals) == 2 and evals[1] < evals[0]
     assert result.final_eval_loss == pytest.approx(evaluate(student, PackedSource(packed), 4, 8), rel=1e-5)
+
+
+def test_bf16_autocast_trains(world, tmp_path):
+    tok, packed, teacher = world
+    build_cache(teacher, packed, tmp_path / "cache", CacheSpec(k=16))
+    student = tiny_llama(len(tok), 32, 2, seed=1)
+    before = _kd_to_teacher(student, teacher, packed)
+    cfg = TrainConfig(mode="offline", precision="bf16", max_steps=15, batch_size=8, lr=3e-3, warmup_steps=1)
+    result = train(student, LogitCache(tmp_path / "cache"), tmp_path / "r", cfg, show_progress=False)
+    assert all(np.isfinite(h["loss"]) for h in result.history)
+    assert _kd_to_teacher(student, teacher, packed) < before
+    assert next(student.parameters()).dtype == torch.float32  # master weights stay fp32
