@@ -325,8 +325,16 @@ def train(
         if vocab is not None:
             L.check_vocab(model.get_output_embeddings().weight.shape[0], int(vocab))
 
+    from accelerate.state import AcceleratorState
+
+    precision = "bf16" if cfg.precision == "bf16" else "no"
+    state = AcceleratorState._shared_state
+    if state and state.get("_mixed_precision", precision) != precision:
+        # One process may train several models (pipeline: teacher fp32, student bf16). accelerate keeps a
+        # process-wide singleton that refuses a new precision; the distributed part (PartialState) stays.
+        AcceleratorState._reset_state(reset_partial_state=False)
     accelerator = Accelerator(
-        mixed_precision="bf16" if cfg.precision == "bf16" else "no",
+        mixed_precision=precision,
         cpu=not torch.cuda.is_available(),
     )
     set_seed(cfg.seed)
