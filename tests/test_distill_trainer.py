@@ -171,3 +171,18 @@ def test_bf16_autocast_trains(world, tmp_path):
     assert all(np.isfinite(h["loss"]) for h in result.history)
     assert _kd_to_teacher(student, teacher, packed) < before
     assert next(student.parameters()).dtype == torch.float32  # master weights stay fp32
+
+
+def test_checkpoints_of_other_data_are_never_resumed(world, tmp_path):
+    tok, packed, teacher = world
+    cfg = TrainConfig(mode="ce", max_steps=4, batch_size=4, checkpoint_every=2, fingerprint="data-a")
+    train(tiny_llama(len(tok), 32, 2), PackedSource(packed), tmp_path / "r", cfg, show_progress=False)
+    import dataclasses
+
+    other = dataclasses.replace(cfg, fingerprint="data-b", max_steps=6)
+    with pytest.raises(TrainError, match="other settings or data"):
+        train(tiny_llama(len(tok), 32, 2), PackedSource(packed), tmp_path / "r", other, show_progress=False)
+    fresh = train(tiny_llama(len(tok), 32, 2), PackedSource(packed), tmp_path / "r", other, show_progress=False, on_mismatch="restart")
+    assert fresh.resumed_from is None and [h["step"] for h in fresh.history] == list(range(1, 7))
+    same = train(tiny_llama(len(tok), 32, 2), PackedSource(packed), tmp_path / "r", other, show_progress=False)
+    assert same.resumed_from == 6

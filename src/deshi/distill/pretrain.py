@@ -94,6 +94,11 @@ def pretrain(
     if epochs is not None:
         steps = max(1, math.ceil(epochs * len(packed) / (cfg.batch_size * cfg.grad_accum)))
         cfg = dataclasses.replace(cfg, max_steps=steps, warmup_steps=min(cfg.warmup_steps, steps // 2))
+    import hashlib
+
+    digest = hashlib.sha256(packed.input_ids.tobytes())
+    digest.update(repr(dataclasses.asdict(arch)).encode())
+    cfg = dataclasses.replace(cfg, fingerprint=digest.hexdigest())  # resume only the same data + model
     torch.manual_seed(cfg.seed)
     model = AutoModelForCausalLM.from_config(llama_config(tokenizer, arch))
     result = train(
@@ -106,6 +111,7 @@ def pretrain(
         show_progress=show_progress,
         description="pretrain",
         stop_after=stop_after,
+        on_mismatch="restart",
     )
     counts = {
         "documents": len(documents),

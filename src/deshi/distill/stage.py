@@ -283,6 +283,12 @@ def run_distill(
 
     runs: dict[str, Any] = {}
     import copy
+    import dataclasses
+
+    # a checkpoint resumes only the same run: same teacher, same packed data, same student init
+    run_fingerprint = hashlib.sha256(
+        json.dumps([describe_input(teacher_dir).sha256, blocks_sha256(packed), init_info], default=str, sort_keys=True).encode()
+    ).hexdigest()
 
     plan = [("student", config.loss)]
     if config.compare_ce and config.loss != "ce":
@@ -300,10 +306,11 @@ def run_distill(
         if loss != "ce" and config.cache_method == "sampled" and loss != "forward_kl" and config.mode == "offline":
             continue  # a sampled cache only estimates forward KL; the ablation is skipped, not faked
         cfg = _train_config(config, config.mode, loss, steps, seed)
+        cfg = dataclasses.replace(cfg, fingerprint=run_fingerprint)
         result = train(
             model, run_source, stage_dir / f"run-{name}", cfg, teacher=teacher, eval_source=eval_source,
             eos_id=tokenizer.eos_token_id, show_progress=show_progress, description=f"distill {name} ({loss})",
-            stop_after=stop_after,
+            stop_after=stop_after, on_mismatch="restart",
         )
         runs[name] = {"loss": loss, "model": unwrap(model), "result": result}
 

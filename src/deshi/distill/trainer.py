@@ -72,6 +72,7 @@ class TrainConfig:
     on_policy_temperature: float = 1.0
     seed: int = 0
     log_every: int = 1
+    fingerprint: str = ""  # identity of model init + data (+ teacher): a checkpoint resumes only the same run
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -293,11 +294,14 @@ def train(
     show_progress: bool = True,
     description: str = "train",
     stop_after: int | None = None,
+    on_mismatch: str = "error",
 ) -> TrainResult:
     """Train ``model`` in place from ``source``; checkpoints and metrics live in ``run_dir``.
 
     ``source`` is a PackedSource or a LogitCache (offline). ``stop_after`` ends this invocation after
-    that many optimizer steps (tests and benchmarks), still resumable.
+    that many optimizer steps (tests and benchmarks), still resumable. Checkpoints of a run with other
+    settings or another ``cfg.fingerprint`` are never resumed: ``on_mismatch="error"`` refuses,
+    ``"restart"`` deletes them and starts fresh (what a pipeline stage wants when its inputs changed).
     """
     from accelerate import Accelerator
     from accelerate.utils import set_seed
@@ -358,13 +362,20 @@ def train(
     metrics_path = run_dir / "metrics.jsonl"
     start_step, resumed_from, tokens_seen = 0, None, 0
     ckpt = latest_checkpoint(run_dir)
+    if ckpt is not None and json.loads((ckpt / "cursor.json").read_text()).get("config") != _config_key(cfg):
+        if on_mismatch != "restart":
+            raise TrainError(
+                f"{run_dir} holds checkpoints of a run with other settings or data; use a new run directory or delete {ckpt.parent}"
+            )
+        log.info("inputs or settings changed: discarding the checkpoints in %s", ckpt.parent)
+        if accelerator.is_main_process:
+            shutil.rmtree(ckpt.parent, ignore_errors=True)
+            metrics_path.unlink(missing_ok=True)
+        accelerator.wait_for_everyone()
+        ckpt = None
     if ckpt is not None:
         accelerator.load_state(str(ckpt))
         cursor = json.loads((ckpt / "cursor.json").read_text())
-        if cursor.get("config") != _config_key(cfg):
-            raise TrainError(
-                f"{run_dir} holds checkpoints of a run with other settings; use a new run directory or delete {ckpt.parent}"
-            )
         start_step = resumed_from = int(cursor["step"])
         tokens_seen = int(cursor["tokens"])
         log.info("resuming from %s (step %d)", ckpt, start_step)
@@ -463,9 +474,9 @@ class _null:
 
 
 def _config_key(cfg: TrainConfig) -> dict[str, Any]:
-    """The settings a checkpoint must agree with to be resumed (schedule length may grow)."""
+    """The settings a checkpoint must agree with to be resumed (logging cadence may change)."""
     body = asdict(cfg)
-    for volatile in ("max_steps", "eval_every", "checkpoint_every", "keep_checkpoints", "log_every", "eval_batches"):
+    for volatile in ("eval_every", "checkpoint_every", "keep_checkpoints", "log_every", "eval_batches"):
         body.pop(volatile, None)
     return json.loads(json.dumps(body))
 
