@@ -395,7 +395,7 @@ def train(
     with progress_bar as bar:
         task = bar.add_task(description, total=cfg.max_steps, completed=start_step, info="")
         for step in range(start_step, end_step):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             torch.manual_seed(cfg.seed * 1_000_003 + step)  # per-step seeding: resume == uninterrupted
             on_policy = cfg.on_policy_fraction > 0 and random.Random(cfg.seed * 7919 + step).random() < cfg.on_policy_fraction
             parts_sum: dict[str, float] = {}
@@ -424,12 +424,19 @@ def train(
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
-            dt = time.perf_counter() - t0
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
             tokens_seen += step_tokens * world
             step_tokens_timer += step_tokens * world
             last_loss = loss_sum
             done = step + 1
-            record = {"step": done, "loss": round(loss_sum, 6), "lr": lr, "tokens_per_s": round(step_tokens * world / dt, 1)}
+            record = {
+                "step": done,
+                "loss": round(loss_sum, 6),
+                "lr": lr,
+                "tokens_per_s": round(step_tokens * world / dt, 1),
+                # per CPU-second of this process: robust to other jobs on a shared machine
+                "tokens_per_cpu_s": round(step_tokens * world / max(cpu, 1e-9), 1),
+            }
             record.update({k: round(v, 6) for k, v in parts_sum.items()})
             if on_policy:
                 record["on_policy"] = True
