@@ -46,6 +46,7 @@ def _final(out: Path) -> dict:
     return json.loads((out / "summary.json").read_text())["metrics"]
 
 
+@pytest.mark.slow
 def test_resume_after_sigkill_matches_uninterrupted_run(setup):
     tmp = setup
     # the uninterrupted reference runs in-process (same code path as the CLI, one interpreter start less)
