@@ -1,0 +1,100 @@
+"""Text → fixed-length token blocks, the one training-data shape every deshi trainer and cache uses.
+
+Examples are tokenised, each followed by EOS, concatenated and cut into blocks of ``seq_len`` tokens
+(GPT-style packing: no padding, so every position trains and a top-k cache wastes no bytes on pads).
+A parallel ``loss_mask`` marks tokens that should be predicted — all of them by default, or only the
+answer part of prompt/answer pairs (``completion_only``).
+
+The prompt format lives here too, so the teacher's pre-training, the synthetic set, the student and
+the golden-set scoring all speak exactly the same format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+QUESTION = "質問: "
+ANSWER = "\n回答: "
+
+
+def render_prompt(question: str) -> str:
+    """The prompt a model sees; the answer follows directly after it."""
+    return f"{QUESTION}{question.strip()}{ANSWER}"
+
+
+def render_example(prompt: str, response: str) -> tuple[str, str]:
+    """(prompt text, answer text) for one instruction example, in the shared format."""
+    return render_prompt(prompt), response.strip()
+
+
+@dataclass
+class Packed:
+    """Blocks of token ids and their loss mask: ``input_ids`` and ``loss_mask`` are [n_blocks, seq_len]."""
+
+    input_ids: np.ndarray
+    loss_mask: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.input_ids.shape[0])
+
+    @property
+    def tokens(self) -> int:
+        return int(self.input_ids.size)
+
+
+def _encode(tokenizer, text: str) -> list[int]:
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def pack(
+    tokenizer,
+    examples: Iterable[str | tuple[str, str]],
+    seq_len: int,
+    completion_only: bool = False,
+    drop_last: bool = False,
+) -> Packed:
+    """Pack plain texts or (prompt, answer) pairs into [n, seq_len] blocks.
+
+    The final partial block is padded with EOS and masked out (kept unless ``drop_last``), so small
+    synthetic sets still train. Raises ValueError when nothing could be tokenised.
+    """
+    eos = tokenizer.eos_token_id
+    if eos is None:
+        raise ValueError("the tokenizer has no eos_token; deshi packs examples separated by EOS")
+    stream: list[int] = []
+    mask: list[int] = []
+    for example in examples:
+        if isinstance(example, tuple):
+            prompt_ids = _encode(tokenizer, example[0])
+            answer_ids = _encode(tokenizer, example[1]) + [eos]
+            stream += prompt_ids + answer_ids
+            mask += [0 if completion_only else 1] * len(prompt_ids) + [1] * len(answer_ids)
+        else:
+            ids = _encode(tokenizer, example) + [eos]
+            stream += ids
+            mask += [1] * len(ids)
+    if not stream:
+        raise ValueError("no tokens to pack (empty input)")
+    full, rest = divmod(len(stream), seq_len)
+    if rest and not drop_last:
+        pad = seq_len - rest
+        stream += [eos] * pad
+        mask += [0] * pad
+        full += 1
+    n = full * seq_len
+    ids = np.asarray(stream[:n], dtype=np.int64).reshape(full, seq_len)
+    lm = np.asarray(mask[:n], dtype=np.uint8).reshape(full, seq_len)
+    if len(ids) == 0:
+        raise ValueError(f"fewer than seq_len={seq_len} tokens and drop_last=True: nothing to train on")
+    return Packed(ids, lm)
+
+
+def labels_from(input_ids, loss_mask):
+    """Next-token labels for positions 0..L-2 ([n, L-1]); -100 where the next token is masked out."""
+
+    labels = input_ids[:, 1:].clone()
+    labels[loss_mask[:, 1:] == 0] = -100
+    return labels
