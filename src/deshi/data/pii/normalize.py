@@ -1,0 +1,50 @@
+"""A matching *view* of a document: width and dash variants folded, offsets unchanged.
+
+Japanese text writes the same phone number as ``03-1234-5678``, ``０３－１２３４－５６７８`` or
+``03ー1234ー5678`` (a prolonged-sound mark typed for a dash). NFKC would fold most of that, but it
+changes string length in places (``㈱`` → ``(株)``, ``㍻`` → ``平成``), and spans must point into
+the original text. So we fold with a one-character-to-one-character table instead: every offset
+in the view is the offset in the original.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Dash-like characters people type between digits. The katakana prolonged sound mark (ー) and the
+# wave dash (〜～) are only folded next to a digit (below): inside words they are not dashes.
+_DASHES = "‐‑‒–—―−－﹣"  # hyphen, nb-hyphen, figure, en, em, bar, minus, full-width, small
+_SPACES = "\u3000\u00a0\u2002\u2003\u2009"
+
+
+def _build_table() -> dict[int, int]:
+    table: dict[int, int] = {}
+    # Full-width ASCII block ！..～ → ! .. ~ (digits, letters, ＠, ．, （）, ＋, ：, ／ ...).
+    for code in range(0xFF01, 0xFF5F):
+        table[code] = code - 0xFEE0
+    for ch in _DASHES:
+        table[ord(ch)] = ord("-")
+    for ch in _SPACES:
+        table[ord(ch)] = ord(" ")
+    table[ord("（")] = ord("(")
+    table[ord("）")] = ord(")")
+    table[ord("＠")] = ord("@")
+    table[ord("﹫")] = ord("@")
+    return table
+
+
+_TABLE = _build_table()
+_DIGIT_DASH = re.compile(r"(?<=[0-9])[ー〜~](?=[0-9])")
+
+
+def matching_view(text: str) -> str:
+    """Return ``text`` with full-width ASCII, dash and space variants folded to ASCII.
+
+    ``len(matching_view(t)) == len(t)`` always holds, so a match at ``[i, j)`` in the view is the
+    span ``[i, j)`` of the original.
+    """
+    view = text.translate(_TABLE)
+    if "ー" in view or "〜" in view or "~" in view:
+        # A prolonged-sound mark or wave dash *between digits* is a dash typed with the IME.
+        view = _DIGIT_DASH.sub("-", view)
+    return view

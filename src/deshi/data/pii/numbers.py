@@ -1,0 +1,342 @@
+"""Recognisers for PII with a fixed syntax: phones, My Number, corporate numbers, cards, postal
+codes, e-mail and IP addresses.
+
+Every function takes the original ``text`` and its :func:`~deshi.data.pii.normalize.matching_view`
+(same length, full-width and dash variants folded) and yields spans. Regexes only *propose*
+candidates; a candidate is accepted when its structure validates: the Japanese numbering plan for
+phones, the official check digits for My Number / corporate numbers, Luhn plus a known issuer
+prefix for cards, :mod:`ipaddress` for IPs. That is what keeps part numbers, lot numbers, serials,
+dates and version strings out.
+
+Hand-written rather than a general PII library (Presidio, scrubadub): those ship Western phone and
+ID formats and no Japanese numbering plan, My Number or 法人番号 check digits.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator
+
+from deshi.checksums import corporate_number_check_digit, is_luhn_valid, my_number_check_digit
+from deshi.data.pii.types import PIISpan, PIIType
+
+# ---------------------------------------------------------------------------------------------
+# Boundaries and context
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_alnum(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def clean_left(view: str, start: int) -> bool:
+    """No ASCII letter/digit glued to the left (``ABC-0120…``, ``X03-…``, ``1.192.168…``)."""
+    if start == 0:
+        return True
+    ch = view[start - 1]
+    if _is_alnum(ch):
+        return False
+    if start >= 2:
+        before = view[start - 2]
+        if ch in "-_#" and _is_alnum(before):
+            return False
+        if ch in "./:" and before.isdigit():
+            return False
+    return True
+
+
+def clean_right(view: str, end: int) -> bool:
+    """No ASCII letter/digit glued to the right (``…-5678A``, ``…5678-12``, ``…4.5``)."""
+    if end >= len(view):
+        return True
+    ch = view[end]
+    if _is_alnum(ch):
+        return False
+    if end + 1 < len(view):
+        after = view[end + 1]
+        if ch in "-_#" and _is_alnum(after):
+            return False
+        if ch in ".:/" and after.isdigit():
+            return False
+    return True
+
+
+def _no_digit_group_beside(view: str, start: int, end: int) -> bool:
+    """For grouped numbers: ``1234 5678 9012 3456`` must not yield a 12-digit My Number."""
+    if start >= 2 and view[start - 1] in " -" and view[start - 2].isdigit():
+        return False
+    if end + 1 < len(view) and view[end] in " -" and view[end + 1].isdigit():
+        return False
+    return True
+
+
+# Labels that say "this number is something else". When the nearest label before a number is one
+# of these, the number is not reported (a lot number whose digits happen to pass a check digit).
+_NEGATIVE_CONTEXT = re.compile(
+    r"(?:注文|伝票|製造|シリアル|型|品|部品|ロット|管理|受付|予約|追跡|問い?合わせ|問合せ|会員|口座|"
+    r"整理|登録|製品|商品|請求書?|見積|契約|案件|チケット|資産|機番|号機)番号|"
+    r"(?:型番|品番|ロット|Lot|LOT|lot|S/N|SN|Serial|serial|SERIAL|P/N|PN|Part|Order|order|ORDER|"
+    r"Ticket|ticket|Invoice|invoice|Tracking|tracking|Model|model|Ver|ver|VER|version|Version|"
+    r"バージョン|ビルド|build|Build|ファームウェア|firmware|Firmware|JAN|ISBN|ID|Id)"
+)
+_PHONE_CONTEXT = re.compile(
+    r"(?:TEL|Tel|tel|電話|携帯|連絡先|FAX|Fax|fax|ファックス|ファクス|Phone|phone|PHONE|Mobile|mobile|"
+    r"代表|直通|内線|☎|℡|お問い?合わせ|問合せ|ダイヤル)"
+)
+_MY_NUMBER_CONTEXT = re.compile(r"(?:個人番号|マイナンバー|My ?Number|my ?number|MY ?NUMBER)")
+_CORPORATE_CONTEXT = re.compile(r"(?:法人番号|Corporate ?Number|corporate ?number)")
+_CARD_CONTEXT = re.compile(r"(?:カード|card|Card|CARD|クレジット|VISA|Visa|JCB|Master|AMEX|Amex|決済)")
+
+
+def _nearest_label(view: str, start: int, positive: re.Pattern[str], window: int = 20) -> str | None:
+    """Which label is closest before ``start`` on the same line: 'pos', 'neg' or None."""
+    lo = max(0, start - window)
+    newline = view.rfind("\n", lo, start)
+    if newline >= 0:
+        lo = newline + 1
+    left = view[lo:start]
+    best_pos = -1
+    for m in positive.finditer(left):
+        best_pos = m.end()
+    best_neg = -1
+    for m in _NEGATIVE_CONTEXT.finditer(left):
+        best_neg = m.end()
+    if best_pos < 0 and best_neg < 0:
+        return None
+    return "pos" if best_pos >= best_neg else "neg"
+
+
+# ---------------------------------------------------------------------------------------------
+# Phone numbers (Japanese numbering plan)
+# ---------------------------------------------------------------------------------------------
+
+_SEP = r"[ -]?"
+_PHONE_DOMESTIC = re.compile(
+    r"(?<![0-9])(?:"
+    r"\(0\d{1,4}\)" + _SEP + r"\d{1,4}" + _SEP + r"\d{3,4}"  # (03)1234-5678
+    r"|0\d{1,4}" + _SEP + r"\(\d{1,4}\)" + _SEP + r"\d{3,4}"  # 03(1234)5678
+    r"|0\d{1,4}[ -]\d{1,4}[ -]\d{3,4}"  # 03-1234-5678, 0120 123 456
+    r"|0\d{1,4}-\d{5,8}"  # 03-12345678
+    r"|0\d{9,10}"  # 0312345678, 09012345678
+    r")(?![0-9])"
+)
+_PHONE_INTL = re.compile(
+    r"\+81[ -]?(?:\(0\)[ -]?)?(?:\(\d{1,4}\)|\d{1,4})" + _SEP + r"\(?\d{1,4}\)?" + _SEP + r"\d{3,4}(?![0-9])"
+)
+_PHONE_GROUPS = re.compile(r"\d+")
+
+
+def _valid_national(digits: str, last_group: int) -> bool:
+    """Check a national-format number (leading 0) against the Japanese numbering plan."""
+    if len(digits) < 10 or digits[0] != "0" or digits[1] == "0":
+        return False
+    head3, head4 = digits[:3], digits[:4]
+    if head4 in ("0120", "0570", "0990"):  # toll-free, navi dial, info: 0120-xxx-xxx
+        return len(digits) == 10
+    if head4 == "0800":  # toll-free 0800-xxx-xxxx
+        return len(digits) == 11
+    if head3 in ("050", "060", "070", "080", "090"):  # IP phone, mobile, pager
+        return len(digits) == 11 and last_group == 4 or len(digits) == 11 and last_group >= 8
+    # Geographic: 0 + area code + local number = 10 digits; the subscriber number is 4 digits.
+    return len(digits) == 10 and (last_group == 4 or last_group >= 8)
+
+
+def find_phones(text: str, view: str) -> Iterator[PIISpan]:
+    """Japanese phone numbers in domestic and +81 forms."""
+    for m in _PHONE_DOMESTIC.finditer(view):
+        s, e = m.span()
+        if not (clean_left(view, s) and clean_right(view, e)):
+            continue
+        groups = _PHONE_GROUPS.findall(m.group())
+        digits = "".join(groups)
+        if not _valid_national(digits, len(groups[-1]) if len(groups) > 1 else len(digits)):
+            continue
+        label = _nearest_label(view, s, _PHONE_CONTEXT)
+        if label == "neg":
+            continue
+        bare = len(groups) == 1
+        score = 0.95 if label == "pos" else (0.75 if bare else 0.9)
+        yield PIISpan(s, e, PIIType.PHONE, score, "phone")
+    for m in _PHONE_INTL.finditer(view):
+        s, e = m.span()
+        if not (clean_left(view, s) and clean_right(view, e)):
+            continue
+        groups = _PHONE_GROUPS.findall(m.group())
+        rest = "".join(groups)[2:]  # drop the country code 81
+        if rest.startswith("0"):  # "+81 (0)3 ..." keeps a trunk zero some people write
+            rest = rest[1:]
+        if _valid_national("0" + rest, len(groups[-1])):
+            yield PIISpan(s, e, PIIType.PHONE, 0.95, "phone_intl")
+
+
+# ---------------------------------------------------------------------------------------------
+# My Number (12 digits) and corporate number (13 digits), check-digit validated
+# ---------------------------------------------------------------------------------------------
+
+_TWELVE = re.compile(r"(?<![0-9])\d{4}[ -]?\d{4}[ -]?\d{4}(?![0-9])")
+_THIRTEEN = re.compile(r"(?<![0-9])\d[ -]?\d{4}[ -]?\d{4}[ -]?\d{4}(?![0-9])")
+_NONDIGIT = re.compile(r"\D")
+
+
+def find_my_numbers(text: str, view: str) -> Iterator[PIISpan]:
+    """個人番号: 12 digits (``1234 5678 9012``, ``123456789012``) with a valid check digit."""
+    for m in _TWELVE.finditer(view):
+        s, e = m.span()
+        if not (clean_left(view, s) and clean_right(view, e) and _no_digit_group_beside(view, s, e)):
+            continue
+        digits = _NONDIGIT.sub("", m.group())
+        if my_number_check_digit(digits[:11]) != int(digits[11]):
+            continue
+        label = _nearest_label(view, s, _MY_NUMBER_CONTEXT)
+        if label == "neg":
+            continue
+        yield PIISpan(s, e, PIIType.MY_NUMBER, 0.99 if label == "pos" else 0.9, "my_number")
+
+
+def find_corporate_numbers(text: str, view: str) -> Iterator[PIISpan]:
+    """法人番号: 13 digits whose first digit is the check digit of the other twelve."""
+    for m in _THIRTEEN.finditer(view):
+        s, e = m.span()
+        if not (clean_left(view, s) and clean_right(view, e) and _no_digit_group_beside(view, s, e)):
+            continue
+        digits = _NONDIGIT.sub("", m.group())
+        if corporate_number_check_digit(digits[1:]) != int(digits[0]):
+            continue
+        label = _nearest_label(view, s, _CORPORATE_CONTEXT)
+        if label == "neg":
+            continue
+        yield PIISpan(s, e, PIIType.CORPORATE_NUMBER, 0.99 if label == "pos" else 0.9, "corporate_number")
+
+
+# ---------------------------------------------------------------------------------------------
+# Payment cards: Luhn + issuer prefix
+# ---------------------------------------------------------------------------------------------
+
+_CARD = re.compile(r"(?<![0-9])\d(?:[ -]?\d){12,18}(?![0-9])")
+
+
+def _known_issuer(d: str) -> bool:
+    """IIN ranges of the brands seen in Japan (Visa, Mastercard, JCB, Amex, Diners, Discover)."""
+    n = len(d)
+    if d[0] == "4":
+        return n in (13, 16, 19)
+    two, four = int(d[:2]), int(d[:4])
+    if 51 <= two <= 55 or 2221 <= four <= 2720:
+        return n == 16
+    if 3528 <= four <= 3589:
+        return 16 <= n <= 19
+    if two in (34, 37):
+        return n == 15
+    if two in (36, 38) or 300 <= int(d[:3]) <= 305:
+        return 14 <= n <= 19
+    if four == 6011 or two == 65 or 644 <= int(d[:3]) <= 649:
+        return 16 <= n <= 19
+    return False
+
+
+def find_cards(text: str, view: str) -> Iterator[PIISpan]:
+    """Credit/debit card numbers written whole or in groups (``4111 1111 1111 1111``)."""
+    for m in _CARD.finditer(view):
+        s, e = m.span()
+        if not (clean_left(view, s) and clean_right(view, e)):
+            continue
+        raw = m.group()
+        if " " in raw and "-" in raw:  # mixed separators: two numbers side by side, not one card
+            continue
+        digits = _NONDIGIT.sub("", raw)
+        if not (_known_issuer(digits) and is_luhn_valid(digits)):
+            continue
+        label = _nearest_label(view, s, _CARD_CONTEXT)
+        if label == "neg":
+            continue
+        yield PIISpan(s, e, PIIType.CREDIT_CARD, 0.99 if label == "pos" else 0.95, "card")
+
+
+# ---------------------------------------------------------------------------------------------
+# Postal codes
+# ---------------------------------------------------------------------------------------------
+
+_POSTAL_MARKED = re.compile(
+    r"(?:〒|郵便番号|郵便|ZIP|Zip|zip|[Pp]ostal [Cc]ode|[Pp]ost [Cc]ode)(?:\s*(?:code|Code))?[ \t:.]*"
+    r"(?P<code>\d{3}-?\d{4})(?![0-9])"
+)
+_POSTAL_BARE = re.compile(r"(?<![0-9])\d{3}-\d{4}(?![0-9])")
+
+
+def find_postal_codes(text: str, view: str, address_starts: re.Pattern[str]) -> Iterator[PIISpan]:
+    """``〒123-4567``, ``郵便番号 1234567``, or a bare ``123-4567`` right before an address.
+
+    The bare form is everywhere in Japanese text (parts, extensions, ticket numbers), so without a
+    marker it is only accepted when an address (a prefecture or designated city) follows within a
+    few characters, the way addresses are written on envelopes and forms.
+    """
+    seen: set[int] = set()
+    for m in _POSTAL_MARKED.finditer(view):
+        s, e = m.span("code")
+        if not clean_right(view, e):
+            continue
+        seen.add(s)
+        yield PIISpan(s, e, PIIType.POSTAL_CODE, 0.98, "postal_marked")
+    for m in _POSTAL_BARE.finditer(view):
+        s, e = m.span()
+        if s in seen or not (clean_left(view, s) and clean_right(view, e)):
+            continue
+        follow = view[e : e + 4].lstrip(" 　、,\t")
+        if address_starts.match(follow) or address_starts.match(view[e : e + 12].lstrip(" 　、,\t\n")):
+            yield PIISpan(s, e, PIIType.POSTAL_CODE, 0.85, "postal_before_address")
+
+
+# ---------------------------------------------------------------------------------------------
+# E-mail
+# ---------------------------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63})@"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+)
+
+
+def find_emails(text: str, view: str) -> Iterator[PIISpan]:
+    """E-mail addresses, also with a full-width ＠ or full-width letters."""
+    for m in _EMAIL.finditer(view):
+        yield PIISpan(m.start(), m.end(), PIIType.EMAIL, 0.99, "email")
+
+
+# ---------------------------------------------------------------------------------------------
+# IP addresses
+# ---------------------------------------------------------------------------------------------
+
+_IPV4 = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9])")
+_IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![0-9A-Fa-f:])")
+_VERSION_BEFORE = re.compile(r"(?:[vV]|[vV]er\.?|[vV]ersion|バージョン|ver\.|Ver\.)\s*$")
+
+
+def find_ips(text: str, view: str) -> Iterator[PIISpan]:
+    """IPv4 (dotted quad, octets ≤ 255, not a longer version string) and IPv6 addresses."""
+    for m in _IPV4.finditer(view):
+        s, e = m.span()
+        if e < len(view) and view[e] == "." and e + 1 < len(view) and view[e + 1].isdigit():
+            continue  # 1.2.3.4.5: a version or OID, not an address
+        if s > 0 and (view[s - 1].isascii() and view[s - 1].isalpha()):
+            continue  # v1.2.3.4
+        if _VERSION_BEFORE.search(view[max(0, s - 12) : s]):
+            continue
+        try:
+            ipaddress.IPv4Address(m.group())
+        except ValueError:
+            continue  # an octet over 255 or a leading zero
+        yield PIISpan(s, e, PIIType.IP_ADDRESS, 0.95, "ipv4")
+    if ":" not in view:
+        return
+    for m in _IPV6.finditer(view):
+        cand = m.group()
+        if cand.count(":") < 2 or not any(c.isalnum() for c in cand):
+            continue
+        if "::" not in cand and cand.count(":") < 7:
+            continue  # 12:30:45 is a time
+        try:
+            ipaddress.IPv6Address(cand)
+        except ValueError:
+            continue
+        yield PIISpan(m.start(), m.end(), PIIType.IP_ADDRESS, 0.95, "ipv6")

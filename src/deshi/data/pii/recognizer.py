@@ -1,0 +1,137 @@
+"""PIIRecognizer: runs the enabled recognisers over one text and resolves their overlaps.
+
+Each recogniser proposes spans independently; :meth:`PIIRecognizer.find` then keeps a
+non-overlapping subset, preferring (1) the more *specific* type (a checksum-validated number over a
+phone over an address over a name), then (2) the longer span, then (3) the higher score. Cheap
+pre-checks (does the text contain a digit, an @, a prefecture, an honorific?) skip whole passes on
+the many documents that cannot contain that kind of PII: curation runs this on every document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+from deshi.data.pii.address import ADDRESS_START_RE, find_addresses
+from deshi.data.pii.names import NameFinder
+from deshi.data.pii.normalize import matching_view
+from deshi.data.pii.numbers import (
+    find_cards,
+    find_corporate_numbers,
+    find_emails,
+    find_ips,
+    find_my_numbers,
+    find_phones,
+    find_postal_codes,
+)
+from deshi.data.pii.types import PIISpan, PIIType
+
+# Higher wins an overlap. Validated identifiers beat looser patterns that may cover the same digits.
+PRIORITY: dict[PIIType, int] = {
+    PIIType.EMAIL: 90,
+    PIIType.CREDIT_CARD: 85,
+    PIIType.MY_NUMBER: 80,
+    PIIType.CORPORATE_NUMBER: 80,
+    PIIType.IP_ADDRESS: 70,
+    PIIType.PHONE: 60,
+    PIIType.POSTAL_CODE: 55,
+    PIIType.ADDRESS: 50,
+    PIIType.PERSON: 40,
+}
+
+_HAS_DIGIT = re.compile(r"[0-9０-９]")
+
+
+def resolve_overlaps(spans: Iterable[PIISpan]) -> list[PIISpan]:
+    """Keep a non-overlapping subset (priority, then length, then score) sorted by position."""
+    ordered = sorted(spans, key=lambda s: (-PRIORITY[s.type], -(s.end - s.start), -s.score, s.start))
+    kept: list[PIISpan] = []
+    for span in ordered:
+        if span.end <= span.start:
+            continue
+        if any(span.start < k.end and k.start < span.end for k in kept):
+            continue
+        kept.append(span)
+    kept.sort(key=lambda s: (s.start, s.end))
+    return kept
+
+
+class PIIRecognizer:
+    """Finds PII of the enabled ``types`` in Japanese (and English) text.
+
+    ``types``: which types to report (default: all). ``use_ner``: add PERSON spans from GiNZA
+    (needs ``pip install 'deshi[ner]'``). ``extra_names``: names a deployment wants found verbatim
+    (full names like "山田太郎" are matched as written; single words extend the surname list).
+    ``names``: set False to turn person-name detection off entirely (it is the least precise pass).
+    """
+
+    def __init__(
+        self,
+        types: Iterable[PIIType | str] | None = None,
+        use_ner: bool = False,
+        extra_names: Iterable[str] | None = None,
+        names: bool = True,
+    ) -> None:
+        self.types: frozenset[PIIType] = (
+            frozenset(PIIType) if types is None else frozenset(PIIType.parse(t) for t in types)
+        )
+        self.detect_names = names and PIIType.PERSON in self.types
+        self.use_ner = use_ner and self.detect_names
+        self._names = NameFinder(extra_names) if self.detect_names else None
+        self._ner = None
+        if self.use_ner:
+            from deshi.data.pii.ner import GinzaPersonFinder
+
+            self._ner = GinzaPersonFinder()
+
+    def find(self, text: str) -> list[PIISpan]:
+        """Non-overlapping PII spans of ``text``, sorted by start offset."""
+        if not text:
+            return []
+        view = matching_view(text)
+        want = self.types
+        spans: list[PIISpan] = []
+        has_digit = _HAS_DIGIT.search(view) is not None
+        if "@" in view and PIIType.EMAIL in want:
+            spans.extend(find_emails(text, view))
+        if has_digit:
+            if PIIType.PHONE in want:
+                spans.extend(find_phones(text, view))
+            if PIIType.MY_NUMBER in want:
+                spans.extend(find_my_numbers(text, view))
+            if PIIType.CORPORATE_NUMBER in want:
+                spans.extend(find_corporate_numbers(text, view))
+            if PIIType.CREDIT_CARD in want:
+                spans.extend(find_cards(text, view))
+            if PIIType.POSTAL_CODE in want:
+                spans.extend(find_postal_codes(text, view, ADDRESS_START_RE))
+            if PIIType.ADDRESS in want:
+                spans.extend(find_addresses(text, view))
+            if PIIType.IP_ADDRESS in want and ("." in view or ":" in view):
+                spans.extend(find_ips(text, view))
+        elif PIIType.ADDRESS in want:
+            spans.extend(find_addresses(text, view))  # 三丁目五番地: kanji numerals only
+        if self._names is not None:
+            spans.extend(self._names.find(text, view))
+        if self._ner is not None:
+            spans.extend(self._ner.find(text))
+        return resolve_overlaps(s for s in spans if s.type in want)
+
+    __call__ = find
+
+
+@lru_cache(maxsize=16)
+def _default(types: frozenset[PIIType] | None) -> PIIRecognizer:
+    return PIIRecognizer(types)
+
+
+def default_recognizer() -> PIIRecognizer:
+    """The shared all-types recogniser (built once per process; the name lists load once)."""
+    return _default(None)
+
+
+def find_pii(text: str, types: Iterable[PIIType | str] | None = None) -> list[PIISpan]:
+    """Find PII in ``text`` with a cached default recogniser (optionally limited to ``types``)."""
+    key = None if types is None else frozenset(PIIType.parse(t) for t in types)
+    return _default(key).find(text)

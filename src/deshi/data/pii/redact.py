@@ -1,0 +1,72 @@
+"""Redaction: turn found spans into placeholders, masks, or a verdict to drop the document.
+
+Actions per type: ``replace`` (typed placeholder such as ``<PHONE>``; the default), ``mask`` (one
+``*`` per ASCII character, one ``＊`` per full-width character, so layout and length survive),
+``drop`` (the document should not be kept at all: ``dropped=True``), ``keep`` (leave as is, e.g.
+corporate numbers, which are public). A dropped document's ``text`` is still redacted as if
+``replace`` had been asked, so a caller that ignores the verdict does not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from deshi.data.pii.recognizer import PIIRecognizer, default_recognizer
+from deshi.data.pii.types import PLACEHOLDERS, PIISpan, PIIType
+
+Action = Literal["replace", "mask", "drop", "keep"]
+ACTIONS: tuple[str, ...] = ("replace", "mask", "drop", "keep")
+
+
+@dataclass
+class RedactionResult:
+    """Redacted ``text``, per-type ``counts`` of redacted spans, the ``spans`` found (offsets into
+    the ORIGINAL text) and whether the document should be ``dropped``."""
+
+    text: str
+    counts: dict[str, int] = field(default_factory=dict)
+    spans: list[PIISpan] = field(default_factory=list)
+    dropped: bool = False
+
+
+def parse_actions(actions: Mapping[PIIType | str, str] | None) -> dict[PIIType, str]:
+    """Complete an action map: every type defaults to ``replace``; bad names raise ValueError."""
+    out = {t: "replace" for t in PIIType}
+    for key, action in (actions or {}).items():
+        if action not in ACTIONS:
+            raise ValueError(f"unknown redaction action {action!r} for {key} (use one of {', '.join(ACTIONS)})")
+        out[PIIType.parse(key)] = action
+    return out
+
+
+def _mask(value: str) -> str:
+    return "".join("*" if ch.isascii() else "＊" for ch in value)
+
+
+def redact(
+    text: str,
+    actions: Mapping[PIIType | str, str] | None = None,
+    recognizer: PIIRecognizer | None = None,
+) -> RedactionResult:
+    """Find PII in ``text`` and apply ``actions`` (default: replace every type by its placeholder)."""
+    plan = parse_actions(actions)
+    rec = recognizer or default_recognizer()
+    spans = [s for s in rec.find(text) if plan[s.type] != "keep"]
+    counts: dict[str, int] = {}
+    parts: list[str] = []
+    last = 0
+    dropped = False
+    for span in spans:
+        action = plan[span.type]
+        counts[span.type.value] = counts.get(span.type.value, 0) + 1
+        parts.append(text[last : span.start])
+        if action == "mask":
+            parts.append(_mask(text[span.start : span.end]))
+        else:
+            dropped = dropped or action == "drop"
+            parts.append(PLACEHOLDERS[span.type])
+        last = span.end
+    parts.append(text[last:])
+    return RedactionResult(text="".join(parts), counts=counts, spans=spans, dropped=dropped)
