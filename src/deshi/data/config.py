@@ -48,7 +48,10 @@ class QualityConfig(_Section):
     )
     max_symbol_ratio: float = Field(0.25, ge=0, le=1, description="Drop when symbols (not letters, digits, spaces, 。、) exceed this share.")
     max_ad_keywords: int = Field(
-        8, ge=0, description="Drop when more than this many advertising/boilerplate keyword hits occur (HojiChar's list)."
+        3, ge=0, description="Drop when more than this many distinct advertising/boilerplate keywords occur (HojiChar's list + ours)."
+    )
+    max_mojibake_ratio: float = Field(
+        0.02, ge=0, le=1, description="Drop when more than this share of characters are mojibake (U+FFFD, Latin-1, 縺繧繝 …)."
     )
 
 
@@ -67,8 +70,8 @@ class PIIConfig(_Section):
     enabled: bool = Field(True, description="Run the PII step.")
     default_action: PIIAction = Field("replace", description="Action for PII types not listed in `actions`.")
     actions: dict[str, PIIAction] = Field(
-        default_factory=lambda: {"MY_NUMBER": "drop", "CREDIT_CARD": "drop"},
-        description="Per-type action: replace (typed placeholder), mask, drop (the document) or keep.",
+        default_factory=lambda: {"CORPORATE_NUMBER": "keep"},
+        description="Per-type action: replace (typed placeholder), mask, drop (the document) or keep. Default keeps corporate numbers (public register).",
     )
 
 

@@ -1,8 +1,10 @@
 """Quality: length bounds, character and line repetition, symbol ratio, advertising keywords.
 
-The advertising/boilerplate keyword list is HojiChar's (``hojichar/dict/advertisement_keywords_ja.txt``,
-used by its ``DiscardAds``); we count its hits with one Aho-Corasick pass instead of HojiChar's regex
-alternation. The character repetition ratio is the BigScience/HojiChar measure
+The advertising/boilerplate keyword list starts with HojiChar's (``dict/advertisement_keywords_ja.txt``,
+used by its ``DiscardAds``; copied with attribution so the core install does not import HojiChar) plus
+common Japanese e-commerce/spam phrases; hits are counted with one Aho-Corasick pass instead of
+HojiChar's regex alternation. Mojibake (UTF-8 read as Shift_JIS or Latin-1, replacement characters)
+is measured as the share of characters that almost never occur in real Japanese text. The character repetition ratio is the BigScience/HojiChar measure
 (``CharRepetitionRatioFilter``: share of all n-grams taken by the sqrt(#distinct) most frequent ones),
 computed here on NumPy rolling hashes because HojiChar's pure-Python dict version cost ~145 µs per
 1,000-character document on this machine — a quarter of our per-document budget; the test suite checks
@@ -23,6 +25,8 @@ from deshi.data.document import Document
 from deshi.data.steps import Step
 
 _SYMBOL = re.compile(r"[^\w\s。、，．・ー「」『』（）()［］\[\]【】！？!?.,:：;；/／〜~\-ー%％@＠#＃&＆+＋=＝'\"“”‘’]")
+# U+FFFD, Latin-1 letters (not × ÷ ° ±: those are real units), private use, and 縺繧繝 (UTF-8 lead bytes E3 81/82/83 read as Shift_JIS).
+_MOJIBAKE = re.compile("[\ufffd\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\ue000-\uf8ff縺繧繝]")
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -61,6 +65,12 @@ def duplicate_line_ratio(text: str) -> float:
     return 1 - len(set(lines)) / len(lines)
 
 
+def mojibake_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    return (len(text) - len(_MOJIBAKE.sub("", text))) / len(text)
+
+
 def symbol_ratio(text: str) -> float:
     if not text:
         return 0.0
@@ -70,17 +80,19 @@ def symbol_ratio(text: str) -> float:
 @lru_cache(maxsize=1)
 def ad_automaton() -> ahocorasick.Automaton:
     """Aho-Corasick automaton over HojiChar's advertising/boilerplate keywords."""
-    words = resources.files("hojichar").joinpath("dict/advertisement_keywords_ja.txt").read_text(encoding="utf-8")
+    words = resources.files("deshi.data").joinpath("wordlists", "advertisement_ja.txt").read_text(encoding="utf-8")
     automaton = ahocorasick.Automaton()
     for word in (w.strip() for w in words.splitlines()):
-        if word:
+        if word and not word.startswith("#"):
             automaton.add_word(word, word)
     automaton.make_automaton()
     return automaton
 
 
 def ad_keyword_hits(text: str) -> int:
-    return sum(1 for _ in ad_automaton().iter(text))
+    """Number of *distinct* keywords present: one boilerplate line repeated (■, よくある質問) is not an ad,
+    many different selling phrases are."""
+    return len({word for _, word in ad_automaton().iter(text)})
 
 
 class QualityFilter(Step):
@@ -97,6 +109,8 @@ class QualityFilter(Step):
             doc.reject(self.name, "too_short")
         elif len(text) > cfg.max_chars:
             doc.reject(self.name, "too_long")
+        elif mojibake_ratio(text) > cfg.max_mojibake_ratio:
+            doc.reject(self.name, "mojibake")
         elif symbol_ratio(text) > cfg.max_symbol_ratio:
             doc.reject(self.name, "symbol_ratio")
         elif duplicate_line_ratio(text) > cfg.max_duplicate_line_ratio:

@@ -124,6 +124,8 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
     ids: list[str] = []
     hashes: list[tuple[int, int]] = []
     signatures: list[np.ndarray] = []
+    line_offsets: list[int] = []
+    position = 0
     with open(docs_path.with_name(docs_path.name + ".tmp"), "wb") as out:
         for doc in run_steps(steps, documents()):
             if doc.rejected:
@@ -131,13 +133,16 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
                     rejected.append({"id": doc.id, "source": doc.source, "line": doc.line,
                                      "step": doc.rejected_by, "reason": doc.reason})
                 continue
-            out.write(orjson.dumps(doc.to_record()) + b"\n")
+            line = orjson.dumps(doc.to_record()) + b"\n"
+            out.write(line)
+            line_offsets.append(position)
+            position += len(line)
             ids.append(doc.id)
             hashes.append(signer.exact_hash(doc.text))
             signatures.append(signer.signature(doc.text))
     os.replace(docs_path.with_name(docs_path.name + ".tmp"), docs_path)
     sig = np.stack(signatures) if signatures else np.zeros((0, config.dedup.num_perm), np.uint32)
-    _save_npy(work_dir / f"{name}.sig.npy", sig)
+    _save_npy(work_dir / f"{name}.offsets.npy", np.array(line_offsets, dtype=np.uint64))
     _save_npy(work_dir / f"{name}.hash.npy", np.array(hashes, dtype=np.uint64).reshape(-1, 2))
     _save_npy(work_dir / f"{name}.bands.npy", signer.band_keys(sig) if len(sig) else np.zeros((0, signer.bands), np.uint64))
     write_jsonl_atomic(work_dir / f"{name}.ids.jsonl", ({"id": i} for i in ids))
@@ -172,7 +177,7 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig) -
         return json.loads(marker.read_text())
     arrays = [
         dd.ShardArrays(work_dir / f"{shard_name(i)}.hash.npy", work_dir / f"{shard_name(i)}.bands.npy",
-                       work_dir / f"{shard_name(i)}.sig.npy", count)
+                       work_dir / f"{shard_name(i)}.docs.jsonl", work_dir / f"{shard_name(i)}.offsets.npy", count)
         for i, count in enumerate(shard_counts)
     ]
     kind, keeper = dd.cluster(arrays, config.dedup)
@@ -299,7 +304,7 @@ def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, li
         if plan.get("fingerprint") == fingerprint:
             log.info("resuming: %d shards planned, finished shards are skipped", len(plan["shards"]))
             return work, [ShardSpec.from_dict(s) for s in plan["shards"]], files
-        log.info("input or config changed since the interrupted run: starting afresh")
+        log.info("input or config changed since the previous run: starting afresh")
     # A fresh start: clear the previous run's outputs so no stale shard survives.
     (out / "manifest.json").unlink(missing_ok=True)
     for stale in (work, out / "data"):
