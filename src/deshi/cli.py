@@ -203,8 +203,10 @@ def registry_list(
 
     registry = Registry.open(workspace, registry_url)
     table = Table(title="artifacts")
-    for column in ("id", "stage", "path", "counts"):
-        table.add_column(column)
+    table.add_column("id", no_wrap=True)
+    table.add_column("stage")
+    table.add_column("path", overflow="fold")
+    table.add_column("counts")
     for record in registry.list(stage):
         counts = ", ".join(f"{k}={v}" for k, v in list(record.manifest.get("counts", {}).items())[:4])
         table.add_row(record.id, record.stage, record.path, counts)
