@@ -76,8 +76,8 @@ class PIIConfig(_Section):
 
 
 class DedupConfig(_Section):
-    exact: bool = Field(True, description="Drop exact duplicates (hash of the normalised text), keeping the first.")
-    near: bool = Field(True, description="Drop near duplicates (MinHash LSH), keeping the first of each cluster.")
+    exact: bool = Field(True, description="Drop exact duplicates (hash of the final normalised, redacted text), keeping the first.")
+    near: bool = Field(True, description="Drop near duplicates (MinHash LSH candidates verified by exact Jaccard), keeping the first of each cluster.")
     threshold: float = Field(0.8, gt=0, le=1, description="Jaccard similarity of character shingles that counts as duplicate.")
     ngram: int = Field(5, ge=1, description="Character shingle size.")
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash signature length.")
