@@ -141,13 +141,16 @@ def _save_arrays(directory, texts: list[str], config: DedupConfig, shards: int) 
     out = []
     for k, chunk in enumerate(np.array_split(np.arange(len(texts)), shards)):
         sig = np.stack([signer.signature(texts[i]) for i in chunk])
-        hashes, bands, docs, offsets = (directory / f"{k}.{n}" for n in ("hash.npy", "bands.npy", "docs.jsonl", "offsets.npy"))
+        hashes, bands, sigs, docs, offsets = (
+            directory / f"{k}.{n}" for n in ("hash.npy", "bands.npy", "sig.npy", "docs.jsonl", "offsets.npy")
+        )
         np.save(hashes, np.array([signer.exact_hash(texts[i]) for i in chunk], dtype=np.uint64).reshape(-1, 2))
         np.save(bands, signer.band_keys(sig))
+        np.save(sigs, sig)
         lines = [orjson.dumps({"id": str(i), "text": texts[i]}) + b"\n" for i in chunk]
         docs.write_bytes(b"".join(lines))
         np.save(offsets, np.cumsum([0] + [len(line) for line in lines[:-1]]).astype(np.uint64))
-        out.append(ShardArrays(hashes, bands, docs, offsets, len(chunk)))
+        out.append(ShardArrays(hashes, bands, sigs, docs, offsets, len(chunk)))
     return out
 
 

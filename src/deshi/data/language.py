@@ -20,14 +20,36 @@ _KANJI = re.compile(r"[\u3005\u3007\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff\U0002
 _NOT_LETTER = re.compile(r"[\W\d_]")
 
 
+def _class_table() -> str:
+    """One character per code point (BMP + the CJK extension planes): k kana, j kanji, o other letter,
+    space for non-letters (digits, punctuation, symbols, spaces — ・ and ー's neighbours included)."""
+    table = []
+    for cp in range(0x30000):
+        ch = chr(cp)
+        if _NOT_LETTER.match(ch):
+            table.append(" ")
+        elif _KANA.match(ch):
+            table.append("k")
+        elif _KANJI.match(ch):
+            table.append("j")
+        else:
+            table.append("o")
+    return "".join(table)
+
+
+# Built once per process (~0.2 s). One ``str.translate`` pass plus three C-level counts is ~3× faster
+# than three regex substitutions over the text.
+_TABLE = _class_table()
+
+
 def script_shares(text: str) -> tuple[float, float]:
     """(Japanese share, kana share) among the letters of ``text``; (0, 0) when it has no letters."""
-    letters = len(_NOT_LETTER.sub("", text))
+    classes = text.translate(_TABLE)
+    letters = len(classes) - classes.count(" ")
     if letters == 0:
         return 0.0, 0.0
-    kana = len(text) - len(_KANA.sub("", text))
-    kanji = len(text) - len(_KANJI.sub("", text))
-    return (kana + kanji) / letters, kana / letters
+    kana = classes.count("k")
+    return (kana + classes.count("j")) / letters, kana / letters
 
 
 class JapaneseFilter(Step):

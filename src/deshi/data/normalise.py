@@ -41,10 +41,15 @@ def strip_html(text: str) -> str:
 
 
 def collapse_whitespace(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _SPACES.sub(" ", text)
-    text = _LINE_END.sub("\n", text)
-    text = _BLANKS.sub("\n\n", text)
+    """Each regex runs only when a substring test (a C-level scan) says it has work to do."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "  " in text or "\t" in text or "\u3000" in text:
+        text = _SPACES.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = _LINE_END.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANKS.sub("\n\n", text)
     return text.strip()
 
 

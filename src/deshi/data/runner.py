@@ -142,6 +142,7 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
             signatures.append(signer.signature(doc.text))
     os.replace(docs_path.with_name(docs_path.name + ".tmp"), docs_path)
     sig = np.stack(signatures) if signatures else np.zeros((0, config.dedup.num_perm), np.uint32)
+    _save_npy(work_dir / f"{name}.sig.npy", sig)
     _save_npy(work_dir / f"{name}.offsets.npy", np.array(line_offsets, dtype=np.uint64))
     _save_npy(work_dir / f"{name}.hash.npy", np.array(hashes, dtype=np.uint64).reshape(-1, 2))
     _save_npy(work_dir / f"{name}.bands.npy", signer.band_keys(sig) if len(sig) else np.zeros((0, signer.bands), np.uint64))
@@ -176,8 +177,8 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig) -
     if marker.exists():
         return json.loads(marker.read_text())
     arrays = [
-        dd.ShardArrays(work_dir / f"{shard_name(i)}.hash.npy", work_dir / f"{shard_name(i)}.bands.npy",
-                       work_dir / f"{shard_name(i)}.docs.jsonl", work_dir / f"{shard_name(i)}.offsets.npy", count)
+        dd.ShardArrays(*(work_dir / f"{shard_name(i)}.{part}" for part in
+                         ("hash.npy", "bands.npy", "sig.npy", "docs.jsonl", "offsets.npy")), count)
         for i, count in enumerate(shard_counts)
     ]
     kind, keeper = dd.cluster(arrays, config.dedup)
