@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 export RAY_USAGE_STATS_ENABLED := 0
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo test test-fast bench lint clean
+.PHONY: setup browser demo test test-fast bench lint clean
 
 setup: $(STAMP)
 
@@ -28,8 +28,14 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/deshi demo --workspace workspace
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q
+
+# Headless Chromium renders the HTML reports in a test; Debian's package, installed once when we are root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "chromium is not installed: the report-rendering test will be skipped"
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -43,18 +43,21 @@ _NUM = rf"(?:[0-9]{{1,5}}|[{_KNUM}]{{1,4}})"
 # 1-2-3, 1丁目2番3号, 1丁目2-3, 123番地の4, 三丁目五番地, 5-10-1-1203
 # A kanji-numeral house number must carry its unit (三丁目, 五番地): a bare 千 is part of a name.
 _HOUSE = (
-    rf"(?:[0-9]{{1,5}}|[{_KNUM}]{{1,4}}(?=丁目|番|号))(?:(?:-|丁目|番地の?|番町|番|号|の|条[東西南北]?){_NUM})*"
+    rf"(?:[0-9]{{1,5}}|[{_KNUM}]{{1,4}}(?=丁目|番|号))(?:(?:-|丁目|丁|番地の?|番町|番|号|の|条[東西南北]?){_NUM})*"
     r"(?:丁目|番地|番|号)?"
 )
-_BUILDING_SUFFIX = (
-    r"(?:ビル(?:ディング)?|マンション|ハイツ|コーポ|タワー|レジデンス|ハイム|メゾン|ヒルズ|プラザ|"
-    r"センター|アパート|パレス|コート|ハウス|テラス|荘|棟|館|寮|団地|住宅)"
+# Building words, as suffix (第2ビル, 青葉マンション) or prefix (メゾン桜, コーポ緑).
+_BUILDING_WORD = (
+    r"(?:ビルディング|ビル|マンション|ハイツ|コーポ|タワー|レジデンス|ハイム|メゾン|ヒルズ|プラザ|センター|"
+    r"アパート|パレス|コート|ハウス|テラス|ヴィラ|ビラ|フラット|荘|棟|館|寮|団地|住宅|会館|Bldg\.?|Building)"
 )
-_ROOM = r"(?:[0-9]{1,4}(?:号室|階|F|号)|[A-Z]?-?[0-9]{2,4}号室)"
+_NAME_CHARS = f"[{_KANJI}{_KATA}A-Za-z0-9・]"
+_ROOM = r"(?:[0-9]{1,4}(?:号室|階|F)|[A-Z]?-?[0-9]{2,4}号室?)"
 _BUILDING = (
-    rf"(?:[ 　]?(?:[{_KANJI}{_KATA}A-Za-z・]{{1,20}}?{_BUILDING_SUFFIX}(?:[ 　]?{_ROOM}|[ 　]?[0-9A-Za-z]{{1,3}}(?:[ 　]?{_ROOM})?)?"
-    rf"|[{_KANJI}{_KATA}A-Za-z・]{{1,20}}?[ 　]?{_ROOM}|[ 　]?{_ROOM}))?"
+    rf"(?:[ 　]?{_NAME_CHARS}{{0,12}}?{_BUILDING_WORD}{_NAME_CHARS}{{0,10}}(?:[ 　]?{_ROOM}|[ 　][0-9]{{3,4}}(?![0-9]))?"
+    rf"|[ 　]?{_NAME_CHARS}{{0,12}}?{_ROOM})?"
 )
+_ROOM_END = re.compile(r"(?:号室|階|F)(?!.*(?:号室|階|F))")
 _PARTICLE = re.compile(r"(?:にある|にて|には|では|から|まで|および|及び|または|在住|所在|です|ます|した|して|する|への|での)")
 
 _pref = "|".join(PREFECTURES)
@@ -62,30 +65,102 @@ _city = "|".join(DESIGNATED_CITIES)
 _ward = "|".join(sorted(TOKYO_WARDS, key=len, reverse=True))
 
 # Municipality after a prefecture: [郡] + 市/区/町/村, then a ward of a designated city.
-_MUNI = rf"(?:{_NAME_CH}{{1,5}}?郡)?{_NAME_CH}{{1,6}}?[市区町村](?:{_NAME_CH}{{1,4}}?区)?"
+# Hiragana is allowed in a municipality name (ひたちなか市, つくば市, いわき市) but not as its start of a
+# particle run; _PARTICLE rejects "東京都にある…" style matches afterwards.
+_MUNI = rf"(?:{_NAME_CH}{{1,5}}?郡)?{_TOWN_CH}{{1,6}}?[市区町村](?:{_NAME_CH}{{1,4}}?区)?"
 
 ADDRESS_RE = re.compile(
     rf"(?:(?:{_pref})(?:{_MUNI}|さいたま市{_NAME_CH}{{1,3}}?区)|(?:{_city}){_NAME_CH}{{1,4}}?区|(?<![{_KANJI}])(?:{_ward}))"
     rf"(?P<town>{_TOWN_CH}{{0,14}}?)[ 　]?(?P<house>{_HOUSE})(?P<building>{_BUILDING})"
 )
 
+# Any other municipality (つくば市千現1-2-3, 町田市原町田6-1-1): without the closed-set anchor the
+# house number must be unmistakable (two or more groups, or 丁目/番地) and the municipality word
+# must not be a common noun ending in 市/区/町/村 (都市, 地区, 城下町 ...).
+_STRONG_HOUSE = (
+    rf"(?:(?:[0-9]{{1,4}}|[{_KNUM}]{{1,3}})丁目(?:[0-9]{{1,4}}(?:番地?|-)?(?:の?[0-9]{{1,4}}号?)?)?"
+    rf"|[0-9]{{1,4}}番地?(?:の?[0-9]{{1,4}}号?)?|[0-9]{{1,4}}-[0-9]{{1,4}}(?:-[0-9]{{1,4}})?)"
+)
+GENERIC_ADDRESS_RE = re.compile(
+    rf"(?<![{_KANJI}{_KATA}])(?P<muni>[{_KANJI}]{{1,4}}[市区町村]|[ぁ-ん]{{2,6}}市)"
+    rf"(?P<town>[{_KANJI}{_KATA}]{_TOWN_CH}{{0,9}}?)[ 　]?(?P<house>{_STRONG_HOUSE})(?![0-9])(?P<building>{_BUILDING})"
+)
+_NOT_MUNICIPALITIES = frozenset(
+    "都市 大都市 地区 学区 選挙区 特区 管区 街区 工区 下町 城下町 門前町 宿場町 港町 農村 漁村 山村 全市 各市 同市 当市 "
+    "本市 同町 当町 各町 同区 各区 全区 同村 政令市 中核市 市区町村 市町村 区市町村 新市 旧市 旧町 旧村 朝市 夜市 "
+    "見本市 商店街区 計画区 保護区 禁漁区 校区 担当区 配達区 受持区 区区".split()
+)
+_GENERIC_BAD_PREFIX = tuple("第各全同当本旧新毎")
+
 #: Used by the postal-code recogniser: does an address start here?
 ADDRESS_START_RE = re.compile(rf"(?:{_pref}|{_city}|{_ward})")
 
 _QUICK = re.compile(rf"(?:{_pref}|{_city}|{_ward})")
+_MUNI_CHAR = re.compile(r"[市区町村][^\n]{0,14}[0-9０-９]")
 
 
 def find_addresses(text: str, view: str) -> Iterator[PIISpan]:
     """Addresses that start at a prefecture, a designated city or a Tokyo special ward."""
-    if not _QUICK.search(text):
-        return
-    for m in ADDRESS_RE.finditer(view):
-        town = m.group("town")
-        if town and _PARTICLE.search(town):
+    for m in ADDRESS_RE.finditer(view) if _QUICK.search(text) else ():
+        head = view[m.start() : m.start("house")]
+        if _PARTICLE.search(head):
             continue
         s, e = m.start(), m.end()
+        building = m.group("building")
+        if building:
+            # "第2ビル7階宛て": the greedy name part ran past the room unit; cut after the unit.
+            unit = _ROOM_END.search(building)
+            if unit is not None and building[unit.end() :].strip():
+                e = m.start("building") + unit.end()
         # A trailing separator or a room number's trailing space is not part of the address.
         while e > s and view[e - 1] in " 　-の":
             e -= 1
         score = 0.9 if m.group("house") else 0.7
         yield PIISpan(s, e, PIIType.ADDRESS, score, "address")
+    if not _MUNI_CHAR.search(view):
+        return
+    for m in GENERIC_ADDRESS_RE.finditer(view):
+        muni = m.group("muni")
+        if muni in _NOT_MUNICIPALITIES or muni.startswith(_GENERIC_BAD_PREFIX) or _PARTICLE.search(m.group("town")):
+            continue
+        s, e = m.start(), m.end()
+        building = m.group("building")
+        if building:
+            unit = _ROOM_END.search(building)
+            if unit is not None and building[unit.end() :].strip():
+                e = m.start("building") + unit.end()
+        while e > s and view[e - 1] in " 　-の":
+            e -= 1
+        yield PIISpan(s, e, PIIType.ADDRESS, 0.75, "address_municipality")
+
+
+# --- Romanised addresses (English mail, visitor guides): "1-2-3 Marunouchi, Chiyoda-ku, Tokyo" ------
+
+ROMAJI_PLACES = (
+    "Hokkaido Aomori Iwate Miyagi Akita Yamagata Fukushima Ibaraki Tochigi Gunma Saitama Chiba Tokyo "
+    "Kanagawa Niigata Toyama Ishikawa Fukui Yamanashi Nagano Gifu Shizuoka Aichi Mie Shiga Kyoto Osaka Hyogo "
+    "Nara Wakayama Tottori Shimane Okayama Hiroshima Yamaguchi Tokushima Kagawa Ehime Kochi Fukuoka Saga "
+    "Nagasaki Kumamoto Oita Miyazaki Kagoshima Okinawa Sapporo Sendai Yokohama Kawasaki Sagamihara Nagoya "
+    "Kobe Sakai Hamamatsu Kitakyushu Japan"
+).split()
+_ADMIN = r"[A-Z][a-z]+(?:-[a-z]+)*-(?:ku|shi|cho|machi|gun|mura|son|ken|fu|to|chome)"
+_EN_TOKEN = rf"(?:{_ADMIN}|[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?)"
+EN_ADDRESS_RE = re.compile(
+    rf"(?<![\w-])(?:(?:[A-Z][\w.-]*[ ])*(?:Bldg\.?|Building|Tower|Heights|Mansion)[ ]?(?:\d{{1,3}}F|#?\d{{2,4}})?,[ ])?"
+    rf"(?:No\.[ ]?)?\d{{1,4}}(?:-\d{{1,4}}){{1,3}}(?:[ ,]+(?:\d{{1,3}}F|#\d{{2,4}}))?,?[ ](?P<parts>{_EN_TOKEN}(?:,[ ]?{_EN_TOKEN}){{1,4}})"
+    rf"(?:,?[ ]\d{{3}}-\d{{4}})?"
+)
+_ADMIN_RE = re.compile(_ADMIN)
+_EN_QUICK = re.compile(r"\d-\d{1,4},? [A-Z]")
+
+
+def find_romanised_addresses(text: str, view: str) -> Iterator[PIISpan]:
+    """Japanese addresses written in Latin letters: house number, then places, one of them an
+    administrative unit (``Chiyoda-ku``, ``Nagoya-shi``) or a prefecture / designated city."""
+    if _EN_QUICK.search(view) is None:
+        return
+    for m in EN_ADDRESS_RE.finditer(view):
+        parts = [p.strip() for p in m.group("parts").split(",")]
+        if not any(_ADMIN_RE.fullmatch(p) or p in ROMAJI_PLACES for p in parts):
+            continue
+        yield PIISpan(m.start(), m.end(), PIIType.ADDRESS, 0.85, "address_romanised")

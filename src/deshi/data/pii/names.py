@@ -1,21 +1,26 @@
-"""Person names in Japanese (kanji/katakana) and romanised text, without a neural model.
+"""Person names in Japanese (kanji/kana) and romanised text, without a neural model.
 
 Japanese writes no spaces and no capitals, so a name has no shape of its own; what gives it away
 is what stands *around* it. The rules, strongest first:
 
-1. a form label before it (氏名：, 担当者：, 申請者, 宛先, お客様名 ... or Name:, Contact:);
+1. a form label before it (氏名：, 担当者：, 申請者, 承認：, 宛先, お客様名 ... or Name:, Dear);
 2. an honorific or title right after it (様, さん, 氏, 殿, 先生, 部長 ...): the span excludes the
    honorific, and inside a longer kanji run (営業部田中様) the name is located with the surname list;
-3. a self-introduction (田中です, 田中と申します);
-4. surname + given name from the bundled dictionaries (田中太郎が対応), or surname + a kanji
-   ending typical of given names (…郎, …子, …美);
-5. romanised names after Mr./Ms./Dr. or in "Surname Given" pairs where one part is a known
-   romanised surname, and ``Yamada-san``.
+3. a department or role right before it (総務部 田中, 代表取締役 山田太郎, 担当の小野寺が);
+4. a self-introduction (田中です, 田中と申します), a contact hint (田中（内線1234）), a work verb
+   (田中が対応) or a log entry (2024/05/01 田中。);
+5. surname + given name from the bundled dictionaries anywhere (田中太郎が, 高田 かおり), or surname
+   + a kanji ending typical of given names (…郎, …子, …美);
+6. romanised names after Mr./Ms./Dr., after "Dear"/"Name:", ``Yamada-san``, or "Surname Given"
+   pairs in which one part is a known romanised surname.
 
 Company names (株式会社…), departments, job titles and places are excluded by a stop list and by
 refusing runs that end in an organisation suffix. The surname list (data/surnames.txt, ~1,100
 names) and given-name list (data/given_names.txt) are data files so a deployment can extend them
 (``PIIRecognizer(extra_names=...)``).
+
+Hand-written because no maintained Japanese name recogniser runs at curation speed: GiNZA's NER
+is available behind ``use_ner=True`` for the rest (see ner.py).
 """
 
 from __future__ import annotations
@@ -28,8 +33,20 @@ from importlib import resources
 from deshi.data.pii.types import PIISpan, PIIType
 
 _K = "一-龥々〆ヶ"
-_KANJI_RUN = f"[{_K}]"
 _KATA = "ァ-ヴー"
+_HIRA = "ぁ-ゖ"
+
+
+def _is_kanji(ch: str) -> bool:
+    return "一" <= ch <= "龥" or ch in "々〆ヶ"
+
+
+def _is_kata(ch: str) -> bool:
+    return "ァ" <= ch <= "ヴ" or ch == "ー"
+
+
+def _is_hira(ch: str) -> bool:
+    return "ぁ" <= ch <= "ゖ"
 
 
 def _load(name: str) -> frozenset[str]:
@@ -55,18 +72,21 @@ def romaji_surnames() -> frozenset[str]:
     return _load("romaji_surnames.txt")
 
 
+@lru_cache(maxsize=1)
+def katakana_names() -> frozenset[str]:
+    """Foreign given names and surnames in katakana."""
+    return _load("katakana_names.txt")
+
+
 # Honorifics and titles written right after a name. Longer first so 支店長 wins over 店長.
-_HONORIFICS_PERSON = ("様", "さま", "サマ", "さん", "サン", "氏", "殿", "君", "くん", "ちゃん", "先生", "先輩")
+_HONORIFICS_PERSON = ("様", "さま", "さん", "氏", "殿", "君", "くん", "ちゃん", "先生", "先輩")
 _TITLES = (
     "代表取締役社長", "代表取締役", "取締役", "副社長", "社長", "会長", "専務", "常務", "本部長", "事業部長",
     "支店長", "部長", "次長", "課長", "係長", "主任", "主査", "室長", "所長", "工場長", "店長", "局長",
-    "院長", "教授", "准教授", "講師", "博士", "医師", "弁護士", "税理士", "看護師", "マネージャー",
-    "リーダー", "さん付け",
+    "院長", "教授", "准教授", "講師", "博士", "医師", "弁護士", "税理士", "看護師", "班長", "職長",
 )
 _HON = "|".join(sorted(_HONORIFICS_PERSON + _TITLES, key=len, reverse=True))
-_HON_RE = re.compile(
-    rf"(?P<name>[{_K}]{{1,7}}(?:[ 　][{_K}]{{1,4}})?|[{_KATA}]{{2,12}}(?:[・＝ 　][{_KATA}]{{2,12}})?)(?P<hon>{_HON})"
-)
+_HON_RE = re.compile(rf"(?:{_HON})")
 
 # Words that take honorifics but are not names (お客様, 担当者様, 皆様, 運転手さん ...).
 _NOT_NAMES = frozenset(
@@ -79,187 +99,429 @@ _NOT_NAMES = frozenset(
     代表者 申込者 購入者 入居者 来場者 参加者 出席者 登録者 応募者 受講者 当選者 お客 みな 係 部 課 室 班 支店
     お医者 歯科医 獣医 住職 和尚 社長 部長 課長 主任 所長 店長 院長 会長 先生 教授 監督 選手 審判 議員 知事 市長
     町長 村長 大臣 総理 首相 天皇 陛下 殿下 閣下 博士 弁護士 税理士 司法書士 行政書士 医師 看護師 薬剤師 技師
+    以上 不明 未定 空欄 なし 無し 同上 別紙 各自 全員 一同 代理 本社 支社 工場 御中 宛 様 殿 氏 者 方 未記入 未入力
     ユーザー ユーザ オーナー スタッフ メンバー ゲスト ファン パパ ママ ドライバー カスタマー クライアント リーダー
-    マネージャー エンジニア サポート オペレーター オペレータ ベンダー パートナー ホスト キャスト
+    マネージャー エンジニア サポート オペレーター オペレータ ベンダー パートナー ホスト キャスト センター サービス
     """.split()
 )
 # A kanji run ending like an organisation, a place or a role is not a name.
 _ORG_SUFFIX = re.compile(
     r"(?:会社|社|会|店|局|省|庁|所|部|課|院|校|館|室|班|係|組|団|署|銀行|病院|大学|学園|協会|組合|財団|法人|"
     r"工業|商事|製作|製薬|電機|電気|建設|産業|物産|興業|工務|商店|事務|県|都|府|道|市|区|町|村|郡|駅|線|港|橋|川|"
-    r"山|島|湖|寺|神社|者|員|長|師|士|家|様|氏|君|殿|人|達|たち|方|陣|側|宛|御中|各位|一同|全員)$"
+    r"山|島|湖|寺|神社|者|員|長|師|士|家|様|氏|君|殿|人|達|方|陣|側|宛|御中|各位|一同|全員|場|機|品|器|類|書|表|"
+    r"料|費|金|額|率|度|型|式|性|化|的|法|論|用|中|後|前|内|外|間|時|日|月|年|分|件|回|点|号|番)$"
 )
 
-# Form labels that introduce a name.
-_LABELS = (
+# Form labels that introduce a name. Strong labels only ever introduce a person; weak ones also
+# introduce other things (回答：有効期限は…, 問い合わせ先：物流センター), so after them only listed
+# names count.
+_STRONG_LABELS = (
     "お客様名|お客さま名|顧客名|利用者名|契約者名|申込者名|患者名|社員名|従業員名|受講者名|氏名|お名前|名前|"
-    "担当者名|担当者|ご担当|担当|作成者|申請者|承認者|決裁者|宛先|宛名|記入者|依頼者|報告者|責任者|代表者|"
-    "連絡者|受付者|対応者|確認者|点検者|作業者|差出人|送信者|送付先|発信者|契約者|申込者|入居者|購入者|"
-    "保証人|緊急連絡先|届出人|世帯主|被保険者|配偶者|上長|上司|起票者|検収者|立会者|発注者|受注者|署名"
+    "担当者名|担当者|ご担当者|作成者|申請者|承認者|決裁者|確認者|点検者|宛名|記入者|依頼者|報告者|責任者|代表者|"
+    "連絡者|受付者|対応者|作業者|実施者|回答者|差出人|送信者|発信者|契約者|申込者|入居者|購入者|保証人|届出人|"
+    "世帯主|被保険者|配偶者|起票者|検収者|立会者|発注者|受注者|記録者|労働者|従業員|社員|被験者|利用者|患者"
 )
+_WEAK_LABELS = (
+    "ご担当|担当|作成|申請|承認|決裁|確認|検印|宛先|依頼|報告先|報告|受付|対応|回答|送付先|上長|起票|立会|署名|"
+    "問い合わせ先|問合せ先|お問い合わせ先|連絡先|窓口|引継ぎ先|引継先|記録|審査|査閲|照査|作図|設計|検図|"
+    "From|To|CC|Cc"
+)
+_STRONG_LABEL_SET = frozenset(_STRONG_LABELS.split("|"))
+_ALL_LABELS = "|".join(sorted(set(_STRONG_LABELS.split("|")) | set(_WEAK_LABELS.split("|")), key=len, reverse=True))
+# The label comes first in the pattern (no look-behind) so the regex engine can skip ahead on the
+# labels' first characters; the word-boundary check before the label is done in Python.
 _LABEL_RE = re.compile(
-    rf"(?:^|(?<=[\s【\[(（「・|｜/、。:：]))(?:{_LABELS})(?:[\]】)）」]|[ \t　]*[（(][^)）\n]{{0,8}}[)）])?"
-    rf"[ \t　]*(?:[:：]|は|=)?[ \t　]*"
-    rf"(?P<name>[{_K}]{{1,5}}(?:[ 　][{_K}]{{1,5}})?|[{_KATA}]{{2,12}}(?:[・＝ 　][{_KATA}]{{2,12}})?|"
-    rf"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+|[ ][A-Z]{{2,}})?|[A-Z]{{2,}}[ ][A-Z][a-z]+)",
-    re.MULTILINE,
+    rf"(?P<label>{_ALL_LABELS})"
+    rf"(?:(?:[\]】)）」]|[ \t　]*[（(][^)）\n]{{0,8}}[)）])?[ \t　]*(?:[:：]|は|=)[ \t　]*(?:&nbsp;)?"
+    rf"|[\]】)）」][ \t　]*|[ \t　]+|&nbsp;)"
 )
-_SELF_INTRO = re.compile(rf"(?P<name>[{_K}]{{1,4}})(?:です|と申します|と言います|でございます|と申す|が担当|が対応)")
-_KANJI_RUN_RE = re.compile(rf"(?<![{_K}{_KATA}ぁ-ん])[{_K}]{{2,4}}(?:[ 　][{_K}]{{1,3}})?(?![{_K}])")
-_GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治司蔵衛子美恵江枝乃香菜奈代花華里穂")
+_WORD_CHAR = re.compile(rf"[{_K}{_KATA}A-Za-z0-9]")
+# A department / role written right before a name: 総務部 田中, 代表取締役 山田太郎, 担当の小野寺.
+_ROLE_BEFORE = re.compile(
+    rf"(?:[{_K}{_KATA}]{{1,12}}(?:部|課|室|係|グループ|チーム|センター|本部|工場|支店|営業所|窓口|事務局)|"
+    rf"代表取締役(?:社長)?|代表社員|代表理事|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|"
+    rf"係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?)(?:[ 　]+|の)|"
+    rf"(?:当番|担当|担当者|責任者|窓口|幹事|司会|議長|講師|リーダー|作業者|立会者|記録者)は"
+)
+_WORD_START = re.compile(rf"(?P<k>(?<![{_K}])[{_K}]+)|(?<![{_KATA}・＝])[{_KATA}]+")
+_ROLE_BEFORE_END = re.compile("(?:" + _ROLE_BEFORE.pattern.replace("(?:[ 　]+|の)", "(?:[ 　]+|の|&nbsp;)") + ")$")
+_KANA_NAME = re.compile(rf"[{_KATA}]{{1,12}}(?:[・＝][{_KATA}]{{1,12}}){{0,3}}(?![{_KATA}])")
+_KANA_NOT_NAME_ENDINGS = (
+    "センター", "サービス", "サポート", "システム", "ライン", "メーカー", "ショップ", "ストア", "グループ",
+    "チーム", "ルーム", "ホール", "ビル", "タワー", "マンション", "ハイツ", "ステーション", "プラザ", "フロア",
+)
+_NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|｜:：;；・]|$|&nbsp;|と|が|は|に|の|から|より|まで|へ")
+_TITLE_RE = re.compile("(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
+_CELL_BEFORE = re.compile(r"(?:^|[|｜\t,])[ 　]?$", re.MULTILINE)
+_CELL_AFTER = re.compile(r"[ 　]?(?:[|｜\t,]|$)", re.MULTILINE)
+_HANDOVER_AFTER = re.compile(r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)")
+_NO_BEFORE = re.compile(r"[の。、\s]$")
+_STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|てございます|と申す|と申しま|[（(]以下)")
+_SELF_INTRO_AFTER = re.compile(r"(?:です|てす|と申します|と言います|でございます|てございます|と申す)")
+_CONTACT_AFTER = re.compile(r"[（(](?:内線|TEL|Tel|tel|電話|携帯|直通|0[0-9０-９]|０|[A-Za-z0-9._-]+[@＠])")
+_WORK_AFTER = re.compile(
+    r"(?:が|から|より)(?:引き?継|対応|実施|担当|確認|報告|点検|作業|交換|記入|作成|承認|訪問|修理|調整|説明|回答|"
+    r"連絡|指示|検査|測定|清掃|補充|出張|立会|同行|受付|受領|発送|手配|処理|復旧|判断|依頼)|"
+    r"(?:さん)?(?:に|へ)(?:引き?継|連絡|報告|確認|相談|依頼|共有|エスカレ)|"
+    r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)"  # 田中が鈴木さんに引き継ぎ
+)
+_DATE_BEFORE = re.compile(
+    r"(?:\d{4}[/\-.年]\d{1,2}[/\-.月]\d{1,2}日?|(?:令和|平成|R|H)\d{1,2}[.年]\d{1,2}[.月]\d{1,2}日?|\d{1,2}/\d{1,2})"
+    r"(?:[(（][月火水木金土日][)）])?(?:[ 　]\d{1,2}:\d{2})?(?:[ 　]+|&nbsp;)$"
+)
+_GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
+_PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|は|に|と|の|から|へ|を|も|より|まで|宛|氏|殿|、|。)")
 
 # Romanised names.
-_EN_TITLE = re.compile(r"\b(?:Mr|Ms|Mrs|Miss|Mx|Dr|Prof)\.?[ ]+(?P<name>[A-Z][a-zA-Z'\-]+(?:[ ][A-Z][a-zA-Z'\-]+)?)")
-_EN_SAN = re.compile(r"\b(?P<name>[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?)-(?:san|sama|sensei|kun|chan|shi)\b")
-_EN_PAIR = re.compile(r"\b(?P<a>[A-Z][a-z]{1,14}|[A-Z]{2,15})[ ](?P<b>[A-Z][a-z]{1,14}|[A-Z]{2,15})\b")
+_CAP = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?"
+_EN_TITLE = re.compile(rf"\b(?:Mr|Ms|Mrs|Miss|Mx|Dr|Prof)\.?[ ]+(?P<name>(?:[A-Z]\.[ ]?)?{_CAP}(?:[ ](?:{_CAP}|[A-Z]{{2,}}))?|[A-Z]{{2,}}(?:[ ]{_CAP})?)")
+_EN_SAN = re.compile(rf"\b(?P<name>{_CAP}(?:[ ]{_CAP})?)-(?:san|sama|sensei|kun|chan|shi)\b")
+_EN_PAIR = re.compile(r"(?=\b(?P<a>[A-Z][a-z]{1,14}|[A-Z]{2,15}|[A-Z]\.)[ ](?P<b>[A-Z][a-z]{1,14}|[A-Z]{2,15})\b)")
 _EN_LABEL = re.compile(
     r"\b(?:Name|Contact|Attn|Attention|Dear|From|Signed|Author|Requester|Approver|Assignee|Reporter|Owner|"
-    r"Applicant|Customer)[ \t]*[:：,]?[ \t]*(?P<name>[A-Z][a-z]+(?:[ ][A-Z][a-z]+)?)"
+    r"Applicant|Customer|Prepared by|Approved by|Reported by|Checked by|Contact person|Sincerely|Regards|"
+    r"this is|Best regards|I am|I'm|My name is|Thanks|Thank you|Cheers|Technician|Engineer|Operator|Inspector|"
+    r"Supervisor|Employee|Worker|Patient|Manager|Staff|Representative|Rep|Agent|Signature)[ \t]*[:：,]?[ \t\n]*"
+    rf"(?P<name>(?:[A-Z]\.[ ]?)?{_CAP}(?:[ ](?:{_CAP}|[A-Z]{{2,}}))?|[A-Z]{{2,}}(?:[ ]{_CAP})?)"
 )
 _EN_NOT_NAMES = frozenset(
     "The This That These Those A An And Or Of In On At For To From With By Team Customer Support Sales Service "
     "Company Inc Ltd Corp Co Dept Department Office Manager Director Engineer Japan Tokyo Osaka Kyoto Dear Hello "
     "Hi Thanks Thank Regards Best Sincerely Subject Re Fwd Please Sir Madam All Everyone Customer Server Client "
     "User Admin Root System Mr Ms Mrs Dr Prof Name Contact Monday Tuesday Wednesday Thursday Friday Saturday Sunday "
-    "January February March April May June July August September October November December Ticket Order Invoice".split()
+    "January February March April May June July August September October November December Ticket Order Invoice "
+    "We I You He She They It Our Your My His Her Their Its Kind Warm Yours Faithfully Cordially HR IT QA PR CEO "
+    "CTO CFO COO VP GM Ltd. Co. Inc. Corp. Group Division Section Unit Factory Plant Center Centre Head Chief "
+    "Senior Junior Staff Member Members Customers Users Guest Visitor Sales Purchasing Quality Production "
+    "Maintenance Engineering General Affairs Human Resources Accounting Legal Ms. Mr. Dr. Yes No OK Note Notes "
+    "Looking Just Also Attached Please Would Could Should Will Shall May Might Must Can".split()
 )
 
 
 class NameFinder:
-    """Finds person names; ``extra_surnames``/``extra_given`` extend the bundled dictionaries."""
+    """Finds person names; ``extra_names`` extend the bundled dictionaries (see module doc)."""
 
     def __init__(self, extra_names: Iterable[str] | None = None) -> None:
         extra = [n.strip() for n in (extra_names or ()) if n and n.strip()]
-        self.surnames = surnames() | frozenset(n for n in extra if " " not in n)
+        self.surnames = surnames() | frozenset(n for n in extra if " " not in n and len(n) <= 4)
         self.given = given_names()
         self.romaji = romaji_surnames()
+        self.kana_names = katakana_names()
         # Whole names a deployment wants found verbatim (employees, customers): exact matches.
-        self.exact = sorted({n for n in extra if len(n) >= 2}, key=len, reverse=True)
-        self._exact_re = re.compile("|".join(map(re.escape, self.exact))) if self.exact else None
+        exact = sorted({n for n in extra if len(n) >= 2}, key=len, reverse=True)
+        self._exact_re = re.compile("|".join(map(re.escape, exact))) if exact else None
         self._max_sur = max(map(len, self.surnames)) if self.surnames else 1
+        self._surname_first_chars = frozenset(n[0] for n in self.surnames)
 
-    # -- helpers --------------------------------------------------------------------------------
+    # -- parsing a name at a position ---------------------------------------------------------
 
-    def _split_run(self, run: str) -> tuple[int, int] | None:
-        """Locate a name inside a kanji run that ends right before an honorific.
+    def parse_at(
+        self, text: str, i: int, strict: bool = False, limit: int | None = None, run_end: int | None = None
+    ) -> tuple[int, str] | None:
+        """Parse a Japanese name starting at ``text[i]``.
 
-        Returns (offset, length) of the name within ``run``: the earliest position where a known
-        surname starts and the remainder is empty, a known given name, or up to 3 kanji.
+        Returns ``(end, kind)`` with kind ``"full"`` (surname + given name from the lists),
+        ``"shape"`` (surname + a plausible given name) or ``"surname"`` (a listed surname that is
+        the whole kanji word), or ``None``. ``strict`` refuses the "shape" kind; ``limit`` ends the
+        text there (the start of an honorific: 田中|様).
         """
-        compact = run.replace(" ", "").replace("　", "")
-        for i in range(len(run)):
-            if run[i] in " 　":
+        n = len(text) if limit is None else limit
+        if run_end is None or run_end > n:
+            run_end = i
+            while run_end < n and _is_kanji(text[run_end]):
+                run_end += 1
+        if run_end == i:
+            return None
+        best: tuple[int, str] | None = None
+        for length in range(min(self._max_sur, run_end - i), 0, -1):
+            sur = text[i : i + length]
+            if sur not in self.surnames:
                 continue
-            for length in range(min(self._max_sur, len(run) - i), 0, -1):
-                sur = run[i : i + length]
-                if sur not in self.surnames:
-                    continue
-                rest = run[i + length :].strip(" 　")
-                if not rest or rest in self.given or (len(rest) <= 3 and " " not in rest and "　" not in rest):
-                    if rest and i > 0 and rest not in self.given and len(compact) > 4:
-                        continue
-                    return i, len(run) - i
+            j = i + length
+            if j == run_end:
+                # Surname ends the kanji run: maybe a space (or kana) and a given name follow.
+                k = j + 1 if j < n and text[j] in " 　" else j
+                given = self._given_at(text, k, after_space=k > j, strict=strict, limit=n)
+                if given is not None:
+                    return given[0], given[1]
+                return j, "surname"
+            rest = text[j:run_end]
+            if rest in self.given:
+                return run_end, "full"
+            if (
+                not strict
+                and len(rest) <= 2
+                and rest[-1] in _GIVEN_ENDINGS
+                and length >= 2
+                and not _ORG_SUFFIX.search(rest)
+                and best is None
+            ):
+                best = (run_end, "shape")
+        return best
+
+    def _given_at(
+        self, text: str, k: int, after_space: bool, strict: bool, limit: int | None = None
+    ) -> tuple[int, str] | None:
+        """A given name starting at ``k`` right after a surname (possibly after one space)."""
+        n = len(text) if limit is None else limit
+        if k >= n:
+            return None
+        ch = text[k]
+        if _is_kanji(ch):
+            if not after_space:
+                return None  # surname ended the run already
+            e = k
+            while e < n and _is_kanji(text[e]):
+                e += 1
+            given = text[k:e]
+            if given in self.given:
+                return e, "full"
+            plausible = len(given) <= 2 or (len(given) == 3 and given[-1] in _GIVEN_ENDINGS)
+            if (not strict and plausible and given not in _NOT_NAMES
+                    and not _ORG_SUFFIX.search(given) and given not in self.surnames):
+                return e, "shape"
+            return None
+        if _is_hira(ch) or _is_kata(ch):
+            same = _is_hira if _is_hira(ch) else _is_kata
+            e = k
+            while e < n and same(text[e]) and e - k < 6:
+                e += 1
+            # Longest prefix of the kana run that is a listed given name and ends the word.
+            for end in range(e, k + 1, -1):
+                cand = text[k:end]
+                if cand in self.given and (end == n or not same(text[end]) or _PARTICLE_AFTER.match(text, end)):
+                    return end, "full"
+            if after_space and same is _is_kata and e - k >= 2 and not strict:
+                if e == n or not _is_kata(text[e]):
+                    return e, "shape"  # 山下 リナ: surname + space + a katakana word
         return None
 
-    def _plausible_unknown(self, run: str) -> bool:
-        """A kanji run not in the dictionary that may still be a name (rare surnames)."""
-        core = run.replace(" ", "").replace("　", "")
-        return 2 <= len(core) <= 5 and core not in _NOT_NAMES and not _ORG_SUFFIX.search(core)
+    def _name_ending_at(self, text: str, end: int, lookback: int = 9) -> tuple[int, str] | None:
+        """The longest name that ends exactly at ``end`` (for honorifics): (start, kind)."""
+        lo = max(0, end - lookback)
+        for i in range(lo, end):
+            parsed = self.parse_at(text, i, limit=end)
+            if parsed is not None and parsed[0] == end:
+                return i, parsed[1]
+        return None
 
     # -- the rules ------------------------------------------------------------------------------
 
+    def _kana_name_at(self, text: str, i: int) -> tuple[int, str] | None:
+        """A katakana name at ``i``: ``(end, "listed")`` if a part is a known katakana name,
+        ``(end, "dotted")`` for ・-separated words (ホセ・ガルシア), else ``None``."""
+        m = _KANA_NAME.match(text, i)
+        if m is None:
+            return None
+        word = m.group()
+        if word in _NOT_NAMES or word.endswith(_KANA_NOT_NAME_ENDINGS):
+            return None
+        parts = re.split("[・＝]", word)
+        if any(len(p) >= 2 and p in self.kana_names for p in parts) or (len(parts) == 1 and word in self.kana_names):
+            return m.end(), "listed"
+        if len(parts) >= 2 and all(len(p) >= 2 for p in parts):
+            return m.end(), "dotted"
+        return None
+
     def find(self, text: str, view: str) -> Iterator[PIISpan]:
+        # Work on the matching view: same offsets, but full-width spaces/letters folded and control
+        # or zero-width characters blanked, so "作成者：\ufeff山田" reads like "作成者： 山田".
+        text = view
         yield from self._labels(text)
         yield from self._honorifics(text)
-        yield from self._self_intro(text)
-        yield from self._pairs(text)
+        yield from self._cued(text)
         if self._exact_re is not None:
             for m in self._exact_re.finditer(text):
                 yield PIISpan(m.start(), m.end(), PIIType.PERSON, 0.95, "name_list")
         if any("A" <= c <= "Z" for c in view):
             yield from self._romanised(view)
 
+    def _free_name(self, text: str, s: int, strong: bool) -> int | None:
+        """After a label: a name starting at ``s``; returns its end.
+
+        Strong labels (氏名, 担当者 ...) accept unlisted names of name shape; weak ones (確認,
+        回答, 問い合わせ先 ...) that also introduce non-names accept only listed names.
+        """
+        parsed = self.parse_at(text, s)
+        if parsed is not None:
+            return parsed[0]
+        kana = self._kana_name_at(text, s)
+        if kana is not None:
+            return kana[0]
+        if not strong:
+            return None
+        n = len(text)
+        ch = text[s] if s < n else ""
+        end: int | None = None
+        if _is_kanji(ch):
+            e = s
+            while e < n and _is_kanji(text[e]) and e - s < 5:
+                e += 1
+            core = text[s:e]
+            if e < n and _is_kanji(text[e]):
+                return None  # a long kanji compound: a word, not a name
+            if len(core) < 2 or core in _NOT_NAMES or _ORG_SUFFIX.search(core):
+                return None
+            end = e
+            # 東海林 太郎: an unlisted surname, a space and a given name
+            if e + 1 < n and text[e] in " 　":
+                g = self._given_at(text, e + 1, after_space=True, strict=False)
+                if g is not None:
+                    end = g[0]
+        elif _is_kata(ch):
+            m = _KANA_NAME.match(text, s)
+            if m and m.group() not in _NOT_NAMES and not m.group().endswith(_KANA_NOT_NAME_ENDINGS):
+                end = m.end()
+        if end is None:
+            return None
+        # A name is followed by a delimiter, an honorific or a bracket, not by more words.
+        if end < n and not (_NAME_DELIM.match(text, end) or _HON_RE.match(text, end)):
+            return None
+        return end
+
     def _labels(self, text: str) -> Iterator[PIISpan]:
         for m in _LABEL_RE.finditer(text):
-            name = m.group("name")
-            s = m.start("name")
-            # Drop an honorific/title the label's value ends with (担当：田中部長).
-            hon = re.search(rf"(?:{_HON})$", name)
-            if hon and hon.start() > 0:
-                name = name[: hon.start()]
-            name = name.rstrip(" 　")
-            core = name.replace(" ", "").replace("　", "")
-            if core in _NOT_NAMES or _ORG_SUFFIX.search(core) or len(core) < 2:
-                if not (len(core) == 1 and core in self.surnames):
-                    continue
-            if name[:1].isascii() and name.split()[0] in _EN_NOT_NAMES:
+            label = m.group("label")
+            if m.start() and _WORD_CHAR.match(text, m.start() - 1) and not label.endswith(("氏名", "名前", "者名")):
+                continue  # inside a longer word (業務担当, 未承認); 患者氏名, 保護者氏名 are still labels
+            s = m.end()
+            strong = label in _STRONG_LABEL_SET
+            end = self._free_name(text, s, strong)
+            if end is None or end <= s:
                 continue
-            yield PIISpan(s, s + len(name), PIIType.PERSON, 0.9, "name_label")
+            end = self._strip_title(text, s, end)
+            if end - s < 1:
+                continue
+            yield PIISpan(s, end, PIIType.PERSON, 0.9 if strong else 0.8, "name_label")
+
+    @staticmethod
+    def _strip_title(text: str, s: int, end: int) -> int:
+        name = text[s:end]
+        for hon in sorted(_HONORIFICS_PERSON + _TITLES, key=len, reverse=True):
+            if name.endswith(hon) and len(name) > len(hon):
+                end -= len(hon)
+                break
+        while end > s and text[end - 1] in " 　":
+            end -= 1
+        return end
 
     def _honorifics(self, text: str) -> Iterator[PIISpan]:
         for m in _HON_RE.finditer(text):
-            run = m.group("name")
-            hon = m.group("hon")
-            s = m.start("name")
-            if run[0] in _KATA or run[0] == "ー":
-                if run in _NOT_NAMES or hon in _TITLES and hon not in ("マネージャー", "リーダー"):
-                    continue
-                if hon in ("マネージャー", "リーダー"):
-                    continue
-                yield PIISpan(s, m.end("name"), PIIType.PERSON, 0.7, "name_honorific_kana")
+            h = m.start()
+            if h == 0:
                 continue
-            found = self._split_run(run)
+            prev = text[h - 1]
+            hon = m.group()
+            if _is_kata(prev):
+                s = h
+                while s > 0 and (_is_kata(text[s - 1]) or text[s - 1] in "・＝") and h - s < 24:
+                    s -= 1
+                word = text[s:h]
+                if len(word) < 2 or word in _NOT_NAMES or word.startswith("・"):
+                    continue
+                if hon in _HONORIFICS_PERSON or self._kana_name_at(text, s) is not None:
+                    yield PIISpan(s, h, PIIType.PERSON, 0.7, "name_honorific_kana")
+                continue
+            found = self._name_ending_at(text, h)
             if found is not None:
-                off, length = found
-                name = run[off : off + length].rstrip(" 　")
-                yield PIISpan(s + off, s + off + len(name), PIIType.PERSON, 0.85, "name_honorific")
+                yield PIISpan(found[0], h, PIIType.PERSON, 0.85, "name_honorific")
                 continue
             # Not in the dictionary: accept a whole 2-5 kanji word before a personal honorific.
-            if hon in _HONORIFICS_PERSON and hon not in ("君", "先輩") and self._plausible_unknown(run):
-                if s > 0 and "一" <= text[s - 1] <= "龥":
+            if hon in _HONORIFICS_PERSON and hon not in ("君", "先輩") and _is_kanji(prev):
+                s = h
+                while s > 0 and _is_kanji(text[s - 1]) and h - s < 6:
+                    s -= 1
+                if s > 0 and _is_kanji(text[s - 1]):
                     continue
-                yield PIISpan(s, m.end("name"), PIIType.PERSON, 0.6, "name_honorific_shape")
+                core = text[s:h]
+                if 2 <= len(core) <= 5 and core not in _NOT_NAMES and not _ORG_SUFFIX.search(core):
+                    yield PIISpan(s, h, PIIType.PERSON, 0.6, "name_honorific_shape")
 
-    def _self_intro(self, text: str) -> Iterator[PIISpan]:
-        for m in _SELF_INTRO.finditer(text):
-            run = m.group("name")
-            found = self._split_run(run)
-            if found is None:
-                continue
-            off, length = found
-            s = m.start("name") + off
-            if off == 0 and s > 0 and "一" <= text[s - 1] <= "龥":
-                continue
-            yield PIISpan(s, s + length, PIIType.PERSON, 0.75, "name_self_intro")
+    def _cue_after(self, text: str, end: int, strong_only: bool) -> bool:
+        if _STRONG_INTRO_AFTER.match(text, end) or _CONTACT_AFTER.match(text, end):
+            return True
+        if strong_only:
+            return False
+        return bool(_SELF_INTRO_AFTER.match(text, end) or _WORK_AFTER.match(text, end))
 
-    def _pairs(self, text: str) -> Iterator[PIISpan]:
-        """Surname + given name with no cue around them: 山田太郎が, 鈴木 一郎（営業部）."""
-        for m in _KANJI_RUN_RE.finditer(text):
-            run = m.group()
-            compact = run.replace(" ", "").replace("　", "")
-            for length in range(min(self._max_sur, len(compact) - 1), 0, -1):
-                sur = compact[:length]
-                rest = compact[length:]
-                if sur not in self.surnames or not rest:
+    @staticmethod
+    def _cue_before(text: str, i: int) -> bool:
+        window = text[max(0, i - 30) : i]
+        return bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))
+
+    @staticmethod
+    def _whole_cell(text: str, i: int, end: int) -> bool:
+        """The name fills a table cell (``| 大塚 |``, a tab- or comma-separated field)."""
+        return bool(_CELL_BEFORE.search(text, max(0, i - 3), i) and _CELL_AFTER.match(text, end))
+
+    @staticmethod
+    def _alone_on_line(text: str, start: int, end: int) -> bool:
+        """A katakana name on a line of its own (signature, address block)."""
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        return not text[line_start:start].strip() and not text[end:line_end].strip(" \t<br>/")
+
+    def _cued(self, text: str) -> Iterator[PIISpan]:
+        """Names at word starts: listed full names alone, listed surnames / katakana names with a
+        cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応)."""
+        first = self._surname_first_chars
+        for m in _WORD_START.finditer(text):
+            i = m.start()
+            if m.group("k") is not None:
+                if text[i] not in first:
                     continue
-                if rest in self.given:
-                    yield PIISpan(m.start(), m.end(), PIIType.PERSON, 0.8, "name_pair")
-                    break
-                if len(rest) <= 2 and rest[-1] in _GIVEN_ENDINGS and len(sur) >= 2 and not _ORG_SUFFIX.search(rest):
-                    yield PIISpan(m.start(), m.end(), PIIType.PERSON, 0.65, "name_pair_shape")
-                    break
+                parsed = self.parse_at(text, i, run_end=m.end())
+                if parsed is None:
+                    continue
+                end, kind = parsed
+                if kind == "full" or (kind == "shape" and end - i >= 3):
+                    yield PIISpan(i, end, PIIType.PERSON, 0.8 if kind == "full" else 0.65, "name_pair")
+                elif kind == "surname":
+                    single = end - i == 1
+                    if (
+                        self._cue_after(text, end, strong_only=single)
+                        or self._cue_before(text, i)
+                        or (not single and self._whole_cell(text, i, end))
+                        or (single and (i == 0 or _NO_BEFORE.search(text, i - 1, i))
+                            and (_SELF_INTRO_AFTER.match(text, end) or _HANDOVER_AFTER.match(text, end)))
+                    ):
+                        yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
+            else:
+                e0 = m.end()
+                if m.group() not in self.kana_names and not (e0 < len(text) and text[e0] in "・＝"):
+                    continue  # cheap pre-check before the full katakana-name parse
+                parsed_kana = self._kana_name_at(text, i)
+                if parsed_kana is None:
+                    continue
+                end = parsed_kana[0]
+                if (
+                    self._cue_after(text, end, strong_only=False)
+                    or self._cue_before(text, i)
+                    or _TITLE_RE.match(text, end)
+                    or self._alone_on_line(text, i, end)
+                ):
+                    yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_kana_cue")
 
     def _romanised(self, view: str) -> Iterator[PIISpan]:
         for rx, score, rule in ((_EN_TITLE, 0.9, "name_en_title"), (_EN_SAN, 0.85, "name_en_san"),
                                 (_EN_LABEL, 0.85, "name_en_label")):
             for m in rx.finditer(view):
                 name = m.group("name")
-                if name.split()[0] in _EN_NOT_NAMES:
+                first = name.split()[0]
+                if first in _EN_NOT_NAMES or first.capitalize() in _EN_NOT_NAMES:
+                    continue
+                if rule == "name_en_label" and not self._romaji_ok(name):
                     continue
                 yield PIISpan(m.start("name"), m.end("name"), PIIType.PERSON, score, rule)
         for m in _EN_PAIR.finditer(view):
             a, b = m.group("a"), m.group("b")
-            if a in _EN_NOT_NAMES or b in _EN_NOT_NAMES:
+            if a in _EN_NOT_NAMES or b in _EN_NOT_NAMES or a.capitalize() in _EN_NOT_NAMES:
                 continue
             if a.lower() in self.romaji or b.lower() in self.romaji:
-                yield PIISpan(m.start(), m.end(), PIIType.PERSON, 0.8, "name_en_pair")
+                yield PIISpan(m.start("a"), m.end("b"), PIIType.PERSON, 0.8, "name_en_pair")
+
+    def _romaji_ok(self, name: str) -> bool:
+        """After a weak English cue (Dear, From, Regards) require a known surname or two words."""
+        parts = [p.strip(".").lower() for p in name.split()]
+        return any(p in self.romaji for p in parts) or len(parts) >= 2

@@ -26,6 +26,10 @@ def _build_table() -> dict[int, int]:
         table[ord(ch)] = ord("-")
     for ch in _SPACES:
         table[ord(ch)] = ord(" ")
+    # Control and zero-width characters (BOM, ZWSP, stray BEL from broken exports) become spaces so
+    # they cannot hide a value from the patterns ("担当 \x07上野", "作成者：\ufeff山田").
+    for code in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF]:
+        table[code] = ord(" ")
     table[ord("（")] = ord("(")
     table[ord("）")] = ord(")")
     table[ord("＠")] = ord("@")

@@ -62,11 +62,21 @@ def clean_right(view: str, end: int) -> bool:
     return True
 
 
-def _no_digit_group_beside(view: str, start: int, end: int) -> bool:
-    """For grouped numbers: ``1234 5678 9012 3456`` must not yield a 12-digit My Number."""
-    if start >= 2 and view[start - 1] in " -" and view[start - 2].isdigit():
+_GROUP_AFTER = re.compile(r"\d{1,4}(?![\d/.\-年月:])")
+_GROUP_BEFORE = re.compile(r"(?<![\d/.\-:])\d{1,4}$")
+
+
+def _no_digit_group_beside(text: str, view: str, start: int, end: int) -> bool:
+    """For grouped numbers: ``1234 5678 9012 3456`` must not yield a 12-digit My Number.
+
+    A neighbouring group counts only when it is joined by the *same* separator character the
+    number uses inside (so "4109 2175 1943　2025/02/04", a number then a date, is fine).
+    """
+    inner = {ch for ch in text[start:end] if not ch.isdigit() and not ("０" <= ch <= "９")}
+    seps = inner or {" ", "-", "\u3000", "－"}
+    if start >= 2 and text[start - 1] in seps and _GROUP_BEFORE.search(view, max(0, start - 6), start - 1):
         return False
-    if end + 1 < len(view) and view[end] in " -" and view[end + 1].isdigit():
+    if end + 1 < len(view) and text[end] in seps and _GROUP_AFTER.match(view, end + 1):
         return False
     return True
 
@@ -112,11 +122,13 @@ def _nearest_label(view: str, start: int, positive: re.Pattern[str], window: int
 # ---------------------------------------------------------------------------------------------
 
 _SEP = r"[ -]?"
+_PHONE_WORD_GLUED = re.compile(r"(?<![A-Za-z])(?:TEL|Tel|tel|FAX|Fax|fax|PHONE|Phone|phone|MOBILE|Mobile|mobile|MOB|Mob)$")
 _PHONE_DOMESTIC = re.compile(
     r"(?<![0-9])(?:"
     r"\(0\d{1,4}\)" + _SEP + r"\d{1,4}" + _SEP + r"\d{3,4}"  # (03)1234-5678
     r"|0\d{1,4}" + _SEP + r"\(\d{1,4}\)" + _SEP + r"\d{3,4}"  # 03(1234)5678
     r"|0\d{1,4}[ -]\d{1,4}[ -]\d{3,4}"  # 03-1234-5678, 0120 123 456
+    r"|0\d{1,4}\.\d{1,4}\.\d{4}"  # 03.1234.5678
     r"|0\d{1,4}-\d{5,8}"  # 03-12345678
     r"|0\d{9,10}"  # 0312345678, 09012345678
     r")(?![0-9])"
@@ -146,7 +158,8 @@ def find_phones(text: str, view: str) -> Iterator[PIISpan]:
     """Japanese phone numbers in domestic and +81 forms."""
     for m in _PHONE_DOMESTIC.finditer(view):
         s, e = m.span()
-        if not (clean_left(view, s) and clean_right(view, e)):
+        glued_label = _PHONE_WORD_GLUED.search(view, max(0, s - 6), s) is not None  # TEL03-1234-5678
+        if not ((clean_left(view, s) or glued_label) and clean_right(view, e)):
             continue
         groups = _PHONE_GROUPS.findall(m.group())
         digits = "".join(groups)
@@ -183,7 +196,7 @@ def find_my_numbers(text: str, view: str) -> Iterator[PIISpan]:
     """個人番号: 12 digits (``1234 5678 9012``, ``123456789012``) with a valid check digit."""
     for m in _TWELVE.finditer(view):
         s, e = m.span()
-        if not (clean_left(view, s) and clean_right(view, e) and _no_digit_group_beside(view, s, e)):
+        if not (clean_left(view, s) and clean_right(view, e) and _no_digit_group_beside(text, view, s, e)):
             continue
         digits = _NONDIGIT.sub("", m.group())
         if my_number_check_digit(digits[:11]) != int(digits[11]):
@@ -198,10 +211,16 @@ def find_corporate_numbers(text: str, view: str) -> Iterator[PIISpan]:
     """法人番号: 13 digits whose first digit is the check digit of the other twelve."""
     for m in _THIRTEEN.finditer(view):
         s, e = m.span()
-        if not (clean_left(view, s) and clean_right(view, e) and _no_digit_group_beside(view, s, e)):
+        # T + 法人番号 is a qualified-invoice registration number (適格請求書発行事業者登録番号): the
+        # 13 digits after the T are the corporate number itself.
+        t_number = s >= 1 and view[s - 1] == "T" and (s < 2 or not _is_alnum(view[s - 2]))
+        if not ((t_number or clean_left(view, s)) and clean_right(view, e) and _no_digit_group_beside(text, view, s, e)):
             continue
         digits = _NONDIGIT.sub("", m.group())
         if corporate_number_check_digit(digits[1:]) != int(digits[0]):
+            continue
+        if t_number:
+            yield PIISpan(s, e, PIIType.CORPORATE_NUMBER, 0.99, "corporate_number_invoice")
             continue
         label = _nearest_label(view, s, _CORPORATE_CONTEXT)
         if label == "neg":
@@ -258,10 +277,12 @@ def find_cards(text: str, view: str) -> Iterator[PIISpan]:
 # ---------------------------------------------------------------------------------------------
 
 _POSTAL_MARKED = re.compile(
-    r"(?:〒|郵便番号|郵便|ZIP|Zip|zip|[Pp]ostal [Cc]ode|[Pp]ost [Cc]ode)(?:\s*(?:code|Code))?[ \t:.]*"
+    r"(?:〒|郵便番号|郵便|ZIP|Zip|zip|[Pp]ostal [Cc]ode|[Pp]ost [Cc]ode|(?:ご|現|お届け先|送付先)?住所|所在地)"
+    r"(?:\s*(?:code|Code))?[ \t:.：]*"
     r"(?P<code>\d{3}-?\d{4})(?![0-9])"
 )
-_POSTAL_BARE = re.compile(r"(?<![0-9])\d{3}-\d{4}(?![0-9])")
+_POSTAL_BARE = re.compile(r"(?<![0-9])\d{3}-?\d{4}(?![0-9])")
+_GAP = re.compile(r"(?:[ \t、,．.・]|&nbsp;|<br\s*/?>|\n){0,4}")
 
 
 def find_postal_codes(text: str, view: str, address_starts: re.Pattern[str]) -> Iterator[PIISpan]:
@@ -282,8 +303,8 @@ def find_postal_codes(text: str, view: str, address_starts: re.Pattern[str]) -> 
         s, e = m.span()
         if s in seen or not (clean_left(view, s) and clean_right(view, e)):
             continue
-        follow = view[e : e + 4].lstrip(" 　、,\t")
-        if address_starts.match(follow) or address_starts.match(view[e : e + 12].lstrip(" 　、,\t\n")):
+        gap = _GAP.match(view, e)
+        if gap is not None and address_starts.match(view, gap.end()):
             yield PIISpan(s, e, PIIType.POSTAL_CODE, 0.85, "postal_before_address")
 
 
@@ -308,8 +329,23 @@ def find_emails(text: str, view: str) -> Iterator[PIISpan]:
 # ---------------------------------------------------------------------------------------------
 
 _IPV4 = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9])")
-_IPV6 = re.compile(r"(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![0-9A-Fa-f:])")
-_VERSION_BEFORE = re.compile(r"(?:[vV]|[vV]er\.?|[vV]ersion|バージョン|ver\.|Ver\.)\s*$")
+# Bounded by non-word characters on both sides: "std::path", "Vec::new", "Self::Item" are Rust/C++
+# paths whose hex-looking letters would otherwise parse as IPv6 ("d::", "e::Ce").
+_IPV6 = re.compile(
+    r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z_:]|\.\d)"
+)
+_IPV6_QUICK = re.compile(r"[0-9A-Fa-f]::|::[0-9A-Fa-f]|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:")
+_VERSION_BEFORE = re.compile(
+    r"(?:[vV]|[vV]er\.?|[vV]ersion|VERSION|バージョン|ファームウェア|ファーム|ソフトウェア|[Ff]irmware|FW|"
+    r"[Rr]elease|リリース|[Bb]uild|ビルド|アップデート|[Uu]pdate|パッチ|[Pp]atch|OID|oid)[\s:：]*$"
+)
+
+
+def _is_section_number(view: str, cand: str, start: int) -> bool:
+    """True if the parent number ("8.5.1." for "8.5.1.1.") stands nearby: a numbered heading."""
+    parent = cand.rsplit(".", 1)[0] + "."
+    window = view[max(0, start - 80) : start + 80]
+    return re.search(rf"(?<![\d.]){re.escape(parent)}(?!\d)", window) is not None
 
 
 def find_ips(text: str, view: str) -> Iterator[PIISpan]:
@@ -320,19 +356,22 @@ def find_ips(text: str, view: str) -> Iterator[PIISpan]:
             continue  # 1.2.3.4.5: a version or OID, not an address
         if s > 0 and (view[s - 1].isascii() and view[s - 1].isalpha()):
             continue  # v1.2.3.4
-        if _VERSION_BEFORE.search(view[max(0, s - 12) : s]):
+        if _VERSION_BEFORE.search(view[max(0, s - 16) : s]):
             continue
         try:
             ipaddress.IPv4Address(m.group())
         except ValueError:
             continue  # an octet over 255 or a leading zero
+        if e < len(view) and view[e] == "." and _is_section_number(view, m.group(), s):
+            continue  # "8.5.1.1. タプル" in a table of contents
         yield PIISpan(s, e, PIIType.IP_ADDRESS, 0.95, "ipv4")
-    if ":" not in view:
+    if ":" not in view or _IPV6_QUICK.search(view) is None:
         return
     for m in _IPV6.finditer(view):
         cand = m.group()
-        if cand.count(":") < 2 or not any(c.isalnum() for c in cand):
-            continue
+        groups = [g for g in re.split(r"::?", cand) if g]
+        if cand.count(":") < 2 or (len(groups) < 2 and cand != "::1"):
+            continue  # "d::", "::": valid syntax, but not an address anyone writes
         if "::" not in cand and cand.count(":") < 7:
             continue  # 12:30:45 is a time
         try:

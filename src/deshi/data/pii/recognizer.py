@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from deshi.data.pii.address import ADDRESS_START_RE, find_addresses
+from deshi.data.pii.address import ADDRESS_START_RE, find_addresses, find_romanised_addresses
 from deshi.data.pii.names import NameFinder
 from deshi.data.pii.normalize import matching_view
 from deshi.data.pii.numbers import (
@@ -108,6 +108,7 @@ class PIIRecognizer:
                 spans.extend(find_postal_codes(text, view, ADDRESS_START_RE))
             if PIIType.ADDRESS in want:
                 spans.extend(find_addresses(text, view))
+                spans.extend(find_romanised_addresses(text, view))
             if PIIType.IP_ADDRESS in want and ("." in view or ":" in view):
                 spans.extend(find_ips(text, view))
         elif PIIType.ADDRESS in want:

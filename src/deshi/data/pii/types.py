@@ -11,11 +11,11 @@ written to reports, and a value inside a span object would leak the moment someo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class PIIType(str, Enum):
-    """Kinds of personal or identifying data the recognisers find."""
+class PIIType(StrEnum):
+    """Kinds of personal or identifying data the recognisers find (a ``str``: ``PIIType.PHONE == "PHONE"``)."""
 
     PERSON = "PERSON"
     PHONE = "PHONE"
@@ -26,9 +26,6 @@ class PIIType(str, Enum):
     ADDRESS = "ADDRESS"
     IP_ADDRESS = "IP_ADDRESS"
     CREDIT_CARD = "CREDIT_CARD"
-
-    def __str__(self) -> str:  # "PHONE", not "PIIType.PHONE", in f-strings and JSON keys
-        return self.value
 
     @classmethod
     def parse(cls, value: PIIType | str) -> PIIType:
