@@ -169,8 +169,16 @@ def test_cli_run_with_yaml_config_and_pii_eval_registered(corpus, tmp_path) -> N
     bad.write_text("dedup:\n  treshold: 0.9\n", encoding="utf-8")
     result = runner.invoke(app, ["curate", "run", str(corpus[0]), "--out", str(tmp_path / "p"), "--config", str(bad)])
     assert result.exit_code != 0 and "treshold" in str(result.exception)
-    help_text = runner.invoke(app, ["curate", "pii-eval", "--help"]).output
-    assert "--labels" in help_text
+    docs = tmp_path / "pii_corpus.jsonl"
+    text = "担当：山田太郎 電話 03-1234-5678"
+    docs.write_text(json.dumps({"id": "a", "text": text}, ensure_ascii=False) + "\n", encoding="utf-8")
+    labels = tmp_path / "labels.jsonl"
+    start = text.index("03")
+    labels.write_text(json.dumps({"doc_id": "a", "start": start, "end": start + 12, "type": "PHONE",
+                                  "value": "03-1234-5678"}) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["curate", "pii-eval", str(docs), "--labels", str(labels), "--out", str(tmp_path / "e.json")])
+    assert result.exit_code == 0, result.output
+    assert "PHONE" in result.output and (tmp_path / "e.json").exists()
 
 
 def test_stage_runs_from_pipeline_config(corpus, tmp_path) -> None:
