@@ -4,7 +4,8 @@
 Chosen by measurement on this machine (800-character Japanese documents, 128 permutations,
 ``benchmarks/curate_bench.py`` repeats it): rensa ≈ 11,000 signatures/s, vectorised NumPy
 (rolling n-gram hashes × 128 multiply-shift permutations) ≈ 1,100/s, datasketch ≈ 1,300/s. rensa is
-also what HojiChar 0.18 uses. Each worker also stores, per document, a 128-bit exact hash and one
+also what HojiChar 0.18 uses. We feed it pre-hashed shingles (NumPy rolling hashes) for a whole
+batch at once, which removes the per-document Python token list. Each worker also stores, per document, a 128-bit exact hash and one
 64-bit key per LSH band, so the single-process phase 2 reads only small integer arrays.
 
 **Clustering (phase 2, one process).** Documents are numbered in input order (shard order, then line
@@ -35,6 +36,7 @@ KEEP, EXACT, NEAR = 0, 1, 2
 # Candidates whose MinHash estimate is this far below the threshold are not verified: with 128
 # permutations that is > 4 standard deviations, so a true duplicate is skipped with p < 1e-4.
 ESTIMATE_MARGIN = 0.15
+PAIR_CHUNK = 16_384  # candidate pairs whose signatures are gathered at once (2 × 8 MiB)
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -70,11 +72,23 @@ class Signer:
         return digest >> 64, digest & 0xFFFFFFFFFFFFFFFF
 
     def signature(self, text: str) -> np.ndarray:
-        n = self.config.ngram
-        shingles = [text[i : i + n] for i in range(len(text) - n + 1)] or [text]
-        minhash = self._minhash(num_perm=self.config.num_perm, seed=self.config.seed)
-        minhash.update(shingles)
-        return np.asarray(minhash.digest(), dtype=np.uint32)
+        return self.signatures([text])[0]
+
+    def signatures(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, num_perm) uint32 MinHash signatures of a batch of texts.
+
+        Shingles are hashed by the same vectorised 64-bit rolling hash used for verification
+        (``shingle_hashes``) and handed to rensa as one flat buffer: ~3× faster than building a
+        Python list of substring tokens per document (measured: 35 µs vs 115 µs per document)."""
+        if not texts:
+            return np.zeros((0, self.config.num_perm), dtype=np.uint32)
+        hashes = [shingle_hashes(text, self.config.ngram) for text in texts]
+        offsets = np.zeros(len(hashes) + 1, dtype=np.uint64)
+        np.cumsum([h.size for h in hashes], out=offsets[1:])
+        matrix = self._minhash.digest_matrix_from_flat_token_hashes(
+            np.concatenate(hashes), offsets, num_perm=self.config.num_perm, seed=self.config.seed
+        )
+        return np.asarray(matrix.to_rows(), dtype=np.uint32)
 
     def band_keys(self, signatures: np.ndarray) -> np.ndarray:
         """(n, bands) uint64: a 64-bit hash of each band's rows (collisions only add verified candidates)."""
@@ -206,38 +220,42 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
         band_files = [np.load(s.bands, mmap_mode="r") if s.count else None for s in shards]
         n_bands = next((b.shape[1] for b in band_files if b is not None), 0)
         uf = _UnionFind(n)
-        checked: set[tuple[int, int]] = set()
+        # Pairs that failed exact verification (rare: estimate within 0.15 of the threshold but
+        # below it), so a pair sharing many bands is read once. Everything else is recomputed per
+        # band from arrays, which keeps memory linear in the documents, not in the candidate pairs.
+        failed: set[tuple[int, int]] = set()
         for band in range(n_bands):
             keys = np.concatenate([b[:, band] for b in band_files if b is not None])[active]
             order = np.lexsort((active, keys))
             sorted_keys = keys[order]
             members = active[order]
+            del keys, order
             same = sorted_keys[1:] == sorted_keys[:-1]
             if not same.any():
                 continue
             starts = np.concatenate([[True], ~same])
             first = members[np.maximum.accumulate(np.where(starts, np.arange(len(members)), 0))]
             later = np.flatnonzero(~starts)
-            # Pair each later member with its run's first member and with its predecessor, so chains
-            # of similar documents inside one bucket are found even when the ends differ more.
+            # Pair each later member with its bucket's first member and with its predecessor, so
+            # chains of similar documents inside one bucket are found even when the ends differ more.
             pairs = np.concatenate([
                 np.stack([first[later], members[later]], axis=1),
                 np.stack([members[later - 1], members[later]], axis=1),
             ])
             pairs = np.unique(np.sort(pairs, axis=1), axis=0)
-            fresh = [(int(a), int(b)) for a, b in pairs if a != b and (int(a), int(b)) not in checked]
-            if not fresh:
-                continue
-            checked.update(fresh)
-            arr = np.array(fresh, dtype=np.int64)
-            estimate = (_rows(sigs, offsets, arr[:, 0]) == _rows(sigs, offsets, arr[:, 1])).mean(axis=1)
-            for (a, b), est in zip(fresh, estimate, strict=True):
+            pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+            for lo in range(0, len(pairs), PAIR_CHUNK):
+                chunk = pairs[lo : lo + PAIR_CHUNK]
+                estimate = (_rows(sigs, offsets, chunk[:, 0]) == _rows(sigs, offsets, chunk[:, 1])).mean(axis=1)
                 # The MinHash estimate (sd ~0.04) only rules out clear non-duplicates; the decision
                 # is the exact Jaccard, so pairs near the threshold are judged exactly.
-                if est < config.threshold - ESTIMATE_MARGIN or uf.find(a) == uf.find(b):
-                    continue
-                if jaccard_hashed(shingles_of(a), shingles_of(b)) >= config.threshold:
-                    uf.union(a, b)
+                for a, b in chunk[estimate >= config.threshold - ESTIMATE_MARGIN].tolist():
+                    if (a, b) in failed or uf.find(a) == uf.find(b):
+                        continue
+                    if jaccard_hashed(shingles_of(a), shingles_of(b)) >= config.threshold:
+                        uf.union(a, b)
+                    else:
+                        failed.add((a, b))
         shingles_of.close()
         for i in active:
             root = uf.find(int(i))

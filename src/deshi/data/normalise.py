@@ -28,6 +28,17 @@ _LINE_END = re.compile(r" *\n *")
 _BLANKS = re.compile(r"\n{3,}")
 
 
+# Full-width ASCII (U+FF01–U+FF5E) and the ideographic space are most of what NFKC changes in
+# Japanese business text; mapping them with one ``str.translate`` and then running the full NFKC only
+# when ``unicodedata.is_normalized`` says something is left gives exactly NFKC's result ~2× faster.
+_WIDE = "".join(chr(cp - 0xFEE0) if 0xFF01 <= cp <= 0xFF5E else " " if cp == 0x3000 else chr(cp) for cp in range(0x10000))
+
+
+def nfkc(text: str) -> str:
+    text = text.translate(_WIDE)
+    return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
+
+
 def strip_html(text: str) -> str:
     """Drop script/style blocks, comments and tags (block tags become newlines); unescape entities."""
     if "<" in text:
@@ -68,7 +79,7 @@ class Normalise(Step):
         if cfg.strip_html:
             text = strip_html(text)
         if cfg.nfkc and not text.isascii():
-            text = unicodedata.normalize("NFKC", text)
+            text = nfkc(text)
         if cfg.strip_control:
             text = _CONTROL.sub("", text)
         if cfg.collapse_whitespace:

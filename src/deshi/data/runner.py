@@ -124,6 +124,7 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
     ids: list[str] = []
     hashes: list[tuple[int, int]] = []
     signatures: list[np.ndarray] = []
+    batch: list[str] = []  # texts waiting for one batched MinHash call (bounded: 1,000 documents)
     line_offsets: list[int] = []
     position = 0
     with open(docs_path.with_name(docs_path.name + ".tmp"), "wb") as out:
@@ -139,9 +140,13 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
             position += len(line)
             ids.append(doc.id)
             hashes.append(signer.exact_hash(doc.text))
-            signatures.append(signer.signature(doc.text))
+            batch.append(doc.text)
+            if len(batch) == 1000:
+                signatures.append(signer.signatures(batch))
+                batch = []
     os.replace(docs_path.with_name(docs_path.name + ".tmp"), docs_path)
-    sig = np.stack(signatures) if signatures else np.zeros((0, config.dedup.num_perm), np.uint32)
+    signatures.append(signer.signatures(batch))
+    sig = np.concatenate(signatures)
     _save_npy(work_dir / f"{name}.sig.npy", sig)
     _save_npy(work_dir / f"{name}.offsets.npy", np.array(line_offsets, dtype=np.uint64))
     _save_npy(work_dir / f"{name}.hash.npy", np.array(hashes, dtype=np.uint64).reshape(-1, 2))
