@@ -21,6 +21,7 @@ document (keys, sort order, parent array); texts are read only for candidate pai
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,11 @@ import orjson
 import xxhash
 
 from deshi.data.config import DedupConfig
+
+# rensa hashes batches on a rayon thread pool sized to all cores. deshi parallelises with one worker
+# process per core, so extra threads only oversubscribe the CPU (and make "per core" numbers lie);
+# must be set before rensa's pool starts, i.e. before the first signature in this process.
+os.environ.setdefault("RAYON_NUM_THREADS", "1")
 
 KEEP, EXACT, NEAR = 0, 1, 2
 # Candidates whose MinHash estimate is this far below the threshold are not verified: with 128

@@ -43,7 +43,8 @@ class RayExecutor:
             src = str(Path(__file__).resolve().parents[2])  # so workers import this deshi checkout
             path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": path, "RAY_USAGE_STATS_ENABLED": "0"}})
+                     runtime_env={"env_vars": {"PYTHONPATH": path, "RAY_USAGE_STATS_ENABLED": "0",
+                                                 "RAYON_NUM_THREADS": "1"}})
             self._started = True
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False

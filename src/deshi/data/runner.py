@@ -242,12 +242,43 @@ def write_shard(index: int, offset: int, config_json: str, work: str, out: str) 
 # ---------------------------------------------------------------- executors
 
 
+_PRELOAD = ["deshi.data.runner", "deshi.data.content", "deshi.data.language", "deshi.data.quality",
+            "deshi.data.normalise", "deshi.data.pii_step", "deshi.data.pii"]
+
+
 class LocalExecutor:
-    """Runs shard tasks in this process (1 worker) or a process pool (fork on Linux: workers start in
-    milliseconds and inherit loaded word lists; spawn elsewhere)."""
+    """Runs shard tasks in this process (1 worker) or one process pool reused by every phase.
+
+    The pool uses ``forkserver`` (``spawn`` where unavailable), never plain ``fork``: a process that
+    already ran a curation holds library thread pools (rensa's rayon pool, BLAS), and forking it
+    deadlocked the children on an inherited lock in our tests. The fork server preloads deshi's
+    modules once, so each worker starts in milliseconds instead of re-importing them. As with any
+    ``multiprocessing`` use, scripts calling :func:`curate` with ``workers > 1`` need an
+    ``if __name__ == "__main__":`` guard.
+    """
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        self._pool: Any = None
+
+    def _get_pool(self) -> Any:
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # Workers must import the same deshi as this process (a checkout on sys.path may shadow
+            # an installed copy): the fork server is a fresh interpreter that only sees PYTHONPATH.
+            root = str(Path(__file__).resolve().parents[2])
+            paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+            if root not in paths:
+                os.environ["PYTHONPATH"] = os.pathsep.join([root, *[p for p in paths if p]])
+            if "forkserver" in multiprocessing.get_all_start_methods():
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(_PRELOAD)
+            else:
+                context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        return self._pool
 
     def map(self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], on_done: Callable[[], None]) -> list[Any]:
         if self.workers <= 1 or len(calls) <= 1:
@@ -256,20 +287,20 @@ class LocalExecutor:
                 results.append(fn(*args))
                 on_done()
             return results
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures import as_completed
 
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        pool = self._get_pool()
         results: list[Any] = [None] * len(calls)
-        with ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(method)) as pool:
-            futures = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                on_done()
+        futures = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            on_done()
         return results
 
     def close(self) -> None:
-        pass
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
 
 def make_executor(config: CurateConfig) -> Any:
