@@ -203,7 +203,10 @@ def _maybe_json(value: str) -> Any:
 
 
 def atomic_path(path: Path) -> Path:
-    return path.with_name(path.name + ".tmp")
+    """A private temporary name: a worker orphaned by a killed run and the resumed run may write the
+    same shard at once; each writes its own complete file and the atomic rename picks one (they are
+    byte-identical, the pipeline being deterministic)."""
+    return path.with_name(f"{path.name}.{os.getpid()}.tmp")
 
 
 class RecordWriter:

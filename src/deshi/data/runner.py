@@ -35,6 +35,7 @@ from deshi.data.io import (
     Quarantined,
     RecordWriter,
     ShardSpec,
+    atomic_path,
     input_files,
     plan_shards,
     read_shard,
@@ -127,7 +128,8 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
     batch: list[str] = []  # texts waiting for one batched MinHash call (bounded: 1,000 documents)
     line_offsets: list[int] = []
     position = 0
-    with open(docs_path.with_name(docs_path.name + ".tmp"), "wb") as out:
+    docs_tmp = atomic_path(docs_path)
+    with open(docs_tmp, "wb") as out:
         for doc in run_steps(steps, documents()):
             if doc.rejected:
                 if config.write_rejected:
@@ -144,7 +146,7 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
             if len(batch) == 1000:
                 signatures.append(signer.signatures(batch))
                 batch = []
-    os.replace(docs_path.with_name(docs_path.name + ".tmp"), docs_path)
+    os.replace(docs_tmp, docs_path)
     signatures.append(signer.signatures(batch))
     sig = np.concatenate(signatures)
     _save_npy(work_dir / f"{name}.sig.npy", sig)
@@ -167,7 +169,7 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = atomic_path(path)
     with open(tmp, "wb") as handle:
         np.save(handle, array)
     os.replace(tmp, path)
@@ -197,7 +199,7 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig) -
                     if offset + local in needed:
                         keeper_ids[str(offset + local)] = orjson.loads(line)["id"]
         offset += count
-    tmp = work_dir / "dedup.npz.tmp"
+    tmp = atomic_path(work_dir / "dedup.npz")
     with open(tmp, "wb") as handle:
         np.savez(handle, kind=kind, keeper=keeper)
     os.replace(tmp, work_dir / "dedup.npz")
@@ -404,6 +406,8 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
     _merge_shard_files(work, out, len(shards), config)
     write_bytes_atomic(out / "stats.json", (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode())
     report = write_reports(out, stats)
+    for stray in (out / "data").glob("*.tmp"):  # left by processes of a killed earlier attempt
+        stray.unlink()
     if not config.keep_work:
         shutil.rmtree(work)
     timings["total_s"] = time.perf_counter() - started
@@ -425,7 +429,7 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
 def _merge_shard_files(work: Path, out: Path, shards: int, config: CurateConfig) -> None:
     """Concatenate per-shard quarantine and rejected lists in shard order (ids and reasons only)."""
     def cat(target: Path, suffixes: tuple[str, ...]) -> None:
-        tmp = target.with_name(target.name + ".tmp")
+        tmp = atomic_path(target)
         with open(tmp, "wb") as handle:
             for i in range(shards):
                 for suffix in suffixes:
