@@ -452,7 +452,8 @@ def markdown(r: dict) -> str:
         "MinHash signatures/s (128 permutations, 5-char shingles): "
         + ", ".join(f"{k} {v:,}" for k, v in r["minhash_signatures_per_s"].items()) + " → deshi uses rensa.",
         "",
-        "Peak RSS (2 workers, max over the run's processes): "
+        "Peak RSS of the coordinating process (2 workers; the pool's workers run under a fork server, "
+        "which getrusage does not attribute to this process — each holds one shard): "
         + ", ".join(f"{int(k):,} docs: {v['peak_mb']} MB ({v['seconds']} s)" for k, v in r["peak_rss"].items()),
         "",
     ]
