@@ -14,7 +14,7 @@ export DO_NOT_TRACK := 1
 export RAY_USAGE_STATS_ENABLED := 0
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup browser demo test test-fast bench lint clean
+.PHONY: setup browser demo test test-fast bench bench-peers lint clean
 
 setup: $(STAMP)
 
@@ -40,12 +40,27 @@ browser:
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
-bench: setup
+bench: setup bench-peers
 	$(BIN)/python -m pip install -q --disable-pip-version-check $(PIP_FLAGS) -e ".[$(EXTRAS),bench]"
 	$(BIN)/python benchmarks/run_all.py
+
+# Benchmark peers whose pins conflict with ours get their own venv under .bench/ (gitignored).
+# LiteLLM: 1.109.x needs certifi>=2026.10.19 (not on the index) and every proxy release pins rich<14,
+# which our venv cannot take. 1.105.7 also needs that certifi; 1.100.5 installs here (checked 2026-11-24).
+LITELLM_VERSION ?= 1.100.5
+LITELLM_VENV := .bench/litellm-venv
+LITELLM_STAMP := $(LITELLM_VENV)/.installed-litellm-$(LITELLM_VERSION)
+
+bench-peers: $(LITELLM_STAMP)
+
+$(LITELLM_STAMP):
+	test -x $(LITELLM_VENV)/bin/python || $(PYTHON) -m venv $(LITELLM_VENV)
+	$(LITELLM_VENV)/bin/python -m pip install -q --disable-pip-version-check $(PIP_FLAGS) "litellm[proxy]==$(LITELLM_VERSION)"
+	rm -f $(LITELLM_VENV)/.installed-litellm-*
+	touch $@
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
 
 clean:
-	rm -rf workspace .pytest_cache
+	rm -rf workspace .pytest_cache .bench

@@ -97,11 +97,11 @@ def _hojichar_report(corpus: Path, labels: Path, decoys: Path) -> dict[str, dict
 
 
 def _realistic() -> dict:
-    from pii_realistic import CASES, CASES_2
+    from pii_realistic import CASES, CASES_2, CASES_3, CASES_4
 
     tp = fp = fn = 0
     per: dict[str, list[int]] = {}
-    for text, expected in CASES + CASES_2:
+    for text, expected in CASES + CASES_2 + CASES_3 + CASES_4:
         got = {(s.type.value, s.text(text)) for s in find_pii(text)}
         exp = set(expected)
         tp += len(got & exp)
@@ -112,7 +112,7 @@ def _realistic() -> dict:
         for kind, _ in got & exp:
             per[kind][0] += 1
     return {
-        "cases": len(CASES) + len(CASES_2),
+        "cases": len(CASES) + len(CASES_2) + len(CASES_3) + len(CASES_4),
         "spans": tp + fn,
         "precision": tp / (tp + fp) if tp + fp else 1.0,
         "recall": tp / (tp + fn) if tp + fn else 1.0,

@@ -37,6 +37,12 @@ def values(text: str, kind: PIIType) -> list[str]:
         ("詳細はサラ・ミラー課長へ報告済み。", "サラ・ミラー"),
         ("グエン・ヴァン・ナムさんが来日します。", "グエン・ヴァン・ナム"),
         ("作成者：\ufeff山本 翔太", "山本 翔太"),  # a BOM left by a broken export
+        ("山田 太郎（ヤマダ タロウ）様", "ヤマダ タロウ"),  # the reading spells the name too
+        ("フリガナ：スズキ ハナコ", "スズキ ハナコ"),
+        ("昨日、佐藤が客先に行った。", "佐藤"),  # narrative: subject of a person verb
+        ("作家の石原裕次郎と", "石原裕次郎"),  # unlisted three-kanji given name with a strong ending
+        ("会議には高橋、伊藤、渡辺が出席した。", "伊藤"),
+        ("山本によると、原因は不明。", "山本"),
     ],
 )
 def test_japanese_names(text: str, name: str) -> None:
@@ -73,6 +79,11 @@ def test_romanised_names(text: str, name: str) -> None:
         "Tokyo Station is near the office.",
         "運転手さんに道を聞いた。",
         "上野駅から徒歩5分、品川方面へ。",
+        "千葉が優勝した。",  # a surname that is also a place, with only a weak cue
+        "金子は不足している。",  # 金子 (funds), no person verb
+        "小松菜と野沢菜を仕入れた。",  # surname + 菜 is a vegetable, not 陽菜
+        "佐藤製作所と高橋美術館",
+        "中山で遭難した。",
     ],
 )
 def test_non_names_not_flagged(text: str) -> None:

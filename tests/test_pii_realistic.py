@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from deshi.data.pii import find_pii
-from pii_realistic import CASES, CASES_2
+from pii_realistic import CASES, CASES_2, CASES_3, CASES_4
 
-ALL_CASES = CASES + CASES_2
+ALL_CASES = CASES + CASES_2 + CASES_3 + CASES_4
 
 
 @pytest.mark.parametrize(("text", "expected"), ALL_CASES, ids=[f"case{i:02d}" for i in range(len(ALL_CASES))])

@@ -17,14 +17,14 @@ from deshi.data.pii.evaluate import evaluate, format_report, to_json
 
 def pii_eval_command(
     corpus: Path = typer.Argument(..., help="corpus JSONL: one {id, text} per line"),
-    labels: Path = typer.Argument(..., help="labels JSONL: {doc_id, start, end, type, value} per PII occurrence"),
+    labels: Path = typer.Option(..., "--labels", help="labels JSONL: {doc_id, start, end, type, value} per PII occurrence"),
     decoys: Path | None = typer.Option(None, "--decoys", help="decoys JSONL (same shape): must NOT be flagged"),
     out: Path | None = typer.Option(None, "--out", "-o", help="write the full JSON report (with misses) here"),
 ) -> None:
     """Score the PII recognisers: per-type precision/recall/F1, decoys flagged, misses.
 
     Example:
-        deshi curate pii-eval workspace/demo_data/corpus.jsonl workspace/demo_data/labels.jsonl \\
+        deshi curate pii-eval workspace/demo_data/corpus.jsonl --labels workspace/demo_data/labels.jsonl \\
             --decoys workspace/demo_data/decoys.jsonl --out pii_eval.json
     """
     report = evaluate(corpus, labels, decoys)

@@ -119,10 +119,13 @@ _STRONG_LABELS = (
     "お客様名|お客さま名|顧客名|利用者名|契約者名|申込者名|患者名|社員名|従業員名|受講者名|氏名|お名前|名前|"
     "担当者名|担当者|ご担当者|作成者|申請者|承認者|決裁者|確認者|点検者|宛名|記入者|依頼者|報告者|責任者|代表者|"
     "連絡者|受付者|対応者|作業者|実施者|回答者|差出人|送信者|発信者|契約者|申込者|入居者|購入者|保証人|届出人|"
-    "世帯主|被保険者|配偶者|起票者|検収者|立会者|発注者|受注者|記録者|労働者|従業員|社員|被験者|利用者|患者"
+    "世帯主|被保険者|配偶者|起票者|検収者|立会者|発注者|受注者|記録者|労働者|従業員|社員|被験者|利用者|患者|"
+    "出席者|参加者|欠席者|同席者|司会者|書記|議長|立会人|面接官|面談者|訪問者|来訪者|当番|同行者|同伴者|引率者|"
+    "代理人|申請代理人|連帯保証人|受取人|受領者|借主|貸主|買主|売主"
 )
 _WEAK_LABELS = (
     "ご担当|担当|作成|申請|承認|決裁|確認|検印|宛先|依頼|報告先|報告|受付|対応|回答|送付先|上長|起票|立会|署名|"
+    "出席|参加|欠席|同席|司会|記録|早番|遅番|中番|日勤|夜勤|当直|宿直|担任|副担任|"
     "問い合わせ先|問合せ先|お問い合わせ先|連絡先|窓口|引継ぎ先|引継先|記録|審査|査閲|照査|作図|設計|検図|"
     "From|To|CC|Cc"
 )
@@ -143,7 +146,7 @@ _ROLE_BEFORE = re.compile(
     rf"係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?)(?:[ 　]+|の)|"
     rf"(?:当番|担当|担当者|責任者|窓口|幹事|司会|議長|講師|リーダー|作業者|立会者|記録者)は"
 )
-_WORD_START = re.compile(rf"(?P<k>(?<![{_K}])[{_K}]+)|(?<![{_KATA}・＝])[{_KATA}]+")
+_HAS_CAPITALISED = re.compile(r"[A-Z][a-z]|[A-Z]{2,}[ ][A-Z]")
 _ROLE_BEFORE_END = re.compile("(?:" + _ROLE_BEFORE.pattern.replace("(?:[ 　]+|の)", "(?:[ 　]+|の|&nbsp;)") + ")$")
 _KANA_NAME = re.compile(rf"[{_KATA}]{{1,12}}(?:[・＝][{_KATA}]{{1,12}}){{0,3}}(?![{_KATA}])")
 _KANA_NOT_NAME_ENDINGS = (
@@ -154,6 +157,32 @@ _NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|�
 _TITLE_RE = re.compile("(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
 _CELL_BEFORE = re.compile(r"(?:^|[|｜\t,])[ 　]?$", re.MULTILINE)
 _CELL_AFTER = re.compile(r"[ 　]?(?:[|｜\t,]|$)", re.MULTILINE)
+_LIST_SEP = re.compile(r"(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{1,6}[)）])?[ 　]?[、,，・/／][ 　]?")
+_SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[\[(（]?[\d/:\- ]{4,19}[\])）]?[ \t]*)?$")
+_SPEAKER_AFTER = re.compile(r"[ 　]?[:：>＞]")
+_READING_AFTER = re.compile(rf"[ 　]?[（(](?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[）)]")
+_READING_LABEL = re.compile(
+    rf"(?:フリガナ|ふりがな|カナ氏名|氏名[（(](?:カナ|かな|フリガナ|ふりがな)[）)]|お名前[（(](?:カナ|かな)[）)]|セイ[ 　]?メイ)"
+    rf"[ 　]*[:：]?[ 　]*"
+    rf"(?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?|[{_HIRA}ー]{{1,12}}(?:[ 　][{_HIRA}ー]{{1,12}})?)"
+)
+# Narrative: a listed surname as the subject/source of a clause whose verb is something people do
+# (佐藤が客先に行った, 鈴木は来月退職する, 山本によると…). Surnames that are also well-known places
+# (千葉, 上野, 品川 …) are left to stronger cues.
+_NARRATIVE_PARTICLE = re.compile(r"(?:が|は|から|によると|によれば|も|、|・|と)")
+_PERSON_VERB = re.compile(
+    r"(?:行っ|行き|行く|来|言っ|言い|話し|話す|出席|参加|欠席|退職|入社|異動|休み|休暇|出張|帰っ|帰社|戻っ|戻り|担当|"
+    r"対応|連絡|報告|確認|説明|提案|作成|送っ|送付|電話|訪問|不在|在席|同行|答え|回答|述べ|指摘|依頼|承認|申請|"
+    r"記入|点検|修理|交換|調査|判断|発表|発言|相談|面談|面接|着任|退社|出社|在宅|勤務|所属|入院|退院|受診|"
+    r"によると|によれば)"
+)
+_PLACE_SURNAMES = frozenset(
+    "千葉 福岡 福島 長野 宮崎 秋田 山口 岡山 広島 新潟 富山 石川 香川 熊本 山形 宮城 岩手 青森 栃木 群馬 埼玉 静岡 "
+    "三重 滋賀 奈良 鳥取 島根 徳島 愛媛 高知 佐賀 長崎 大分 沖縄 上野 品川 渋谷 新宿 池袋 中野 目黒 大塚 神田 浅草 "
+    "銀座 横浜 川崎 札幌 仙台 神戸 博多 豊田 日立 小松 松本 長岡 前橋 高崎 大宮 浦和 藤沢 平塚 小田原 相模 柏 松戸 "
+    "市川 船橋 熊谷 所沢 越谷 川口 岐阜 大垣 豊橋 岡崎 一宮 津 四日市 大津 堺 姫路 明石 西宮 尼崎 福山 呉 下関 宇部 "
+    "久留米 北九州 佐世保 宮古 石垣 中山 東 西 南 北 林 森 原 谷 岡 島 関 堀 泉".split()
+)
 _HANDOVER_AFTER = re.compile(r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)")
 _NO_BEFORE = re.compile(r"[の。、\s]$")
 _STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|てございます|と申す|と申しま|[（(]以下)")
@@ -169,7 +198,8 @@ _DATE_BEFORE = re.compile(
     r"(?:\d{4}[/\-.年]\d{1,2}[/\-.月]\d{1,2}日?|(?:令和|平成|R|H)\d{1,2}[.年]\d{1,2}[.月]\d{1,2}日?|\d{1,2}/\d{1,2})"
     r"(?:[(（][月火水木金土日][)）])?(?:[ 　]\d{1,2}:\d{2})?(?:[ 　]+|&nbsp;)$"
 )
-_GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
+_GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治次司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
+_STRONG_ENDINGS = frozenset("郎介助夫雄彦子美")
 _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|は|に|と|の|から|へ|を|も|より|まで|宛|氏|殿|、|。)")
 
 # Romanised names.
@@ -212,6 +242,13 @@ class NameFinder:
         self._exact_re = re.compile("|".join(map(re.escape, exact))) if exact else None
         self._max_sur = max(map(len, self.surnames)) if self.surnames else 1
         self._surname_first_chars = frozenset(n[0] for n in self.surnames)
+        # Word starts worth parsing: a kanji run that begins like a listed surname, or a katakana
+        # word (checked against the katakana name list in Python).
+        # (The character class comes before the look-behind so the engine can skip ahead cheaply.)
+        first = "".join(sorted(self._surname_first_chars))
+        self._word_start = re.compile(
+            rf"(?P<k>[{re.escape(first)}](?<![{_K}].)[{_K}]*)|[{_KATA}](?<![{_KATA}・＝].)[{_KATA}]*"
+        )
 
     # -- parsing a name at a position ---------------------------------------------------------
 
@@ -248,10 +285,11 @@ class NameFinder:
             rest = text[j:run_end]
             if rest in self.given:
                 return run_end, "full"
+            # An unlisted given name: two kanji ending like a given name (…郎, …子, …美), or three
+            # with a strong ending (裕次郎, 由紀夫). One kanji must be listed (小松菜 is a vegetable).
             if (
                 not strict
-                and len(rest) <= 2
-                and rest[-1] in _GIVEN_ENDINGS
+                and (len(rest) == 2 and rest[-1] in _GIVEN_ENDINGS or len(rest) == 3 and rest[-1] in _STRONG_ENDINGS)
                 and length >= 2
                 and not _ORG_SUFFIX.search(rest)
                 and best is None
@@ -327,13 +365,19 @@ class NameFinder:
         # Work on the matching view: same offsets, but full-width spaces/letters folded and control
         # or zero-width characters blanked, so "作成者：\ufeff山田" reads like "作成者： 山田".
         text = view
-        yield from self._labels(text)
-        yield from self._honorifics(text)
-        yield from self._cued(text)
+        found = [*self._labels(text), *self._honorifics(text), *self._cued(text)]
+        yield from found
+        # A reading in katakana right after a name (山田 太郎（ヤマダ タロウ）) spells the same name.
+        for span in found:
+            m = _READING_AFTER.match(text, span.end)
+            if m is not None:
+                yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading")
+        for m in _READING_LABEL.finditer(text):
+            yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.85, "name_reading")
         if self._exact_re is not None:
             for m in self._exact_re.finditer(text):
                 yield PIISpan(m.start(), m.end(), PIIType.PERSON, 0.95, "name_list")
-        if any("A" <= c <= "Z" for c in view):
+        if _HAS_CAPITALISED.search(view):
             yield from self._romanised(view)
 
     def _free_name(self, text: str, s: int, strong: bool) -> int | None:
@@ -393,6 +437,18 @@ class NameFinder:
             if end - s < 1:
                 continue
             yield PIISpan(s, end, PIIType.PERSON, 0.9 if strong else 0.8, "name_label")
+            # 出席者：田島、小西、大川（記）: the names listed after the same label.
+            for _ in range(20):
+                sep = _LIST_SEP.match(text, end)
+                if sep is None:
+                    break
+                nxt = sep.end()
+                nend = self._free_name(text, nxt, strong)
+                if nend is None or nend <= nxt:
+                    break
+                nend = self._strip_title(text, nxt, nend)
+                yield PIISpan(nxt, nend, PIIType.PERSON, 0.85 if strong else 0.75, "name_label_list")
+                end = nend
 
     @staticmethod
     def _strip_title(text: str, s: int, end: int) -> int:
@@ -450,6 +506,23 @@ class NameFinder:
         return bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))
 
     @staticmethod
+    def _speaker(text: str, i: int, end: int) -> bool:
+        """A chat or minutes line "[10:02] 藤原: …": a listed surname speaking at the line start."""
+        return bool(_SPEAKER_AFTER.match(text, end) and _SPEAKER_BEFORE.search(text, max(0, i - 24), i))
+
+    @staticmethod
+    def _narrative(text: str, i: int, end: int) -> bool:
+        """佐藤が客先に行った / 高橋、伊藤、渡辺が出席した: subject of a clause with a person verb."""
+        if end - i < 2 or text[i:end] in _PLACE_SURNAMES or not _NARRATIVE_PARTICLE.match(text, end):
+            return False
+        stop = len(text)
+        for mark in "。\n！？!?":
+            k = text.find(mark, end, end + 40)
+            if k >= 0:
+                stop = min(stop, k)
+        return _PERSON_VERB.search(text, end, min(stop, end + 40)) is not None
+
+    @staticmethod
     def _whole_cell(text: str, i: int, end: int) -> bool:
         """The name fills a table cell (``| 大塚 |``, a tab- or comma-separated field)."""
         return bool(_CELL_BEFORE.search(text, max(0, i - 3), i) and _CELL_AFTER.match(text, end))
@@ -465,12 +538,9 @@ class NameFinder:
     def _cued(self, text: str) -> Iterator[PIISpan]:
         """Names at word starts: listed full names alone, listed surnames / katakana names with a
         cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応)."""
-        first = self._surname_first_chars
-        for m in _WORD_START.finditer(text):
+        for m in self._word_start.finditer(text):
             i = m.start()
             if m.group("k") is not None:
-                if text[i] not in first:
-                    continue
                 parsed = self.parse_at(text, i, run_end=m.end())
                 if parsed is None:
                     continue
@@ -483,6 +553,8 @@ class NameFinder:
                         self._cue_after(text, end, strong_only=single)
                         or self._cue_before(text, i)
                         or (not single and self._whole_cell(text, i, end))
+                        or self._narrative(text, i, end)
+                        or self._speaker(text, i, end)
                         or (single and (i == 0 or _NO_BEFORE.search(text, i - 1, i))
                             and (_SELF_INTRO_AFTER.match(text, end) or _HANDOVER_AFTER.match(text, end)))
                     ):

@@ -38,7 +38,7 @@ def _build_table() -> dict[int, int]:
 
 
 _TABLE = _build_table()
-_DIGIT_DASH = re.compile(r"(?<=[0-9])[ー〜~](?=[0-9])")
+_DIGIT_DASH = re.compile(r"(?<=[0-9])[ーｰ〜~](?=[0-9])")  # ｰ: the half-width prolonged sound mark
 
 
 def matching_view(text: str) -> str:
@@ -48,7 +48,7 @@ def matching_view(text: str) -> str:
     span ``[i, j)`` of the original.
     """
     view = text.translate(_TABLE)
-    if "ー" in view or "〜" in view or "~" in view:
+    if "ー" in view or "ｰ" in view or "〜" in view or "~" in view:
         # A prolonged-sound mark or wave dash *between digits* is a dash typed with the IME.
         view = _DIGIT_DASH.sub("-", view)
     return view

@@ -187,8 +187,8 @@ def find_phones(text: str, view: str) -> Iterator[PIISpan]:
 # My Number (12 digits) and corporate number (13 digits), check-digit validated
 # ---------------------------------------------------------------------------------------------
 
-_TWELVE = re.compile(r"(?<![0-9])\d{4}[ -]?\d{4}[ -]?\d{4}(?![0-9])")
-_THIRTEEN = re.compile(r"(?<![0-9])\d[ -]?\d{4}[ -]?\d{4}[ -]?\d{4}(?![0-9])")
+_TWELVE = re.compile(r"\d(?<![0-9].)\d{3}[ -]?\d{4}[ -]?\d{4}(?![0-9])")
+_THIRTEEN = re.compile(r"\d(?<![0-9].)[ -]?\d{4}[ -]?\d{4}[ -]?\d{4}(?![0-9])")
 _NONDIGIT = re.compile(r"\D")
 
 
@@ -232,7 +232,7 @@ def find_corporate_numbers(text: str, view: str) -> Iterator[PIISpan]:
 # Payment cards: Luhn + issuer prefix
 # ---------------------------------------------------------------------------------------------
 
-_CARD = re.compile(r"(?<![0-9])\d(?:[ -]?\d){12,18}(?![0-9])")
+_CARD = re.compile(r"\d(?<![0-9].)(?:[ -]?\d){12,18}(?![0-9])")
 
 
 def _known_issuer(d: str) -> bool:
@@ -277,11 +277,11 @@ def find_cards(text: str, view: str) -> Iterator[PIISpan]:
 # ---------------------------------------------------------------------------------------------
 
 _POSTAL_MARKED = re.compile(
-    r"(?:〒|郵便番号|郵便|ZIP|Zip|zip|[Pp]ostal [Cc]ode|[Pp]ost [Cc]ode|(?:ご|現|お届け先|送付先)?住所|所在地)"
+    r"(?:〒|郵便番号|郵便|ZIP|Zip|zip|Postal [Cc]ode|postal [Cc]ode|Post [Cc]ode|post [Cc]ode|住所|所在地)"
     r"(?:\s*(?:code|Code))?[ \t:.：]*"
     r"(?P<code>\d{3}-?\d{4})(?![0-9])"
 )
-_POSTAL_BARE = re.compile(r"(?<![0-9])\d{3}-?\d{4}(?![0-9])")
+_POSTAL_BARE = re.compile(r"\d(?<![0-9].)\d{2}-?\d{4}(?![0-9])")
 _GAP = re.compile(r"(?:[ \t、,．.・]|&nbsp;|<br\s*/?>|\n){0,4}")
 
 
@@ -328,7 +328,9 @@ def find_emails(text: str, view: str) -> Iterator[PIISpan]:
 # IP addresses
 # ---------------------------------------------------------------------------------------------
 
-_IPV4 = re.compile(r"(?<![0-9.])(?:\d{1,3}\.){3}\d{1,3}(?![0-9])")
+_IPV4 = re.compile(r"\d(?<![0-9.].)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![0-9])")
+# (Where a pattern must not follow a digit, the look-behind comes after the first character: Python's
+# regex engine can then skip ahead to candidate characters instead of trying every position.)
 # Bounded by non-word characters on both sides: "std::path", "Vec::new", "Self::Item" are Rust/C++
 # paths whose hex-looking letters would otherwise parse as IPv6 ("d::", "e::Ce").
 _IPV6 = re.compile(
@@ -358,10 +360,10 @@ def find_ips(text: str, view: str) -> Iterator[PIISpan]:
             continue  # v1.2.3.4
         if _VERSION_BEFORE.search(view[max(0, s - 16) : s]):
             continue
-        try:
-            ipaddress.IPv4Address(m.group())
-        except ValueError:
-            continue  # an octet over 255 or a leading zero
+        # Octets ≤ 255. Zero-padded octets (192.168.001.010) are common in Japanese network
+        # documents, so they are accepted although ipaddress.IPv4Address rejects them.
+        if any(int(octet) > 255 for octet in m.group().split(".")):
+            continue
         if e < len(view) and view[e] == "." and _is_section_number(view, m.group(), s):
             continue  # "8.5.1.1. タプル" in a table of contents
         yield PIISpan(s, e, PIIType.IP_ADDRESS, 0.95, "ipv4")

@@ -9,6 +9,7 @@ the many documents that cannot contain that kind of PII: curation runs this on e
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -46,14 +47,20 @@ _HAS_DIGIT = re.compile(r"[0-9０-９]")
 def resolve_overlaps(spans: Iterable[PIISpan]) -> list[PIISpan]:
     """Keep a non-overlapping subset (priority, then length, then score) sorted by position."""
     ordered = sorted(spans, key=lambda s: (-PRIORITY[s.type], -(s.end - s.start), -s.score, s.start))
+    # Kept spans never overlap, so sorted by start they are also sorted by end: a new span can only
+    # collide with its two neighbours (bisect keeps this O(n log n) on pathological documents).
+    starts: list[int] = []
     kept: list[PIISpan] = []
     for span in ordered:
         if span.end <= span.start:
             continue
-        if any(span.start < k.end and k.start < span.end for k in kept):
+        i = bisect.bisect_left(starts, span.start)
+        if i > 0 and kept[i - 1].end > span.start:
             continue
-        kept.append(span)
-    kept.sort(key=lambda s: (s.start, s.end))
+        if i < len(kept) and kept[i].start < span.end:
+            continue
+        starts.insert(i, span.start)
+        kept.insert(i, span)
     return kept
 
 

@@ -1,0 +1,330 @@
+"""Append-only, hash-chained audit trail: one record per request, durable before the response leaves.
+
+Why group commit on the event loop instead of a writer thread: every request that got a response must
+have its record after a SIGKILL, so the response has to wait for the commit. Records that reach the
+audit point in the same event-loop iteration are committed together in one SQLite transaction (WAL,
+``synchronous=NORMAL``: the commit is a ``write()`` into the WAL, which survives a killed process), so a
+burst of N concurrent requests costs one commit, and no thread hand-off or GIL ping-pong sits on the
+hot path. PostgreSQL (by URL, through SQLAlchemy) commits on a single worker thread instead, because a
+network round trip must not block the loop.
+
+The chain: ``hash = sha256(prev_hash || canonical JSON of the record)``, computed in sequence order by
+the single writer. ``verify`` recomputes it: an edited, deleted or reordered record breaks the chain.
+Truncating the newest records is detectable only against a head hash kept elsewhere (``head()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from deshi.errors import DeshiError
+
+GENESIS = "0" * 64
+# Order matters: it is the order the chain hashes them in.
+FIELDS = (
+    "ts", "kind", "request_id", "key_id", "model", "status", "prompt_tokens", "completion_tokens",
+    "cost", "latency_ms", "cache_hit", "guard", "request_hash", "prompt", "completion", "detail",
+)
+_DDL = """
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY,
+  ts DOUBLE PRECISION NOT NULL,
+  kind TEXT NOT NULL,
+  request_id TEXT,
+  key_id TEXT,
+  model TEXT,
+  status INTEGER,
+  prompt_tokens INTEGER,
+  completion_tokens INTEGER,
+  cost DOUBLE PRECISION,
+  latency_ms DOUBLE PRECISION,
+  cache_hit INTEGER,
+  guard TEXT,
+  request_hash TEXT,
+  prompt TEXT,
+  completion TEXT,
+  detail TEXT,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+)
+"""
+_INSERT = f"INSERT INTO audit (seq, {', '.join(FIELDS)}, prev_hash, hash) VALUES ({', '.join(['?'] * (len(FIELDS) + 3))})"
+
+
+class AuditError(DeshiError):
+    """The audit store cannot be opened or written."""
+
+
+def record_hash(prev_hash: str, seq: int, values: tuple[Any, ...]) -> str:
+    body = orjson.dumps([seq, *values])
+    return hashlib.sha256(prev_hash.encode() + b"\n" + body).hexdigest()
+
+
+def _sqlite_path(url: str) -> Path | None:
+    if url.startswith("sqlite:///"):
+        return Path(url[len("sqlite:///"):])
+    if "://" not in url:
+        return Path(url)
+    return None
+
+
+class _SqliteStore:
+    """Raw sqlite3 (not SQLAlchemy) because this runs on every request: executemany in one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA busy_timeout=10000")
+        self.conn.execute(_DDL)
+        # Checkpoints fsync the database file: keep them off the request path, on their own thread and
+        # connection (sqlite releases the GIL during I/O), instead of SQLite's inline autocheckpoint.
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._path = path
+        self._closing = threading.Event()
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="deshi-audit-ckpt", daemon=True)
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        conn = sqlite3.connect(str(self._path), isolation_level=None)
+        conn.execute("PRAGMA busy_timeout=10000")
+        try:
+            while not self._closing.wait(1.0):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
+    def tail(self) -> tuple[int, str]:
+        row = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def insert(self, rows: list[tuple[Any, ...]]) -> None:
+        self.conn.execute("BEGIN")
+        try:
+            self.conn.executemany(_INSERT, rows)
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        cols = ", ".join(("seq", *FIELDS, "prev_hash", "hash"))
+        yield from self.conn.execute(f"SELECT {cols} FROM audit ORDER BY seq")
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.conn.execute(sql).fetchall()
+
+    def close(self) -> None:
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        self._checkpointer.join(timeout=5)
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.conn.close()
+
+
+class _SqlAlchemyStore:
+    """PostgreSQL (or any SQLAlchemy URL): same table, same chain."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine, text
+
+        self._text = text
+        self.engine = create_engine(url, future=True)
+        with self.engine.begin() as conn:
+            conn.execute(text(_DDL.replace("INTEGER PRIMARY KEY", "BIGINT PRIMARY KEY")))
+
+    def tail(self) -> tuple[int, str]:
+        with self.engine.connect() as conn:
+            row = conn.execute(self._text("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")).first()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def insert(self, rows: list[tuple[Any, ...]]) -> None:
+        names = ("seq", *FIELDS, "prev_hash", "hash")
+        stmt = self._text(f"INSERT INTO audit ({', '.join(names)}) VALUES ({', '.join(':' + n for n in names)})")
+        with self.engine.begin() as conn:
+            conn.execute(stmt, [dict(zip(names, r, strict=True)) for r in rows])
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        cols = ", ".join(("seq", *FIELDS, "prev_hash", "hash"))
+        with self.engine.connect() as conn:
+            yield from conn.execute(self._text(f"SELECT {cols} FROM audit ORDER BY seq"))
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(self._text(sql)))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str) -> _SqliteStore | _SqlAlchemyStore:
+    path = _sqlite_path(url)
+    try:
+        return _SqliteStore(path) if path is not None else _SqlAlchemyStore(url)
+    except Exception as exc:  # sqlite3.Error, SQLAlchemy errors, missing driver
+        raise AuditError(f"cannot open audit store {url}: {exc}") from exc
+
+
+@dataclass
+class AuditLog:
+    """The writer: assigns sequence numbers, chains hashes, commits in groups."""
+
+    url: str
+    store_prompts: bool = False
+    _pending: list[tuple[dict[str, Any], asyncio.Future[None] | None]] = field(default_factory=list)
+    _scheduled: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.store = open_store(self.url)
+        self.seq, self.head_hash = self.store.tail()
+        self._inline = isinstance(self.store, _SqliteStore)
+        self._executor = None if self._inline else ThreadPoolExecutor(1, thread_name_prefix="deshi-audit")
+        self.records_written = 0
+
+    def _rows(self, records: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        rows = []
+        for rec in records:
+            self.seq += 1
+            values = tuple(rec.get(f) for f in FIELDS)
+            digest = record_hash(self.head_hash, self.seq, values)
+            rows.append((self.seq, *values, self.head_hash, digest))
+            self.head_hash = digest
+        return rows
+
+    def _commit(self, records: list[dict[str, Any]]) -> None:
+        with self._lock:
+            seq, head = self.seq, self.head_hash
+            try:
+                self.store.insert(self._rows(records))
+            except Exception:
+                self.seq, self.head_hash = seq, head  # nothing was written: keep the chain contiguous
+                raise
+            self.records_written += len(records)
+
+    def write_sync(self, record: dict[str, Any]) -> None:
+        """Append one record now (startup events, CLI use)."""
+        self._commit([self._normalise(record)])
+
+    def _normalise(self, record: dict[str, Any]) -> dict[str, Any]:
+        record.setdefault("ts", time.time())
+        for key in ("guard", "detail"):
+            value = record.get(key)
+            if value is not None and not isinstance(value, str):
+                record[key] = orjson.dumps(value).decode()
+        if not self.store_prompts:
+            record["prompt"] = None
+            record["completion"] = None
+        return record
+
+    def append(self, record: dict[str, Any]) -> asyncio.Future[None]:
+        """Queue a record; the returned future resolves once it is durable. Call from the event loop."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._pending.append((self._normalise(record), fut))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush, loop)
+        return fut
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        batch, self._pending, self._scheduled = self._pending, [], False
+        if not batch:
+            return
+        records = [rec for rec, _ in batch]
+        if self._inline:
+            self._finish(batch, self._try_commit(records))
+        else:
+            task = loop.run_in_executor(self._executor, self._try_commit, records)
+            task.add_done_callback(lambda t: self._finish(batch, t.result()))
+
+    def _try_commit(self, records: list[dict[str, Any]]) -> BaseException | None:
+        try:
+            self._commit(records)
+        except Exception as exc:
+            return exc
+        return None
+
+    @staticmethod
+    def _finish(batch: list[tuple[dict[str, Any], asyncio.Future[None] | None]], error: BaseException | None) -> None:
+        for _, fut in batch:
+            if fut is None or fut.done():
+                continue
+            if error is None:
+                fut.set_result(None)
+            else:
+                fut.set_exception(AuditError(f"audit write failed: {error}"))
+
+    def spent_by_key(self) -> dict[str, tuple[int, float]]:
+        """Tokens and cost already charged to each key (budgets survive restarts)."""
+        rows = self.store.query(
+            "SELECT key_id, COALESCE(SUM(prompt_tokens + completion_tokens), 0), COALESCE(SUM(cost), 0) "
+            "FROM audit WHERE kind = 'request' AND key_id IS NOT NULL GROUP BY key_id"
+        )
+        return {r[0]: (int(r[1]), float(r[2])) for r in rows}
+
+    def close(self) -> None:
+        if self._pending:
+            records = [rec for rec, _ in self._pending]
+            self._finish(self._pending, self._try_commit(records))
+            self._pending = []
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+        self.store.close()  # idempotent: the app's lifespan and its owner may both close
+
+
+@dataclass
+class VerifyResult:
+    records: int
+    problems: list[str]
+    head: str
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(url: str, max_problems: int = 20) -> VerifyResult:
+    """Walk the chain: sequence numbers contiguous from 1, each prev_hash the previous hash, each hash right."""
+    store = open_store(url)
+    problems: list[str] = []
+    expected_seq, prev = 1, GENESIS
+    count = 0
+    try:
+        for row in store.rows():
+            count += 1
+            seq, values, prev_hash, digest = row[0], tuple(row[1:-2]), row[-2], row[-1]
+            if seq != expected_seq:
+                problems.append(f"record {seq}: expected sequence number {expected_seq} (a record was deleted or inserted)")
+            if prev_hash != prev:
+                problems.append(f"record {seq}: prev_hash does not match record {seq - 1}'s hash (deleted or reordered)")
+            if record_hash(prev_hash, seq, values) != digest:
+                problems.append(f"record {seq}: contents do not match its hash (edited)")
+            prev, expected_seq = digest, seq + 1
+            if len(problems) >= max_problems:
+                problems.append("… stopping after too many problems")
+                break
+    finally:
+        store.close()
+    return VerifyResult(count, problems, prev)
+
+
+def request_ids(url: str) -> set[str]:
+    store = open_store(url)
+    try:
+        return {r[0] for r in store.query("SELECT request_id FROM audit WHERE request_id IS NOT NULL")}
+    finally:
+        store.close()

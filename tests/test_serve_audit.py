@@ -1,0 +1,78 @@
+"""Audit trail: hash chain verifies; edited, deleted and reordered records are caught by `deshi audit verify`."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+import pytest
+from typer.testing import CliRunner
+
+from deshi.cli import app
+from deshi.serve.audit import AuditLog, verify
+
+
+def _write(db, n=5):
+    async def go():
+        log = AuditLog(f"sqlite:///{db}")
+        futs = [log.append({"kind": "request", "request_id": f"r{i}", "key_id": "k", "model": "m", "status": 200,
+                            "prompt_tokens": i, "completion_tokens": 1, "cost": 0.5, "latency_ms": 1.0,
+                            "cache_hit": 0, "prompt": "secret prompt"}) for i in range(n)]
+        await asyncio.gather(*futs)
+        log.close()
+    asyncio.run(go())
+
+
+def _verify_cli(db):
+    return CliRunner().invoke(app, ["audit", "verify", "--db", str(db)])
+
+
+def test_chain_verifies_and_prompts_are_not_stored_by_default(tmp_path):
+    db = tmp_path / "audit.db"
+    _write(db)
+    result = _verify_cli(db)
+    assert result.exit_code == 0, result.output
+    assert "5 records" in result.output
+    rows = sqlite3.connect(db).execute("SELECT seq, prompt FROM audit ORDER BY seq").fetchall()
+    assert [r[0] for r in rows] == [1, 2, 3, 4, 5]
+    assert all(r[1] is None for r in rows)
+
+
+def test_chain_continues_after_restart(tmp_path):
+    db = tmp_path / "audit.db"
+    _write(db, 3)
+    _write(db, 2)
+    result = verify(f"sqlite:///{db}")
+    assert result.ok and result.records == 5
+
+
+@pytest.mark.parametrize("tamper", ["edit", "delete", "reorder"])
+def test_tampering_is_detected(tmp_path, tamper):
+    db = tmp_path / "audit.db"
+    _write(db)
+    conn = sqlite3.connect(db)
+    if tamper == "edit":
+        conn.execute("UPDATE audit SET cost = 0.0 WHERE seq = 3")
+    elif tamper == "delete":
+        conn.execute("DELETE FROM audit WHERE seq = 2")
+    else:  # swap records 2 and 4 entirely, renumbering them
+        conn.execute("UPDATE audit SET seq = -2 WHERE seq = 2")
+        conn.execute("UPDATE audit SET seq = 2 WHERE seq = 4")
+        conn.execute("UPDATE audit SET seq = 4 WHERE seq = -2")
+    conn.commit()
+    conn.close()
+    result = _verify_cli(db)
+    assert result.exit_code == 1, result.output
+    assert "INVALID" in result.output
+
+
+def test_truncation_detected_against_kept_head(tmp_path):
+    db = tmp_path / "audit.db"
+    _write(db)
+    head = verify(f"sqlite:///{db}").head
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM audit WHERE seq = 5")
+    conn.commit()
+    conn.close()
+    result = CliRunner().invoke(app, ["audit", "verify", "--db", str(db), "--head", head])
+    assert result.exit_code == 1
