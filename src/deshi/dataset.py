@@ -46,7 +46,15 @@ def iter_records(path: Path | str) -> Iterator[dict[str, Any]]:
 
             parquet = pq.ParquetFile(file)
             for batch in parquet.iter_batches(batch_size=1024):
-                yield from batch.to_pylist()
+                for record in batch.to_pylist():
+                    # Curated Parquet stores ``meta`` as a JSON string (documents' meta keys differ).
+                    meta = record.get("meta")
+                    if isinstance(meta, str) and meta.startswith("{"):
+                        try:
+                            record["meta"] = json.loads(meta)
+                        except json.JSONDecodeError:
+                            pass
+                    yield record
             continue
         opener = gzip.open if file.name.endswith(".gz") else open
         with opener(file, "rt", encoding="utf-8") as handle:

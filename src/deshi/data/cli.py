@@ -1,0 +1,88 @@
+"""``deshi curate``: run the curation pipeline, and evaluate the PII recognisers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from deshi.data.config import CurateConfig
+
+
+def _load_config(path: Path | None) -> CurateConfig:
+    if path is None:
+        return CurateConfig()
+    from deshi.config import load_config
+
+    return load_config(CurateConfig, path)
+
+
+def curate_command(
+    input: str = typer.Argument(..., help="A .jsonl / .jsonl.gz / .parquet file, a glob (quote it) or a directory."),
+    out: Path = typer.Option(..., "--out", "-o", help="Artifact directory to write (data/, stats.json, manifest.json …)."),
+    config: Path = typer.Option(None, "--config", "-c", help="curate.yaml (fields: see docs/curate.md)."),
+    workers: int = typer.Option(None, "--workers", "-j", min=1, help="Worker processes (config: workers)."),
+    engine: str = typer.Option(None, "--engine", help="local or ray (config: engine)."),
+    output_format: str = typer.Option(None, "--output-format", help="jsonl, jsonl.gz or parquet (config: output_format)."),
+    shard_size: int = typer.Option(None, "--shard-size", min=1, help="Documents per shard (config: shard_size)."),
+) -> None:
+    """Normalise, filter, redact PII and deduplicate documents into a dataset artifact; resumable.
+
+    Re-running the same command after an interruption (even SIGKILL) resumes and writes exactly the
+    output an uninterrupted run would have written.
+
+    Example: deshi curate run corpus.jsonl --out workspace/curated --workers 2
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from deshi.config import validate_model
+    from deshi.data.runner import curate
+
+    cfg = _load_config(config)
+    overrides = {k: v for k, v in {"workers": workers, "engine": engine, "output_format": output_format,
+                                   "shard_size": shard_size}.items() if v is not None}
+    if overrides:
+        cfg = validate_model(CurateConfig, {**cfg.model_dump(), **overrides}, "command line")
+    console = Console()
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("shards"),
+                  TimeElapsedColumn(), console=console, transient=False) as bar:
+        tasks: dict[str, int] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done)
+
+        result = curate(input, out, cfg, progress)
+    stats = result.stats
+    console.print(
+        f"[green]done[/green] {stats['output']['documents']} documents kept of {stats['input']['records']} "
+        f"({stats['input']['quarantined']} quarantined) → {out} ({result.artifact_id})"
+    )
+    console.print(f"stats: {out / 'stats.json'}   report: {result.report}")
+
+
+def pii_eval(
+    corpus: Path = typer.Argument(..., help="corpus.jsonl with the documents (id, text)."),
+    labels: Path = typer.Option(..., "--labels", help="labels.jsonl: doc_id, start, end, type per PII span."),
+    decoys: Path = typer.Option(None, "--decoys", help="decoys.jsonl: spans that must NOT be detected."),
+    out: Path = typer.Option(None, "--out", "-o", help="Write the report (JSON) here."),
+) -> None:
+    """Precision, recall and F1 per PII type of deshi's recognisers against labelled spans.
+
+    Example: deshi curate pii-eval workspace/demo_data/corpus.jsonl --labels workspace/demo_data/labels.jsonl
+    """
+    from deshi.data.pii.cli_eval import pii_eval_command
+
+    pii_eval_command(corpus, labels, decoys, out)
+
+
+def register(app: typer.Typer) -> None:
+    curate_app = typer.Typer(
+        help="Curate raw documents into a clean, deduplicated, PII-free dataset (run, pii-eval).",
+        no_args_is_help=True,
+    )
+    curate_app.command("run")(curate_command)
+    curate_app.command("pii-eval")(pii_eval)
+    app.add_typer(curate_app, name="curate")

@@ -1,0 +1,161 @@
+"""Content filter: adult, discrimination and violence word lists, matched on morpheme boundaries.
+
+Substring matching (HojiChar's ``NgWordsFilterJa``) drops ordinary industrial text: ``イク`` inside
+``サイクル``, ``不具`` inside ``不具合``, ``893`` inside a part number. Here a listed word matches only
+when it is one or more *whole* morphemes of the text:
+
+1. a fast pre-check: one Aho-Corasick pass (pyahocorasick, C) finds candidate hits; most documents
+   have none and cost only that pass;
+2. for each candidate hit, fugashi (MeCab + unidic-lite) segments a window around it and the hit must
+   start and end on morpheme boundaries;
+3. entries containing ASCII letters or digits additionally need non-alphanumeric neighbours, so a
+   listed code never matches inside a part number, date or longer English word.
+
+The bundled lists (``deshi/data/wordlists/*.txt``) are ours, written for this purpose and kept free of
+industrial-safety vocabulary; add your own with ``content.extra_words``/``content.words_file`` and
+silence bundled entries with ``content.allow_words``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import ahocorasick
+
+from deshi.data.config import ContentConfig
+from deshi.data.document import Document
+from deshi.data.steps import Step
+from deshi.errors import DeshiError
+
+_LISTS = {
+    "adult": ("adult_ja.txt", "adult_en.txt"),
+    "discrimination": ("discrimination_ja.txt",),
+    "violence": ("violence_ja.txt",),
+}
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+# Characters that continue a code/number/word: a hit next to one of these is part of something longer.
+_CODE_NEIGHBOUR = re.compile(r"[A-Za-z0-9\-_/.:#]")
+_WINDOW = 32  # characters of context each side given to MeCab (its segmentation is local)
+
+
+class ContentListError(DeshiError):
+    """A content word file could not be read."""
+
+
+def _read_words(text: str) -> list[str]:
+    words = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            words.append(unicodedata.normalize("NFKC", line))
+    return words
+
+
+def bundled_words(category: str) -> list[str]:
+    """The bundled list(s) of one category (NFKC-normalised, as documents are)."""
+    words: list[str] = []
+    for name in _LISTS[category]:
+        words += _read_words(resources.files("deshi.data").joinpath("wordlists", name).read_text(encoding="utf-8"))
+    return words
+
+
+@lru_cache(maxsize=1)
+def _tagger():  # noqa: ANN202 - fugashi.Tagger, imported lazily (loads the dictionary once per process)
+    import fugashi
+
+    return fugashi.Tagger()
+
+
+def morpheme_boundaries(text: str) -> set[int]:
+    """Character offsets in ``text`` where a morpheme starts or ends (whitespace is skipped by MeCab)."""
+    bounds = {0, len(text)}
+    pos = 0
+    for word in _tagger()(text):
+        pos += len(word.white_space)
+        bounds.add(pos)
+        pos += len(word.surface)
+        bounds.add(pos)
+    return bounds
+
+
+class WordMatcher:
+    """Aho-Corasick pre-check + morpheme-boundary confirmation over a fixed set of words."""
+
+    def __init__(self, words: Iterable[tuple[str, str]]) -> None:
+        self.automaton = ahocorasick.Automaton()
+        count = 0
+        for word, category in words:
+            variants = {word, word.lower(), word.upper(), word.capitalize()} if word.isascii() else {word}
+            for variant in variants:
+                self.automaton.add_word(variant, (len(variant), category, bool(_ASCII_ALNUM.search(variant))))
+                count += 1
+        self.size = count
+        if count:
+            self.automaton.make_automaton()
+
+    def matches(self, text: str) -> list[tuple[int, int, str]]:
+        """Confirmed hits as (start, end, category); only offsets, never the matched text, leave here."""
+        if not self.size:
+            return []
+        candidates = [(end + 1 - length, end + 1, category, has_code)
+                      for end, (length, category, has_code) in self.automaton.iter(text)]
+        if not candidates:
+            return []
+        confirmed = []
+        for start, end, category, has_code in candidates:
+            if has_code and (
+                (start > 0 and _CODE_NEIGHBOUR.match(text[start - 1]))
+                or (end < len(text) and _CODE_NEIGHBOUR.match(text[end]))
+            ):
+                continue
+            lo = max(0, start - _WINDOW)
+            window = text[lo : min(len(text), end + _WINDOW)]
+            bounds = morpheme_boundaries(window)
+            if start - lo in bounds and end - lo in bounds:
+                confirmed.append((start, end, category))
+        return confirmed
+
+
+def build_matcher(config: ContentConfig) -> WordMatcher:
+    allow = {unicodedata.normalize("NFKC", w) for w in config.allow_words}
+    pairs: dict[str, str] = {}
+    for category in config.categories:
+        for word in bundled_words(category):
+            if word not in allow:
+                pairs.setdefault(word, category)
+    extra = [unicodedata.normalize("NFKC", w) for w in config.extra_words]
+    if config.words_file:
+        path = Path(config.words_file)
+        try:
+            extra += _read_words(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ContentListError(f"content.words_file {path}: cannot read ({exc})") from None
+    for word in extra:
+        if word.strip():
+            pairs.setdefault(word.strip(), "custom")
+    return WordMatcher(pairs.items())
+
+
+class ContentFilter(Step):
+    """Drop documents containing listed words; reason = the category (``content:adult`` …)."""
+
+    name = "content"
+
+    def __init__(self, config: ContentConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.matcher = build_matcher(config)
+
+    def apply(self, doc: Document) -> Document:
+        hits = self.matcher.matches(doc.text)
+        if len(hits) > self.config.max_hits:
+            # The first category in document order names the reason; all categories are counted.
+            for _, _, category in hits:
+                self.stats.counters[f"hits.{category}"] += 1
+            doc.reject(self.name, hits[0][2])
+        return doc

@@ -1,0 +1,281 @@
+"""Streaming input and output: JSONL, JSONL.gz and Parquet, split into shards, bad records quarantined.
+
+Input may be a file, a glob or a directory. :func:`plan_shards` makes one streaming pass over the
+input (JSONL: byte offsets every ``shard_size`` lines; Parquet: row groups from the footer) so each
+worker later reads only its own shard — memory is bounded by the shard, never by the corpus.
+
+Lines are read as bytes and decoded one by one, so one line of invalid UTF-8 costs that line, not the
+file. Every record that cannot become a document (invalid UTF-8, malformed JSON, not an object, text
+missing, empty or not a string) becomes a quarantine entry with source file, line number and reason —
+but never the line's content, which may hold personal data.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from deshi.data.document import Document
+from deshi.errors import DeshiError
+
+SUFFIXES = (".jsonl", ".jsonl.gz", ".parquet")
+OUTPUT_SUFFIX = {"jsonl": ".jsonl", "jsonl.gz": ".jsonl.gz", "parquet": ".parquet"}
+
+
+class InputError(DeshiError):
+    """The input path, glob or directory names no readable data files."""
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    """A contiguous slice of one input file: lines [start_line, start_line + count) or Parquet row groups."""
+
+    index: int
+    path: str
+    kind: str  # "jsonl" | "parquet"
+    start_line: int  # 1-based line (or row) number of the first record
+    count: int  # lines (or rows) in this shard
+    offset: int = 0  # byte offset of the first line (uncompressed for .gz)
+    row_groups: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["row_groups"] = list(self.row_groups)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ShardSpec:
+        return cls(**{**data, "row_groups": tuple(data.get("row_groups", ()))})
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    source: str
+    line: int
+    reason: str
+    detail: str = ""
+
+    def to_record(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"source": self.source, "line": self.line, "reason": self.reason}
+        if self.detail:
+            record["detail"] = self.detail
+        return record
+
+
+def _is_data_file(path: Path) -> bool:
+    return path.is_file() and path.name.endswith(SUFFIXES)
+
+
+def input_files(spec: str | Path) -> list[Path]:
+    """Resolve a file, a glob or a directory (its ``data/`` if present, else all data files below it)."""
+    path = Path(spec)
+    if path.is_file():
+        if not path.name.endswith(SUFFIXES):
+            raise InputError(f"{path}: expected a .jsonl, .jsonl.gz or .parquet file")
+        return [path]
+    if path.is_dir():
+        base = path / "data" if (path / "data").is_dir() else path
+        files = sorted(p for p in base.rglob("*") if _is_data_file(p))
+        if not files:
+            raise InputError(f"{path}: no .jsonl, .jsonl.gz or .parquet files in this directory")
+        return files
+    if any(ch in str(spec) for ch in "*?["):
+        files = sorted(Path(p) for p in glob.glob(str(spec), recursive=True) if _is_data_file(Path(p)))
+        if not files:
+            raise InputError(f"{spec}: the glob matches no .jsonl, .jsonl.gz or .parquet files")
+        return files
+    raise InputError(f"input {spec} does not exist")
+
+
+def _open_binary(path: Path) -> io.BufferedIOBase:
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def plan_shards(files: list[Path], shard_size: int) -> list[ShardSpec]:
+    """Split the input into shards in a fixed order (file order, then line order)."""
+    shards: list[ShardSpec] = []
+    for path in files:
+        if path.name.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(path).metadata
+            groups: list[int] = []
+            rows = 0
+            start = 1
+            for rg in range(meta.num_row_groups):
+                groups.append(rg)
+                rows += meta.row_group(rg).num_rows
+                if rows >= shard_size:
+                    shards.append(ShardSpec(len(shards), str(path), "parquet", start, rows, 0, tuple(groups)))
+                    start += rows
+                    groups, rows = [], 0
+            if groups:
+                shards.append(ShardSpec(len(shards), str(path), "parquet", start, rows, 0, tuple(groups)))
+            continue
+        with _open_binary(path) as handle:
+            offset = 0
+            line = 0
+            start_offset, start_line, count = 0, 1, 0
+            for raw in handle:
+                line += 1
+                count += 1
+                offset += len(raw)
+                if count == shard_size:
+                    shards.append(ShardSpec(len(shards), str(path), "jsonl", start_line, count, start_offset))
+                    start_offset, start_line, count = offset, line + 1, 0
+            if count:
+                shards.append(ShardSpec(len(shards), str(path), "jsonl", start_line, count, start_offset))
+    return shards
+
+
+def _to_document(record: Any, source: str, line: int, text_field: str, id_field: str) -> Document | Quarantined:
+    if not isinstance(record, dict):
+        return Quarantined(source, line, "not_an_object", type(record).__name__)
+    if text_field not in record or record[text_field] is None:
+        return Quarantined(source, line, "missing_text", f"no '{text_field}' field")
+    text = record[text_field]
+    if not isinstance(text, str):
+        return Quarantined(source, line, "text_not_string", type(text).__name__)
+    if not text.strip():
+        return Quarantined(source, line, "empty_text")
+    raw_id = record.get(id_field)
+    doc_id = str(raw_id) if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) and str(raw_id) else f"{Path(source).name}:{line}"
+    meta = record.get("meta")
+    return Document(doc_id, text, dict(meta) if isinstance(meta, dict) else {}, source, line)
+
+
+def read_shard(shard: ShardSpec, text_field: str = "text", id_field: str = "id") -> Iterator[Document | Quarantined]:
+    """Yield the shard's documents and quarantine entries in input order."""
+    source = shard.path
+    if shard.kind == "parquet":
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(shard.path)
+        row = shard.start_line
+        for batch in parquet.iter_batches(batch_size=1024, row_groups=list(shard.row_groups)):
+            for record in batch.to_pylist():
+                if isinstance(record.get("meta"), str):
+                    record["meta"] = _maybe_json(record["meta"])
+                yield _to_document(record, source, row, text_field, id_field)
+                row += 1
+        return
+    with _open_binary(Path(shard.path)) as handle:
+        if shard.offset:
+            handle.seek(shard.offset)
+        for number in range(shard.start_line, shard.start_line + shard.count):
+            raw = handle.readline()
+            if not raw:
+                break
+            if not raw.strip():
+                continue  # blank lines are layout, not records
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Quarantined(source, number, "invalid_utf8", f"byte {exc.start}")
+                continue
+            try:
+                record = orjson.loads(text)
+            except orjson.JSONDecodeError as exc:
+                yield Quarantined(source, number, "malformed_json", str(exc).split(":")[0][:80])
+                continue
+            yield _to_document(record, source, number, text_field, id_field)
+
+
+def _maybe_json(value: str) -> Any:
+    try:
+        parsed = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return {"value": value}
+    return parsed if isinstance(parsed, dict) else {"value": value}
+
+
+# ---------------------------------------------------------------- writers
+
+
+def atomic_path(path: Path) -> Path:
+    """A private temporary name: a worker orphaned by a killed run and the resumed run may write the
+    same shard at once; each writes its own complete file and the atomic rename picks one (they are
+    byte-identical, the pipeline being deterministic)."""
+    return path.with_name(f"{path.name}.{os.getpid()}.tmp")
+
+
+class RecordWriter:
+    """Write ``{"id","text","meta"}`` records to JSONL, JSONL.gz or Parquet, atomically (tmp + rename).
+
+    Output is byte-for-byte reproducible: gzip headers carry no timestamp or file name; Parquet gets
+    a fixed schema (``meta`` stored as a JSON string, since documents' meta keys differ).
+    """
+
+    def __init__(self, path: Path, fmt: str, row_group: int = 5000) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.tmp = atomic_path(path)
+        self.count = 0
+        self.row_group = row_group
+        self._rows: list[dict[str, Any]] = []
+        self._pq_writer: Any = None
+        if fmt == "parquet":
+            import pyarrow as pa
+
+            self._schema = pa.schema([("id", pa.string()), ("text", pa.string()), ("meta", pa.string())])
+            self._handle: Any = None
+        elif fmt == "jsonl.gz":
+            self._raw = open(self.tmp, "wb")
+            self._handle = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
+        else:
+            self._handle = open(self.tmp, "wb")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.count += 1
+        if self.fmt == "parquet":
+            self._rows.append(
+                {"id": record["id"], "text": record["text"], "meta": orjson.dumps(record.get("meta") or {}).decode()}
+            )
+            if len(self._rows) >= self.row_group:
+                self._flush()
+            return
+        self._handle.write(orjson.dumps(record) + b"\n")
+
+    def _flush(self) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._pq_writer is None:
+            self._pq_writer = pq.ParquetWriter(self.tmp, self._schema, compression="zstd")
+        if self._rows:
+            self._pq_writer.write_table(pa.Table.from_pylist(self._rows, schema=self._schema))
+            self._rows = []
+
+    def close(self) -> None:
+        if self.fmt == "parquet":
+            self._flush()
+            self._pq_writer.close()
+        else:
+            self._handle.close()
+            if self.fmt == "jsonl.gz":
+                self._raw.close()
+        os.replace(self.tmp, self.path)
+
+
+def write_jsonl_atomic(path: Path, records: list[dict[str, Any]] | Iterator[dict[str, Any]]) -> None:
+    tmp = atomic_path(path)
+    with open(tmp, "wb") as handle:
+        for record in records:
+            handle.write(orjson.dumps(record) + b"\n")
+    os.replace(tmp, path)
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    tmp = atomic_path(path)
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

@@ -1,0 +1,177 @@
+"""Curation steps one by one: what each keeps, changes and drops, and why."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from deshi.data.config import (
+    ContentConfig,
+    DedupConfig,
+    LanguageConfig,
+    NormaliseConfig,
+    PIIConfig,
+    QualityConfig,
+)
+from deshi.data.content import ContentFilter
+from deshi.data.dedup import EXACT, KEEP, NEAR, ShardArrays, Signer, cluster
+from deshi.data.document import Document
+from deshi.data.language import JapaneseFilter
+from deshi.data.normalise import Normalise
+from deshi.data.quality import QualityFilter, char_repetition_ratio
+from deshi.data.steps import run_steps
+from test_curate_support import LEGIT_TRICKY, TOXIC, _doc_text, near_copy
+
+REPORT = "作業報告。第3号機のポンプを点検し、インペラの摩耗を確認したため交換した。運転を再開し異常がないことを確認した。"
+
+
+def doc(text: str, i: int = 0) -> Document:
+    return Document(f"t{i}", text)
+
+
+def test_normalise_nfkc_controls_html_and_whitespace() -> None:
+    step = Normalise(NormaliseConfig())
+    raw = "<div><p>ＡＢＣ１２３　ｶﾀｶﾅ</p><script>alert(1)</script>\x07点検&amp;交換&nbsp;済み\u200b</div>\n\n\n\n次   の行  "
+    out = list(step.run([doc(raw)]))[0]
+    assert out.text == "ABC123 カタカナ\n点検&交換 済み\n\n次 の行"
+    assert step.stats.changed == 1 and step.stats.dropped == 0
+    # Markup that is only markup leaves nothing: dropped with a reason, not passed on empty.
+    empty = list(step.run([doc("<br><br/>\x00", 1)]))[0]
+    assert empty.rejected and empty.reason == "empty_after_normalise"
+
+
+def test_language_keeps_japanese_by_script_share() -> None:
+    step = JapaneseFilter(LanguageConfig())
+    docs = [doc(REPORT, 0), doc("This pump report is written in English, with one word 点検.", 1),
+            doc("我们今天检查了三号机的水泵并更换了叶轮。", 2), doc("ＰＣ-９８０１の点検マニュアル（第２版）を改訂した。", 3)]
+    out = list(step.run(docs))
+    assert [d.reason for d in out] == [None, "not_japanese", "no_kana", None]
+    assert step.stats.to_dict()["reasons"] == {"no_kana": 1, "not_japanese": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("点検済み。", "too_short"),
+        ("★★★■■■◆◆◆●●●▲▲▲" * 3 + REPORT, "symbol_ratio"),
+        ("\n".join(["本日は晴天なり。設備は正常です。"] * 6 + [REPORT]), "line_repetition"),
+        ("安全第一安全第一" * 30 + REPORT, "char_repetition"),
+        ("期間限定！激安セール開催中、送料無料。今だけクーポンプレゼント、会員登録で10倍。" + REPORT, "advertising"),
+        ("æœ¬æ›¸ã�¯ç¬¬ä¸€å·¥å ´ " + REPORT, "mojibake"),
+        ("縺薙ｓ縺ｫ縺｡縺ｯ縲∫せ讀懊ｒ螳滓命縺励∪縺励◆ " + REPORT, "mojibake"),
+        (REPORT + "温度は25°C、寸法は10×20mm、公差±0.5。", None),
+    ],
+)
+def test_quality_rules(text: str, reason: str | None) -> None:
+    step = QualityFilter(QualityConfig())
+    d = Normalise(NormaliseConfig()).apply(doc(text))
+    assert step.apply(d).reason == reason
+
+
+def test_char_repetition_ratio_equals_hojichar() -> None:
+    hojichar = pytest.importorskip("hojichar.filters.document_filters")
+    rng = random.Random(1)
+    for text in [REPORT * 3, "ああああ" * 50, _doc_text(rng), "abc", ""]:
+        expected = hojichar.CharRepetitionRatioFilter.compute_character_repetition_ratio(text, 5)
+        assert char_repetition_ratio(text, 5) == pytest.approx(expected)
+
+
+def test_content_filter_matches_whole_morphemes_only() -> None:
+    """The labelled set: tricky legitimate text is kept, text with listed words is dropped."""
+    step = ContentFilter(ContentConfig())
+    legit = [doc(REPORT + s, i) for i, s in enumerate(LEGIT_TRICKY)]
+    legit += [doc("サイクル試験でイクラ状の付着物を確認。キャストの不具合。", 50), doc("Check the assassin bug class and analysis.", 51)]
+    toxic = [doc(REPORT + s, 100 + i) for i, s in enumerate(TOXIC)]
+    toxic += [doc("Watch free PORN videos here.", 120), doc("あいつを殺す。", 121)]
+    out = list(step.run(legit + toxic))
+    assert [d.id for d in out if d.rejected] == [d.id for d in toxic]
+    assert {d.reason for d in toxic} == {"violence", "adult", "discrimination"}
+    stats = step.stats.to_dict()
+    assert stats["dropped"] == len(toxic) and stats["kept"] == len(legit)
+    # Substring matching (HojiChar's NgWordsFilterJa way) would have dropped legitimate documents:
+    listed = ["イク", "不具", "893", "反社"]
+    assert sum(any(w in d.text for w in listed) for d in legit) >= 4
+
+
+def test_content_filter_custom_and_allowed_words(tmp_path) -> None:
+    words = tmp_path / "ng.txt"
+    words.write_text("# our own list\n社外秘\n", encoding="utf-8")
+    step = ContentFilter(ContentConfig(words_file=str(words), extra_words=["極秘"], allow_words=["死ね"]))
+    out = list(step.run([doc("この資料は社外秘です。", 0), doc("これは極秘です。", 1), doc("お前なんか死ね。", 2)]))
+    assert [d.reason for d in out] == ["custom", "custom", None]
+
+
+def test_pii_step_replaces_drops_and_counts_without_values() -> None:
+    from deshi.data.pii_step import PIIStep
+
+    step = PIIStep(PIIConfig())
+    text = "担当：山田太郎（電話 03-1234-5678、メール taro.yamada@example.co.jp）まで連絡してください。"
+    out = list(step.run([doc(text)]))[0]
+    assert "03-1234-5678" not in out.text and "taro.yamada@example.co.jp" not in out.text
+    assert "<PHONE>" in out.text or "<EMAIL>" in out.text
+    counters = step.stats.to_dict()["counters"]
+    assert counters.get("detected.PHONE") == 1 and counters.get("detected.EMAIL") == 1
+    assert not any("5678" in k or "example" in k for k in counters)
+
+    dropper = PIIStep(PIIConfig(actions={"EMAIL": "drop"}))
+    dropped = list(dropper.run([doc(text, 1)]))[0]
+    assert dropped.rejected and dropped.reason == "pii_EMAIL"
+    with pytest.raises(Exception, match="unknown PII type"):
+        PIIStep(PIIConfig(actions={"SHOE_SIZE": "drop"}))
+
+
+def test_run_steps_counts_add_up() -> None:
+    steps = [Normalise(NormaliseConfig()), JapaneseFilter(LanguageConfig()), QualityFilter(QualityConfig())]
+    docs = [doc(REPORT, 0), doc("English only text for the filter to drop here.", 1), doc("短い。", 2)]
+    out = list(run_steps(steps, docs))
+    assert len(out) == 3 and sum(d.rejected for d in out) == 2
+    for step in steps:
+        s = step.stats
+        assert s.seen == s.kept + s.changed + s.dropped
+
+
+def _save_arrays(directory, texts: list[str], config: DedupConfig, shards: int) -> list[ShardArrays]:
+    """Write phase-1 style files for ``texts`` split into ``shards`` shards."""
+    import orjson
+
+    directory.mkdir()
+    signer = Signer(config)
+    out = []
+    for k, chunk in enumerate(np.array_split(np.arange(len(texts)), shards)):
+        sig = np.stack([signer.signature(texts[i]) for i in chunk])
+        hashes, bands, sigs, docs, offsets = (
+            directory / f"{k}.{n}" for n in ("hash.npy", "bands.npy", "sig.npy", "docs.jsonl", "offsets.npy")
+        )
+        np.save(hashes, np.array([signer.exact_hash(texts[i]) for i in chunk], dtype=np.uint64).reshape(-1, 2))
+        np.save(bands, signer.band_keys(sig))
+        np.save(sigs, sig)
+        lines = [orjson.dumps({"id": str(i), "text": texts[i]}) + b"\n" for i in chunk]
+        docs.write_bytes(b"".join(lines))
+        np.save(offsets, np.cumsum([0] + [len(line) for line in lines[:-1]]).astype(np.uint64))
+        out.append(ShardArrays(hashes, bands, sigs, docs, offsets, len(chunk)))
+    return out
+
+
+def test_dedup_keeps_earliest_of_each_cluster_and_is_deterministic(tmp_path) -> None:
+    rng = random.Random(3)
+    originals = [_doc_text(rng) for _ in range(120)]
+    texts, truth = [], []
+    for i, text in enumerate(originals):
+        texts.append(text)
+        truth.append(KEEP)
+        if i % 4 == 0:
+            texts.append(near_copy(rng, text))
+            truth.append(NEAR)
+        if i % 10 == 0:
+            texts.append(text)
+            truth.append(EXACT)
+    config = DedupConfig()
+    kind1, keeper1 = cluster(_save_arrays(tmp_path / "a", texts, config, 1), config)
+    kind3, keeper3 = cluster(_save_arrays(tmp_path / "b", texts, config, 3), config)
+    assert kind1.tolist() == kind3.tolist() and keeper1.tolist() == keeper3.tolist()
+    assert kind1.tolist() == truth
+    dropped = np.flatnonzero(kind1 != KEEP)
+    assert (keeper1[dropped] < dropped).all()  # the kept member is always the earlier one
+    assert (kind1[keeper1[dropped]] == KEEP).all()
