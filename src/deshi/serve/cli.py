@@ -50,7 +50,8 @@ def run_server(config_path: Path, host: str | None = None, port: int | None = No
 
 
 def register(app: typer.Typer) -> None:
-    serve_app = typer.Typer(help="OpenAI-compatible gateway: guard, cache, budgets, audit trail, metrics.",
+    serve_app = typer.Typer(help="OpenAI-compatible gateway: guard, cache, budgets, audit trail, metrics.\n\n"
+                            "Example: deshi serve --config examples/demo/serve.yaml --port 8000",
                             invoke_without_command=True)
 
     @serve_app.callback()
