@@ -241,6 +241,9 @@ class NameFinder:
         exact = sorted({n for n in extra if len(n) >= 2}, key=len, reverse=True)
         self._exact_re = re.compile("|".join(map(re.escape, exact))) if exact else None
         self._max_sur = max(map(len, self.surnames)) if self.surnames else 1
+        # Every prefix of a listed surname: parse_at walks forward only while the text can still
+        # spell a surname, instead of slicing and testing every length from the longest down.
+        self._sur_prefixes = frozenset(n[:k] for n in self.surnames for k in range(1, len(n) + 1))
         self._surname_first_chars = frozenset(n[0] for n in self.surnames)
         # Word starts worth parsing: a kanji run that begins like a listed surname, or a katakana
         # word (checked against the katakana name list in Python).
@@ -269,11 +272,18 @@ class NameFinder:
                 run_end += 1
         if run_end == i:
             return None
-        best: tuple[int, str] | None = None
-        for length in range(min(self._max_sur, run_end - i), 0, -1):
+        lengths: list[int] = []
+        prefixes, listed = self._sur_prefixes, self.surnames
+        for length in range(1, min(self._max_sur, run_end - i) + 1):
             sur = text[i : i + length]
-            if sur not in self.surnames:
-                continue
+            if sur not in prefixes:
+                break
+            if sur in listed:
+                lengths.append(length)
+        if not lengths:
+            return None
+        best: tuple[int, str] | None = None
+        for length in reversed(lengths):  # longest listed surname first
             j = i + length
             if j == run_end:
                 # Surname ends the kanji run: maybe a space (or kana) and a given name follow.
