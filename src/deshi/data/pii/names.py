@@ -257,8 +257,11 @@ class NameFinder:
         # word (checked against the katakana name list in Python).
         # (The character class comes before the look-behind so the engine can skip ahead cheaply.)
         first = "".join(sorted(self._surname_first_chars))
+        # One character class up front (not an alternation of two classes) so the engine's
+        # first-character skip applies; group "k" participates only in the kanji branch.
         self._word_start = re.compile(
-            rf"(?P<k>[{re.escape(first)}](?<![{_K}].)[{_K}]*)|[{_KATA}](?<![{_KATA}・＝].)[{_KATA}]*"
+            rf"[{re.escape(first)}{_KATA}](?:(?<=[{re.escape(first)}])(?<![{_K}].)(?P<k>[{_K}]*)"
+            rf"|(?<=[{_KATA}])(?<![{_KATA}・＝].)[{_KATA}]*)"
         )
 
     # -- parsing a name at a position ---------------------------------------------------------
