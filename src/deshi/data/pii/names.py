@@ -559,10 +559,16 @@ class NameFinder:
     def _cued(self, text: str) -> Iterator[PIISpan]:
         """Names at word starts: listed full names alone, listed surnames / katakana names with a
         cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応)."""
+        listed, prefixes = self.surnames, self._sur_prefixes
         for m in self._word_start.finditer(text):
             i = m.start()
             if m.group("k") is not None:
-                parsed = self.parse_at(text, i, run_end=m.end())
+                # Inline the commonest outcome of parse_at (no listed surname starts here): most
+                # kanji words merely share a first character with some surname.
+                run_end = m.end()
+                if text[i] not in listed and (run_end - i < 2 or text[i : i + 2] not in prefixes):
+                    continue
+                parsed = self.parse_at(text, i, run_end=run_end)
                 if parsed is None:
                     continue
                 end, kind = parsed
