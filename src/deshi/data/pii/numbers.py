@@ -352,7 +352,7 @@ def _is_section_number(view: str, cand: str, start: int) -> bool:
 
 def find_ips(text: str, view: str) -> Iterator[PIISpan]:
     """IPv4 (dotted quad, octets ≤ 255, not a longer version string) and IPv6 addresses."""
-    for m in _IPV4.finditer(view):
+    for m in _IPV4.finditer(view) if view.count(".") >= 3 else ():
         s, e = m.span()
         if e < len(view) and view[e] == "." and e + 1 < len(view) and view[e + 1].isdigit():
             continue  # 1.2.3.4.5: a version or OID, not an address
@@ -367,7 +367,7 @@ def find_ips(text: str, view: str) -> Iterator[PIISpan]:
         if e < len(view) and view[e] == "." and _is_section_number(view, m.group(), s):
             continue  # "8.5.1.1. タプル" in a table of contents
         yield PIISpan(s, e, PIIType.IP_ADDRESS, 0.95, "ipv4")
-    if ":" not in view or _IPV6_QUICK.search(view) is None:
+    if view.count(":") < 3 and "::" not in view or _IPV6_QUICK.search(view) is None:
         return
     for m in _IPV6.finditer(view):
         cand = m.group()
