@@ -123,14 +123,17 @@ def _nearest_label(view: str, start: int, positive: re.Pattern[str], window: int
 
 _SEP = r"[ -]?"
 _PHONE_WORD_GLUED = re.compile(r"(?<![A-Za-z])(?:TEL|Tel|tel|FAX|Fax|fax|PHONE|Phone|phone|MOBILE|Mobile|mobile|MOB|Mob)$")
+# "Not after a digit" is checked after each alternative's first character ((?<![0-9].)), not
+# before the group: a leading look-behind stops the engine from skipping ahead to "0" / "(".
+_NB = r"(?<![0-9].)"
 _PHONE_DOMESTIC = re.compile(
-    r"(?<![0-9])(?:"
-    r"\(0\d{1,4}\)" + _SEP + r"\d{1,4}" + _SEP + r"\d{3,4}"  # (03)1234-5678
-    r"|0\d{1,4}" + _SEP + r"\(\d{1,4}\)" + _SEP + r"\d{3,4}"  # 03(1234)5678
-    r"|0\d{1,4}[ -]\d{1,4}[ -]\d{3,4}"  # 03-1234-5678, 0120 123 456
-    r"|0\d{1,4}\.\d{1,4}\.\d{4}"  # 03.1234.5678
-    r"|0\d{1,4}-\d{5,8}"  # 03-12345678
-    r"|0\d{9,10}"  # 0312345678, 09012345678
+    r"(?:"
+    r"\(" + _NB + r"0\d{1,4}\)" + _SEP + r"\d{1,4}" + _SEP + r"\d{3,4}"  # (03)1234-5678
+    r"|0" + _NB + r"\d{1,4}" + _SEP + r"\(\d{1,4}\)" + _SEP + r"\d{3,4}"  # 03(1234)5678
+    r"|0" + _NB + r"\d{1,4}[ -]\d{1,4}[ -]\d{3,4}"  # 03-1234-5678, 0120 123 456
+    r"|0" + _NB + r"\d{1,4}\.\d{1,4}\.\d{4}"  # 03.1234.5678
+    r"|0" + _NB + r"\d{1,4}-\d{5,8}"  # 03-12345678
+    r"|0" + _NB + r"\d{9,10}"  # 0312345678, 09012345678
     r")(?![0-9])"
 )
 _PHONE_INTL = re.compile(
