@@ -89,6 +89,7 @@ class PIIRecognizer:
         self.types: frozenset[PIIType] = (
             frozenset(PIIType) if types is None else frozenset(PIIType.parse(t) for t in types)
         )
+        self._all_types = len(self.types) == len(PIIType)
         self.detect_names = names and PIIType.PERSON in self.types
         self.use_ner = use_ner and self.detect_names
         self._names = NameFinder(extra_names) if self.detect_names else None
@@ -134,7 +135,13 @@ class PIIRecognizer:
             spans.extend(self._names.find(text, view))
         if self._ner is not None:
             spans.extend(self._ner.find(text))
-        return resolve_overlaps(s for s in spans if s.type in want)
+        if not spans:
+            return []
+        if not self._all_types:
+            spans = [s for s in spans if s.type in want]
+        if len(spans) == 1:
+            return spans if spans[0].end > spans[0].start else []
+        return resolve_overlaps(spans)
 
     __call__ = find
 
