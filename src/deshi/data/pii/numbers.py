@@ -339,7 +339,11 @@ _IPV4 = re.compile(r"\d(?<![0-9.].)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![0-9])")
 _IPV6 = re.compile(
     r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z_:]|\.\d)"
 )
-_IPV6_QUICK = re.compile(r"[0-9A-Fa-f]::|::[0-9A-Fa-f]|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:")
+# "h::", "::h" or "h:h:h:" somewhere (h a hex digit), written to start at a colon so the engine skips
+# ahead to colons instead of trying every position.
+_IPV6_QUICK = re.compile(
+    r":(?:(?<=[0-9A-Fa-f]:):|(?<=::)[0-9A-Fa-f]|(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)"
+)
 _VERSION_BEFORE = re.compile(
     r"(?:[vV]|[vV]er\.?|[vV]ersion|VERSION|バージョン|ファームウェア|ファーム|ソフトウェア|[Ff]irmware|FW|"
     r"[Rr]elease|リリース|[Bb]uild|ビルド|アップデート|[Uu]pdate|パッチ|[Pp]atch|OID|oid)[\s:：]*$"
