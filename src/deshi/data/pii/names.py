@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 
+from deshi.data.pii.regex_util import grouped_alternation
 from deshi.data.pii.types import PIISpan, PIIType
 
 _K = "一-龥々〆ヶ"
@@ -86,7 +87,7 @@ _TITLES = (
     "院長", "教授", "准教授", "講師", "博士", "医師", "弁護士", "税理士", "看護師", "班長", "職長",
 )
 _HON = "|".join(sorted(_HONORIFICS_PERSON + _TITLES, key=len, reverse=True))
-_HON_RE = re.compile(rf"(?:{_HON})")
+_HON_RE = re.compile(grouped_alternation(_HON.split("|")))
 
 # Words that take honorifics but are not names (お客様, 担当者様, 皆様, 運転手さん ...).
 _NOT_NAMES = frozenset(
@@ -134,7 +135,7 @@ _ALL_LABELS = "|".join(sorted(set(_STRONG_LABELS.split("|")) | set(_WEAK_LABELS.
 # The label comes first in the pattern (no look-behind) so the regex engine can skip ahead on the
 # labels' first characters; the word-boundary check before the label is done in Python.
 _LABEL_RE = re.compile(
-    rf"(?P<label>{_ALL_LABELS})"
+    rf"(?P<label>{grouped_alternation(_ALL_LABELS.split('|'))})"
     rf"(?:(?:[\]】)）」]|[ \t　]*[（(][^)）\n]{{0,8}}[)）])?[ \t　]*(?:[:：]|は|=)[ \t　]*(?:&nbsp;)?"
     rf"|[\]】)）」][ \t　]*|[ \t　]+|&nbsp;)"
 )
@@ -154,7 +155,7 @@ _KANA_NOT_NAME_ENDINGS = (
     "チーム", "ルーム", "ホール", "ビル", "タワー", "マンション", "ハイツ", "ステーション", "プラザ", "フロア",
 )
 _NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|｜:：;；・]|$|&nbsp;|と|が|は|に|の|から|より|まで|へ")
-_TITLE_RE = re.compile("(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
+_TITLE_RE = re.compile(grouped_alternation(sorted(_TITLES, key=len, reverse=True)))
 _CELL_BEFORE = re.compile(r"(?:^|[|｜\t,])[ 　]?$", re.MULTILINE)
 _CELL_AFTER = re.compile(r"[ 　]?(?:[|｜\t,]|$)", re.MULTILINE)
 _LIST_SEP = re.compile(r"(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{1,6}[)）])?[ 　]?[、,，・/／][ 　]?")
