@@ -359,7 +359,10 @@ class NameFinder:
     def _name_ending_at(self, text: str, end: int, lookback: int = 9) -> tuple[int, str] | None:
         """The longest name that ends exactly at ``end`` (for honorifics): (start, kind)."""
         lo = max(0, end - lookback)
+        listed, prefixes = self.surnames, self._sur_prefixes
         for i in range(lo, end):
+            if text[i] not in listed and text[i : i + 2] not in prefixes:
+                continue  # no listed surname starts here (parse_at would say None)
             parsed = self.parse_at(text, i, limit=end)
             if parsed is not None and parsed[0] == end:
                 return i, parsed[1]
