@@ -196,7 +196,7 @@ EN_ADDRESS_RE = re.compile(
     rf"(?:,?[ ]\d{{3}}-\d{{4}})?"
 )
 _ADMIN_RE = re.compile(_ADMIN)
-_EN_QUICK = re.compile(r"\d-\d{1,4},? [A-Z]")
+_EN_QUICK = re.compile(r"-(?<=\d-)\d{1,4},? [A-Z]")  # digit-dash-digits, anchored on the rarer dash
 
 
 def find_romanised_addresses(text: str, view: str) -> Iterator[PIISpan]:
