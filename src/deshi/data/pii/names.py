@@ -199,6 +199,7 @@ _DATE_BEFORE = re.compile(
     r"(?:\d{4}[/\-.年]\d{1,2}[/\-.月]\d{1,2}日?|(?:令和|平成|R|H)\d{1,2}[.年]\d{1,2}[.月]\d{1,2}日?|\d{1,2}/\d{1,2})"
     r"(?:[(（][月火水木金土日][)）])?(?:[ 　]\d{1,2}:\d{2})?(?:[ 　]+|&nbsp;)$"
 )
+_CUE_BEFORE_LAST = frozenset(" 　の;は")
 _GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治次司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
 _STRONG_ENDINGS = frozenset("郎介助夫雄彦子美")
 _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|は|に|と|の|から|へ|を|も|より|まで|宛|氏|殿|、|。)")
@@ -528,6 +529,11 @@ class NameFinder:
     @staticmethod
     def _cue_before(text: str, i: int) -> bool:
         window = text[max(0, i - 30) : i]
+        # Both patterns end in a space, の, は or "&nbsp;" anchored by $ (which also matches before a
+        # final newline): test that character first instead of running them at every position.
+        last = window[-2:-1] if window.endswith("\n") else window[-1:]
+        if not last or last not in _CUE_BEFORE_LAST:
+            return False
         return bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))
 
     @staticmethod
