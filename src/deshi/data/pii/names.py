@@ -87,6 +87,7 @@ _TITLES = (
     "院長", "教授", "准教授", "講師", "博士", "医師", "弁護士", "税理士", "看護師", "班長", "職長",
 )
 _HON = "|".join(sorted(_HONORIFICS_PERSON + _TITLES, key=len, reverse=True))
+_HON_LONGEST_FIRST = tuple(sorted(_HONORIFICS_PERSON + _TITLES, key=len, reverse=True))  # sorted once
 _HON_RE = re.compile(grouped_alternation(_HON.split("|")))
 
 # Words that take honorifics but are not names (お客様, 担当者様, 皆様, 運転手さん ...).
@@ -479,7 +480,7 @@ class NameFinder:
     @staticmethod
     def _strip_title(text: str, s: int, end: int) -> int:
         name = text[s:end]
-        for hon in sorted(_HONORIFICS_PERSON + _TITLES, key=len, reverse=True):
+        for hon in _HON_LONGEST_FIRST:
             if name.endswith(hon) and len(name) > len(hon):
                 end -= len(hon)
                 break
