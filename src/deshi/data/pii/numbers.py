@@ -161,8 +161,9 @@ def find_phones(text: str, view: str) -> Iterator[PIISpan]:
     """Japanese phone numbers in domestic and +81 forms."""
     for m in _PHONE_DOMESTIC.finditer(view):
         s, e = m.span()
-        glued_label = _PHONE_WORD_GLUED.search(view, max(0, s - 6), s) is not None  # TEL03-1234-5678
-        if not ((clean_left(view, s) or glued_label) and clean_right(view, e)):
+        if not clean_right(view, e):
+            continue
+        if not (clean_left(view, s) or _PHONE_WORD_GLUED.search(view, max(0, s - 6), s)):  # TEL03-1234-5678
             continue
         groups = _PHONE_GROUPS.findall(m.group())
         digits = "".join(groups)
@@ -331,6 +332,8 @@ def find_emails(text: str, view: str) -> Iterator[PIISpan]:
 # IP addresses
 # ---------------------------------------------------------------------------------------------
 
+# A dotted quad somewhere ("d.d.d.d"), anchored on its first dot: dots are rarer than digits.
+_IPV4_QUICK = re.compile(r"\.(?<=\d\.)\d{1,3}\.\d{1,3}\.\d")
 _IPV4 = re.compile(r"\d(?<![0-9.].)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![0-9])")
 # (Where a pattern must not follow a digit, the look-behind comes after the first character: Python's
 # regex engine can then skip ahead to candidate characters instead of trying every position.)
@@ -359,7 +362,7 @@ def _is_section_number(view: str, cand: str, start: int) -> bool:
 
 def find_ips(text: str, view: str) -> Iterator[PIISpan]:
     """IPv4 (dotted quad, octets ≤ 255, not a longer version string) and IPv6 addresses."""
-    for m in _IPV4.finditer(view) if view.count(".") >= 3 else ():
+    for m in _IPV4.finditer(view) if _IPV4_QUICK.search(view) is not None else ():
         s, e = m.span()
         if e < len(view) and view[e] == "." and e + 1 < len(view) and view[e + 1].isdigit():
             continue  # 1.2.3.4.5: a version or OID, not an address
