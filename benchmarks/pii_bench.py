@@ -162,6 +162,27 @@ def _speed(texts: list[str], rounds: int) -> dict:
     return out
 
 
+def _baseline(path: Path) -> dict | None:
+    """The find_pii speed to compare against: an explicit earlier run, or the baseline it carried."""
+    if not path.is_file():
+        return None
+    prev = json.loads(path.read_text(encoding="utf-8"))
+    if "speed_baseline" in prev:  # a later run: keep comparing with the original baseline
+        return prev["speed_baseline"]
+    s = prev["speed"]["deshi.find_pii"]
+    return {"source": str(path.name), "docs_per_s_cpu": s["docs_per_s_cpu"], "p50_ms": s["p50_ms"],
+            "p99_ms": s["p99_ms"], "cpu_throughput_vs_hojichar": s["cpu_throughput_vs_hojichar"]}
+
+
+def _before_after(base: dict, now: dict) -> str:
+    return (f"Speed before/after (deshi.find_pii; before = {base['source']}, a separate run on the same machine, "
+            f"so also compare the interleaved ratio to HojiChar): {base['docs_per_s_cpu']:.0f} → "
+            f"{now['docs_per_s_cpu']:.0f} docs per CPU-second ({now['docs_per_s_cpu'] / base['docs_per_s_cpu']:.2f}x); "
+            f"p50 {base['p50_ms']:.3f} → {now['p50_ms']:.3f} ms, p99 {base['p99_ms']:.3f} → {now['p99_ms']:.3f} ms "
+            f"per document; vs HojiChar {base['cpu_throughput_vs_hojichar']:.3f}x → "
+            f"{now['cpu_throughput_vs_hojichar']:.3f}x.")
+
+
 def _type_table(report: PIIEvalReport) -> list[str]:
     rows = ["| type | labels | precision | recall | F1 | exact boundaries |", "|---|---:|---:|---:|---:|---:|"]
     for name, s in sorted(report.per_type.items()):
@@ -176,7 +197,10 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=123)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--before", type=Path, default=None,
+                        help="an earlier pii.json to compare speed with (default: the baseline the last run recorded)")
     args = parser.parse_args()
+    baseline = _baseline(args.before or RESULTS / "pii.json")
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -203,6 +227,8 @@ def main() -> int:
         "speed": speed,
         "targets_met": targets_met,
     }
+    if baseline is not None:
+        result["speed_baseline"] = baseline
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "pii.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
@@ -229,6 +255,8 @@ def main() -> int:
     for name, v in speed.items():
         md.append(f"| {name} | {v['docs_per_s_cpu']:.0f} | {v['docs_per_s_wall']:.0f} | {v['p50_ms']:.3f} | "
                   f"{v['p95_ms']:.3f} | {v['p99_ms']:.3f} | {v['cpu_throughput_vs_hojichar']:.2f}x |")
+    if baseline is not None:
+        md += ["", _before_after(baseline, speed["deshi.find_pii"])]
     md += ["", "HojiChar does two regex substitutions; deshi runs nine validated recognisers, so it is slower per "
            "document but finds 9 types instead of 2 (best of the interleaved rounds shown; the machine is shared)."]
     (RESULTS / "pii.md").write_text("\n".join(md) + "\n", encoding="utf-8")

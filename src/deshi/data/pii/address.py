@@ -119,6 +119,29 @@ def _anchored_matches(view: str) -> Iterator[re.Match[str]]:
         pos = m.end()
 
 
+_MUNI_SUFFIX = re.compile(r"[市区町村]")
+
+
+def _generic_matches(view: str) -> Iterator[re.Match[str]]:
+    """Same matches as ``GENERIC_ADDRESS_RE.finditer(view)``, tried only near 市/区/町/村.
+
+    The municipality ends in 市区町村 one to six characters after the match start, so every match
+    starts at most six characters before the first such character following it; trying ``match``
+    at those few positions avoids running the kanji-class pattern at every position of the text.
+    """
+    pos = 0
+    for suffix in _MUNI_SUFFIX.finditer(view):
+        q = suffix.start()
+        for s in range(max(pos, q - 6), q):
+            m = GENERIC_ADDRESS_RE.match(view, s)
+            if m is not None:
+                yield m
+                pos = m.end()
+                break
+        else:
+            pos = max(pos, q)
+
+
 def find_addresses(text: str, view: str) -> Iterator[PIISpan]:
     """Addresses that start at a prefecture, a designated city or a Tokyo special ward."""
     for m in _anchored_matches(view):
@@ -141,7 +164,7 @@ def find_addresses(text: str, view: str) -> Iterator[PIISpan]:
         yield PIISpan(s, e, PIIType.ADDRESS, score, "address")
     if not _MUNI_CHAR.search(view):
         return
-    for m in GENERIC_ADDRESS_RE.finditer(view):
+    for m in _generic_matches(view):
         muni = m.group("muni")
         if muni in _NOT_MUNICIPALITIES or muni.startswith(_GENERIC_BAD_PREFIX) or _PARTICLE.search(m.group("town")):
             continue
@@ -173,7 +196,7 @@ EN_ADDRESS_RE = re.compile(
     rf"(?:,?[ ]\d{{3}}-\d{{4}})?"
 )
 _ADMIN_RE = re.compile(_ADMIN)
-_EN_QUICK = re.compile(r"\d-\d{1,4},? [A-Z]")
+_EN_QUICK = re.compile(r"-(?<=\d-)\d{1,4},? [A-Z]")  # digit-dash-digits, anchored on the rarer dash
 
 
 def find_romanised_addresses(text: str, view: str) -> Iterator[PIISpan]:

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 
+from deshi.data.pii.regex_util import grouped_alternation
 from deshi.data.pii.types import PIISpan, PIIType
 
 _K = "一-龥々〆ヶ"
@@ -86,7 +87,8 @@ _TITLES = (
     "院長", "教授", "准教授", "講師", "博士", "医師", "弁護士", "税理士", "看護師", "班長", "職長",
 )
 _HON = "|".join(sorted(_HONORIFICS_PERSON + _TITLES, key=len, reverse=True))
-_HON_RE = re.compile(rf"(?:{_HON})")
+_HON_LONGEST_FIRST = tuple(sorted(_HONORIFICS_PERSON + _TITLES, key=len, reverse=True))  # sorted once
+_HON_RE = re.compile(grouped_alternation(_HON.split("|")))
 
 # Words that take honorifics but are not names (お客様, 担当者様, 皆様, 運転手さん ...).
 _NOT_NAMES = frozenset(
@@ -134,7 +136,7 @@ _ALL_LABELS = "|".join(sorted(set(_STRONG_LABELS.split("|")) | set(_WEAK_LABELS.
 # The label comes first in the pattern (no look-behind) so the regex engine can skip ahead on the
 # labels' first characters; the word-boundary check before the label is done in Python.
 _LABEL_RE = re.compile(
-    rf"(?P<label>{_ALL_LABELS})"
+    rf"(?P<label>{grouped_alternation(_ALL_LABELS.split('|'))})"
     rf"(?:(?:[\]】)）」]|[ \t　]*[（(][^)）\n]{{0,8}}[)）])?[ \t　]*(?:[:：]|は|=)[ \t　]*(?:&nbsp;)?"
     rf"|[\]】)）」][ \t　]*|[ \t　]+|&nbsp;)"
 )
@@ -146,7 +148,7 @@ _ROLE_BEFORE = re.compile(
     rf"係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?)(?:[ 　]+|の)|"
     rf"(?:当番|担当|担当者|責任者|窓口|幹事|司会|議長|講師|リーダー|作業者|立会者|記録者)は"
 )
-_HAS_CAPITALISED = re.compile(r"[A-Z][a-z]|[A-Z]{2,}[ ][A-Z]")
+_HAS_CAPITALISED = re.compile(r"[A-Z](?:[a-z]|[A-Z]+[ ][A-Z])")  # = [A-Z][a-z]|[A-Z]{2,}[ ][A-Z], but literal-first
 _ROLE_BEFORE_END = re.compile("(?:" + _ROLE_BEFORE.pattern.replace("(?:[ 　]+|の)", "(?:[ 　]+|の|&nbsp;)") + ")$")
 _KANA_NAME = re.compile(rf"[{_KATA}]{{1,12}}(?:[・＝][{_KATA}]{{1,12}}){{0,3}}(?![{_KATA}])")
 _KANA_NOT_NAME_ENDINGS = (
@@ -154,7 +156,7 @@ _KANA_NOT_NAME_ENDINGS = (
     "チーム", "ルーム", "ホール", "ビル", "タワー", "マンション", "ハイツ", "ステーション", "プラザ", "フロア",
 )
 _NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|｜:：;；・]|$|&nbsp;|と|が|は|に|の|から|より|まで|へ")
-_TITLE_RE = re.compile("(?:" + "|".join(sorted(_TITLES, key=len, reverse=True)) + ")")
+_TITLE_RE = re.compile(grouped_alternation(sorted(_TITLES, key=len, reverse=True)))
 _CELL_BEFORE = re.compile(r"(?:^|[|｜\t,])[ 　]?$", re.MULTILINE)
 _CELL_AFTER = re.compile(r"[ 　]?(?:[|｜\t,]|$)", re.MULTILINE)
 _LIST_SEP = re.compile(r"(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{1,6}[)）])?[ 　]?[、,，・/／][ 　]?")
@@ -198,6 +200,7 @@ _DATE_BEFORE = re.compile(
     r"(?:\d{4}[/\-.年]\d{1,2}[/\-.月]\d{1,2}日?|(?:令和|平成|R|H)\d{1,2}[.年]\d{1,2}[.月]\d{1,2}日?|\d{1,2}/\d{1,2})"
     r"(?:[(（][月火水木金土日][)）])?(?:[ 　]\d{1,2}:\d{2})?(?:[ 　]+|&nbsp;)$"
 )
+_CUE_BEFORE_LAST = frozenset(" 　の;は")
 _GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治次司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
 _STRONG_ENDINGS = frozenset("郎介助夫雄彦子美")
 _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|は|に|と|の|から|へ|を|も|より|まで|宛|氏|殿|、|。)")
@@ -214,6 +217,14 @@ _EN_LABEL = re.compile(
     r"Supervisor|Employee|Worker|Patient|Manager|Staff|Representative|Rep|Agent|Signature)[ \t]*[:：,]?[ \t\n]*"
     rf"(?P<name>(?:[A-Z]\.[ ]?)?{_CAP}(?:[ ](?:{_CAP}|[A-Z]{{2,}}))?|[A-Z]{{2,}}(?:[ ]{_CAP})?)"
 )
+# Cheap necessary conditions for the romanised patterns above (why: a pattern that starts with \b or a
+# look-ahead cannot use the regex engine's first-character skip, so it costs ~10 µs per document even
+# when nothing matches; these literal-first patterns skip ahead and rarely hit in Japanese text).
+_EN_TITLE_QUICK = re.compile(r"M[rsix]|Dr|Prof")
+_EN_SAN_QUICK = re.compile(r"-(?:san|sama|sensei|kun|chan|shi)")
+_EN_LABEL_QUICK = re.compile(_EN_LABEL.pattern[2 : _EN_LABEL.pattern.index("[ \\t]*")])  # the cue words
+# Where _EN_PAIR can match: a capital at a word start (same test as its leading \b).
+_EN_WORD_START = re.compile(r"[A-Z](?<!\w.)")
 _EN_NOT_NAMES = frozenset(
     "The This That These Those A An And Or Of In On At For To From With By Team Customer Support Sales Service "
     "Company Inc Ltd Corp Co Dept Department Office Manager Director Engineer Japan Tokyo Osaka Kyoto Dear Hello "
@@ -241,13 +252,19 @@ class NameFinder:
         exact = sorted({n for n in extra if len(n) >= 2}, key=len, reverse=True)
         self._exact_re = re.compile("|".join(map(re.escape, exact))) if exact else None
         self._max_sur = max(map(len, self.surnames)) if self.surnames else 1
+        # Every prefix of a listed surname: parse_at walks forward only while the text can still
+        # spell a surname, instead of slicing and testing every length from the longest down.
+        self._sur_prefixes = frozenset(n[:k] for n in self.surnames for k in range(1, len(n) + 1))
         self._surname_first_chars = frozenset(n[0] for n in self.surnames)
         # Word starts worth parsing: a kanji run that begins like a listed surname, or a katakana
         # word (checked against the katakana name list in Python).
         # (The character class comes before the look-behind so the engine can skip ahead cheaply.)
         first = "".join(sorted(self._surname_first_chars))
+        # One character class up front (not an alternation of two classes) so the engine's
+        # first-character skip applies; group "k" participates only in the kanji branch.
         self._word_start = re.compile(
-            rf"(?P<k>[{re.escape(first)}](?<![{_K}].)[{_K}]*)|[{_KATA}](?<![{_KATA}・＝].)[{_KATA}]*"
+            rf"[{re.escape(first)}{_KATA}](?:(?<=[{re.escape(first)}])(?<![{_K}].)(?P<k>[{_K}]*)"
+            rf"|(?<=[{_KATA}])(?<![{_KATA}・＝].)[{_KATA}]*)"
         )
 
     # -- parsing a name at a position ---------------------------------------------------------
@@ -269,11 +286,18 @@ class NameFinder:
                 run_end += 1
         if run_end == i:
             return None
-        best: tuple[int, str] | None = None
-        for length in range(min(self._max_sur, run_end - i), 0, -1):
+        lengths: list[int] = []
+        prefixes, listed = self._sur_prefixes, self.surnames
+        for length in range(1, min(self._max_sur, run_end - i) + 1):
             sur = text[i : i + length]
-            if sur not in self.surnames:
-                continue
+            if sur not in prefixes:
+                break
+            if sur in listed:
+                lengths.append(length)
+        if not lengths:
+            return None
+        best: tuple[int, str] | None = None
+        for length in reversed(lengths):  # longest listed surname first
             j = i + length
             if j == run_end:
                 # Surname ends the kanji run: maybe a space (or kana) and a given name follow.
@@ -337,7 +361,10 @@ class NameFinder:
     def _name_ending_at(self, text: str, end: int, lookback: int = 9) -> tuple[int, str] | None:
         """The longest name that ends exactly at ``end`` (for honorifics): (start, kind)."""
         lo = max(0, end - lookback)
+        listed, prefixes = self.surnames, self._sur_prefixes
         for i in range(lo, end):
+            if text[i] not in listed and text[i : i + 2] not in prefixes:
+                continue  # no listed surname starts here (parse_at would say None)
             parsed = self.parse_at(text, i, limit=end)
             if parsed is not None and parsed[0] == end:
                 return i, parsed[1]
@@ -453,7 +480,7 @@ class NameFinder:
     @staticmethod
     def _strip_title(text: str, s: int, end: int) -> int:
         name = text[s:end]
-        for hon in sorted(_HONORIFICS_PERSON + _TITLES, key=len, reverse=True):
+        for hon in _HON_LONGEST_FIRST:
             if name.endswith(hon) and len(name) > len(hon):
                 end -= len(hon)
                 break
@@ -503,6 +530,11 @@ class NameFinder:
     @staticmethod
     def _cue_before(text: str, i: int) -> bool:
         window = text[max(0, i - 30) : i]
+        # Both patterns end in a space, の, は or "&nbsp;" anchored by $ (which also matches before a
+        # final newline): test that character first instead of running them at every position.
+        last = window[-2:-1] if window.endswith("\n") else window[-1:]
+        if not last or last not in _CUE_BEFORE_LAST:
+            return False
         return bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))
 
     @staticmethod
@@ -538,10 +570,16 @@ class NameFinder:
     def _cued(self, text: str) -> Iterator[PIISpan]:
         """Names at word starts: listed full names alone, listed surnames / katakana names with a
         cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応)."""
+        listed, prefixes = self.surnames, self._sur_prefixes
         for m in self._word_start.finditer(text):
             i = m.start()
             if m.group("k") is not None:
-                parsed = self.parse_at(text, i, run_end=m.end())
+                # Inline the commonest outcome of parse_at (no listed surname starts here): most
+                # kanji words merely share a first character with some surname.
+                run_end = m.end()
+                if text[i] not in listed and (run_end - i < 2 or text[i : i + 2] not in prefixes):
+                    continue
+                parsed = self.parse_at(text, i, run_end=run_end)
                 if parsed is None:
                     continue
                 end, kind = parsed
@@ -576,8 +614,11 @@ class NameFinder:
                     yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_kana_cue")
 
     def _romanised(self, view: str) -> Iterator[PIISpan]:
-        for rx, score, rule in ((_EN_TITLE, 0.9, "name_en_title"), (_EN_SAN, 0.85, "name_en_san"),
-                                (_EN_LABEL, 0.85, "name_en_label")):
+        for rx, quick, score, rule in ((_EN_TITLE, _EN_TITLE_QUICK, 0.9, "name_en_title"),
+                                       (_EN_SAN, _EN_SAN_QUICK, 0.85, "name_en_san"),
+                                       (_EN_LABEL, _EN_LABEL_QUICK, 0.85, "name_en_label")):
+            if quick.search(view) is None:
+                continue
             for m in rx.finditer(view):
                 name = m.group("name")
                 first = name.split()[0]
@@ -586,7 +627,10 @@ class NameFinder:
                 if rule == "name_en_label" and not self._romaji_ok(name):
                     continue
                 yield PIISpan(m.start("name"), m.end("name"), PIIType.PERSON, score, rule)
-        for m in _EN_PAIR.finditer(view):
+        for start in _EN_WORD_START.finditer(view):
+            m = _EN_PAIR.match(view, start.start())
+            if m is None:
+                continue
             a, b = m.group("a"), m.group("b")
             if a in _EN_NOT_NAMES or b in _EN_NOT_NAMES or a.capitalize() in _EN_NOT_NAMES:
                 continue

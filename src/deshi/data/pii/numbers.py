@@ -123,14 +123,17 @@ def _nearest_label(view: str, start: int, positive: re.Pattern[str], window: int
 
 _SEP = r"[ -]?"
 _PHONE_WORD_GLUED = re.compile(r"(?<![A-Za-z])(?:TEL|Tel|tel|FAX|Fax|fax|PHONE|Phone|phone|MOBILE|Mobile|mobile|MOB|Mob)$")
+# "Not after a digit" is checked after each alternative's first character ((?<![0-9].)), not
+# before the group: a leading look-behind stops the engine from skipping ahead to "0" / "(".
+_NB = r"(?<![0-9].)"
 _PHONE_DOMESTIC = re.compile(
-    r"(?<![0-9])(?:"
-    r"\(0\d{1,4}\)" + _SEP + r"\d{1,4}" + _SEP + r"\d{3,4}"  # (03)1234-5678
-    r"|0\d{1,4}" + _SEP + r"\(\d{1,4}\)" + _SEP + r"\d{3,4}"  # 03(1234)5678
-    r"|0\d{1,4}[ -]\d{1,4}[ -]\d{3,4}"  # 03-1234-5678, 0120 123 456
-    r"|0\d{1,4}\.\d{1,4}\.\d{4}"  # 03.1234.5678
-    r"|0\d{1,4}-\d{5,8}"  # 03-12345678
-    r"|0\d{9,10}"  # 0312345678, 09012345678
+    r"(?:"
+    r"\(" + _NB + r"0\d{1,4}\)" + _SEP + r"\d{1,4}" + _SEP + r"\d{3,4}"  # (03)1234-5678
+    r"|0" + _NB + r"\d{1,4}" + _SEP + r"\(\d{1,4}\)" + _SEP + r"\d{3,4}"  # 03(1234)5678
+    r"|0" + _NB + r"\d{1,4}[ -]\d{1,4}[ -]\d{3,4}"  # 03-1234-5678, 0120 123 456
+    r"|0" + _NB + r"\d{1,4}\.\d{1,4}\.\d{4}"  # 03.1234.5678
+    r"|0" + _NB + r"\d{1,4}-\d{5,8}"  # 03-12345678
+    r"|0" + _NB + r"\d{9,10}"  # 0312345678, 09012345678
     r")(?![0-9])"
 )
 _PHONE_INTL = re.compile(
@@ -158,8 +161,9 @@ def find_phones(text: str, view: str) -> Iterator[PIISpan]:
     """Japanese phone numbers in domestic and +81 forms."""
     for m in _PHONE_DOMESTIC.finditer(view):
         s, e = m.span()
-        glued_label = _PHONE_WORD_GLUED.search(view, max(0, s - 6), s) is not None  # TEL03-1234-5678
-        if not ((clean_left(view, s) or glued_label) and clean_right(view, e)):
+        if not clean_right(view, e):
+            continue
+        if not (clean_left(view, s) or _PHONE_WORD_GLUED.search(view, max(0, s - 6), s)):  # TEL03-1234-5678
             continue
         groups = _PHONE_GROUPS.findall(m.group())
         digits = "".join(groups)
@@ -313,7 +317,7 @@ def find_postal_codes(text: str, view: str, address_starts: re.Pattern[str]) -> 
 # ---------------------------------------------------------------------------------------------
 
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9](?:[A-Za-z0-9._%+\-]{0,63})@"
+    r"[A-Za-z0-9](?<![A-Za-z0-9._%+\-].)(?:[A-Za-z0-9._%+\-]{0,63})@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
 )
 
@@ -328,6 +332,8 @@ def find_emails(text: str, view: str) -> Iterator[PIISpan]:
 # IP addresses
 # ---------------------------------------------------------------------------------------------
 
+# A dotted quad somewhere ("d.d.d.d"), anchored on its first dot: dots are rarer than digits.
+_IPV4_QUICK = re.compile(r"\.(?<=\d\.)\d{1,3}\.\d{1,3}\.\d")
 _IPV4 = re.compile(r"\d(?<![0-9.].)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![0-9])")
 # (Where a pattern must not follow a digit, the look-behind comes after the first character: Python's
 # regex engine can then skip ahead to candidate characters instead of trying every position.)
@@ -336,7 +342,11 @@ _IPV4 = re.compile(r"\d(?<![0-9.].)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![0-9])")
 _IPV6 = re.compile(
     r"(?<![0-9A-Za-z_:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?(?![0-9A-Za-z_:]|\.\d)"
 )
-_IPV6_QUICK = re.compile(r"[0-9A-Fa-f]::|::[0-9A-Fa-f]|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:")
+# "h::", "::h" or "h:h:h:" somewhere (h a hex digit), written to start at a colon so the engine skips
+# ahead to colons instead of trying every position.
+_IPV6_QUICK = re.compile(
+    r":(?:(?<=[0-9A-Fa-f]:):|(?<=::)[0-9A-Fa-f]|(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)"
+)
 _VERSION_BEFORE = re.compile(
     r"(?:[vV]|[vV]er\.?|[vV]ersion|VERSION|バージョン|ファームウェア|ファーム|ソフトウェア|[Ff]irmware|FW|"
     r"[Rr]elease|リリース|[Bb]uild|ビルド|アップデート|[Uu]pdate|パッチ|[Pp]atch|OID|oid)[\s:：]*$"
@@ -352,7 +362,7 @@ def _is_section_number(view: str, cand: str, start: int) -> bool:
 
 def find_ips(text: str, view: str) -> Iterator[PIISpan]:
     """IPv4 (dotted quad, octets ≤ 255, not a longer version string) and IPv6 addresses."""
-    for m in _IPV4.finditer(view):
+    for m in _IPV4.finditer(view) if _IPV4_QUICK.search(view) is not None else ():
         s, e = m.span()
         if e < len(view) and view[e] == "." and e + 1 < len(view) and view[e + 1].isdigit():
             continue  # 1.2.3.4.5: a version or OID, not an address
@@ -367,7 +377,7 @@ def find_ips(text: str, view: str) -> Iterator[PIISpan]:
         if e < len(view) and view[e] == "." and _is_section_number(view, m.group(), s):
             continue  # "8.5.1.1. タプル" in a table of contents
         yield PIISpan(s, e, PIIType.IP_ADDRESS, 0.95, "ipv4")
-    if ":" not in view or _IPV6_QUICK.search(view) is None:
+    if view.count(":") < 3 and "::" not in view or _IPV6_QUICK.search(view) is None:
         return
     for m in _IPV6.finditer(view):
         cand = m.group()

@@ -42,6 +42,12 @@ PRIORITY: dict[PIIType, int] = {
 }
 
 _HAS_DIGIT = re.compile(r"[0-9０-９]")
+# Pre-scans on the view (full-width digits already folded). Every pattern of a 12/13-digit number
+# (My Number, corporate number) or a card is a run of 12+ digits joined by at most one space or dash
+# between digits, and every postal code a run of 7, so documents without such a run skip those
+# recognisers: most documents carry dates and quantities, few carry a 7-digit run.
+_RUN7 = re.compile(r"\d(?:[ -]?\d){6}")
+_RUN12 = re.compile(r"\d(?:[ -]?\d){11}")
 
 
 def resolve_overlaps(spans: Iterable[PIISpan]) -> list[PIISpan]:
@@ -83,6 +89,7 @@ class PIIRecognizer:
         self.types: frozenset[PIIType] = (
             frozenset(PIIType) if types is None else frozenset(PIIType.parse(t) for t in types)
         )
+        self._all_types = len(self.types) == len(PIIType)
         self.detect_names = names and PIIType.PERSON in self.types
         self.use_ner = use_ner and self.detect_names
         self._names = NameFinder(extra_names) if self.detect_names else None
@@ -105,18 +112,22 @@ class PIIRecognizer:
         if has_digit:
             if PIIType.PHONE in want:
                 spans.extend(find_phones(text, view))
-            if PIIType.MY_NUMBER in want:
-                spans.extend(find_my_numbers(text, view))
-            if PIIType.CORPORATE_NUMBER in want:
-                spans.extend(find_corporate_numbers(text, view))
-            if PIIType.CREDIT_CARD in want:
-                spans.extend(find_cards(text, view))
-            if PIIType.POSTAL_CODE in want:
-                spans.extend(find_postal_codes(text, view, ADDRESS_START_RE))
+            run7 = _RUN7.search(view)
+            if run7 is not None:
+                if _RUN12.search(view, run7.start()) is not None:  # a 12-run contains a 7-run
+                    if PIIType.MY_NUMBER in want:
+                        spans.extend(find_my_numbers(text, view))
+                    if PIIType.CORPORATE_NUMBER in want:
+                        spans.extend(find_corporate_numbers(text, view))
+                    if PIIType.CREDIT_CARD in want:
+                        spans.extend(find_cards(text, view))
+                if PIIType.POSTAL_CODE in want:
+                    spans.extend(find_postal_codes(text, view, ADDRESS_START_RE))
             if PIIType.ADDRESS in want:
                 spans.extend(find_addresses(text, view))
                 spans.extend(find_romanised_addresses(text, view))
-            if PIIType.IP_ADDRESS in want and ("." in view or ":" in view):
+            # IPv4 needs three dots; IPv6 three colons or a "::".
+            if PIIType.IP_ADDRESS in want and (view.count(".") >= 3 or view.count(":") >= 2):
                 spans.extend(find_ips(text, view))
         elif PIIType.ADDRESS in want:
             spans.extend(find_addresses(text, view))  # 三丁目五番地: kanji numerals only
@@ -124,7 +135,13 @@ class PIIRecognizer:
             spans.extend(self._names.find(text, view))
         if self._ner is not None:
             spans.extend(self._ner.find(text))
-        return resolve_overlaps(s for s in spans if s.type in want)
+        if not spans:
+            return []
+        if not self._all_types:
+            spans = [s for s in spans if s.type in want]
+        if len(spans) == 1:
+            return spans if spans[0].end > spans[0].start else []
+        return resolve_overlaps(spans)
 
     __call__ = find
 
