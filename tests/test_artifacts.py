@@ -109,3 +109,13 @@ def test_registry_accepts_sqlalchemy_urls(tmp_path):
     aid = registry.register(_artifact(tmp_path / "a", "curate"))
     assert [r.id for r in Registry(url).list()] == [aid]
     assert json.loads(json.dumps(registry.get(aid).manifest))["stage"] == "curate"
+
+
+def test_a_file_inside_an_artifact_is_referenced_as_that_artifact(tmp_path):
+    parent = _artifact(tmp_path / "demo", "demo_data", files={"corpus.jsonl": '{"text": "x"}\n'})
+    child = _artifact(tmp_path / "cur", "curate", inputs=[parent / "corpus.jsonl"])
+    ref = load_manifest(child)["inputs"][0]
+    assert ref["kind"] == "artifact" and ref["stage"] == "demo_data" and ref["path"].endswith("corpus.jsonl")
+    loose = tmp_path / "loose.jsonl"
+    loose.write_text("{}\n")
+    assert describe_input(loose).kind == "raw"

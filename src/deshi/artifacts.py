@@ -87,11 +87,31 @@ def describe_input(path: Path | str) -> InputRef:
         digest = manifest_sha256(path)
         return InputRef(str(path), "artifact", digest, artifact_id(manifest["stage"], digest), manifest["stage"])
     if path.is_file():
+        owner = _owning_artifact(path)
+        if owner is not None:
+            # A file inside another stage's artifact (e.g. corpus.jsonl of the demo_data artifact): pin the
+            # artifact, so lineage continues through it instead of stopping at an anonymous raw file.
+            manifest = load_manifest(owner)
+            digest = manifest_sha256(owner)
+            return InputRef(str(path), "artifact", digest, artifact_id(manifest["stage"], digest), manifest["stage"])
         return InputRef(str(path), "raw", sha256_file(path))
     if path.is_dir():
         tree = json.dumps(hash_tree(path), sort_keys=True).encode()
         return InputRef(str(path), "raw", hashlib.sha256(tree).hexdigest())
     raise ArtifactError(f"input {path} does not exist")
+
+
+def _owning_artifact(path: Path, max_depth: int = 4) -> Path | None:
+    """The artifact directory that lists ``path`` among its outputs (searching a few levels up), if any."""
+    resolved = path.resolve()
+    for parent in list(resolved.parents)[:max_depth]:
+        if (parent / MANIFEST_NAME).is_file():
+            try:
+                outputs = load_manifest(parent).get("outputs", {})
+            except ArtifactError:
+                return None
+            return parent if resolved.relative_to(parent).as_posix() in outputs else None
+    return None
 
 
 @dataclass

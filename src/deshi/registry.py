@@ -132,11 +132,12 @@ class Registry:
                     manifest=json.dumps(manifest, ensure_ascii=False),
                 )
             )
+            parents: dict[str, str] = {}
             for ref in manifest.get("inputs", []):
-                parent = ref.get("id") or f"raw:{ref['sha256']}"
-                conn.execute(
-                    links_table.insert().values(child_id=aid, parent_ref=parent, parent_path=ref["path"])
-                )
+                # Several files of one parent artifact (corpus + held-out split) are one lineage link.
+                parents.setdefault(ref.get("id") or f"raw:{ref['sha256']}", ref["path"])
+            for parent, path in parents.items():
+                conn.execute(links_table.insert().values(child_id=aid, parent_ref=parent, parent_path=path))
         return aid
 
     def list(self, stage: str | None = None) -> list[ArtifactRecord]:
