@@ -87,7 +87,9 @@ def test_registry_lineage_walks_back_to_raw_data(tmp_path):
     assert refs[0] == ids[-1]
     assert set(ids) <= set(refs)
     assert any(r.startswith("raw:") for r in refs)
-    assert len(refs) == len(set(refs))  # shared parents listed once
+    expanded = [n.ref for n in chain if not n.repeat]
+    assert len(expanded) == len(set(expanded))  # shared parents expanded once
+    assert any(n.repeat for n in chain)  # ... and shown again where they are shared
     assert registry.get(ids[1][:12]).stage == "curate"  # unique prefix lookup
     with pytest.raises(RegistryError):
         registry.get("nope")

@@ -243,6 +243,9 @@ def registry_lineage(artifact_id: str = typer.Argument(..., help="Artifact id or
     tree = Tree(f"[bold]{nodes[0].ref}[/bold] {nodes[0].path}")
     branches = {0: tree}
     for node in nodes[1:]:
+        if node.repeat:
+            branches[node.depth] = branches[node.depth - 1].add(f"[dim]{node.ref} (expanded elsewhere in this tree)[/dim]")
+            continue
         label = f"{node.ref}  {node.path}" if node.record else f"[yellow]{node.ref[:20]}…[/yellow] raw input {node.path}"
         if node.record is None and not node.ref.startswith("raw:"):
             label = f"[red]{node.ref}[/red] (not in this registry) {node.path}"

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from deshi.artifacts import ArtifactError, artifact_id, load_manifest, manifest_sha256
+from deshi.artifacts import ArtifactError, artifact_id, load_manifest, manifest_sha256, read_artifact_id
 from deshi.errors import DeshiError
 
 REGISTRY_FILE = "registry.db"
@@ -82,7 +82,8 @@ class LineageNode:
     ref: str
     path: str
     depth: int
-    record: ArtifactRecord | None  # None for raw inputs
+    record: ArtifactRecord | None  # None for raw inputs and repeats
+    repeat: bool = False  # an ancestor already expanded elsewhere in the tree
 
 
 def registry_url(workspace: Path | str | None = None, url: str | None = None) -> str:
@@ -132,6 +133,7 @@ class Registry:
                     manifest=json.dumps(manifest, ensure_ascii=False),
                 )
             )
+            self._register_unindexed_parents(manifest)
             parents: dict[str, str] = {}
             for ref in manifest.get("inputs", []):
                 # Several files of one parent artifact (corpus + held-out split) are one lineage link.
@@ -139,6 +141,23 @@ class Registry:
             for parent, path in parents.items():
                 conn.execute(links_table.insert().values(child_id=aid, parent_ref=parent, parent_path=path))
         return aid
+
+    def _register_unindexed_parents(self, manifest: dict[str, Any]) -> None:
+        """Index parent artifacts a stage made on the side (e.g. the distill stage's logit cache)."""
+        for ref in manifest.get("inputs", []):
+            if ref.get("kind") != "artifact" or not ref.get("id"):
+                continue
+            path = Path(ref["path"])
+            root = path if (path / "manifest.json").is_file() else path.parent
+            if (root / "manifest.json").is_file():
+                try:
+                    self.get(ref["id"])
+                except RegistryError:
+                    try:
+                        if read_artifact_id(root) == ref["id"]:
+                            self.register(root)
+                    except ArtifactError:
+                        pass
 
     def list(self, stage: str | None = None) -> list[ArtifactRecord]:
         query = select(artifacts_table).order_by(artifacts_table.c.created_at)
@@ -189,7 +208,8 @@ class Registry:
         while stack:
             current, depth = stack.pop()
             for ref, path in reversed(self.parents(current)):
-                if ref in seen:
+                if ref in seen:  # shared ancestor: listed again as a leaf, expanded once
+                    nodes.insert(_insert_position(nodes, current), LineageNode(ref, path, depth + 1, None, repeat=True))
                     continue
                 seen.add(ref)
                 record = None
