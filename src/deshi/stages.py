@@ -96,5 +96,19 @@ class StageContext:
         return self.outputs[stage]
 
 
+def resolve_in(path: str | Path | None, base: Path | None) -> Path | None:
+    """A relative path in a stage config is looked up inside an earlier artifact (``base``) first.
+
+    That is how the demo pipeline names ``golden/qa.jsonl`` of the demo_data artifact without knowing
+    where the workspace is; absolute paths and paths that do not exist there are taken as given.
+    """
+    if path is None:
+        return None
+    path = Path(path)
+    if not path.is_absolute() and base is not None and (base / path).exists():
+        return base / path
+    return path
+
+
 class StageError(DeshiError):
     """A user-facing stage failure: printed without a traceback, exit code 2."""

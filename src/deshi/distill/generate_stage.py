@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from deshi.artifacts import Manifest, describe_input, write_manifest
 from deshi.config import StageConfig
 from deshi.distill.curriculum import Curriculum
-from deshi.stages import StageContext, StageError, StageResult
+from deshi.stages import StageContext, StageError, StageResult, resolve_in
 
 
 class Endpoint(BaseModel):
@@ -55,15 +55,6 @@ class Config(StageConfig):
     seed: int | None = None
 
 
-def _resolve(path: str | Path | None, base: Path | None) -> Path | None:
-    if path is None:
-        return None
-    path = Path(path)
-    if not path.is_absolute() and base is not None and (base / path).exists():
-        return base / path
-    return path
-
-
 def run_generate(config: Config, teacher_dir: Path | None, dataset: Path | None, stage_dir: Path, seed: int, base: Path | None = None, show_progress: bool = True):
     """Build prompts, generate, filter, write and seal the synthetic set; returns (dir, summary)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -85,11 +76,11 @@ def run_generate(config: Config, teacher_dir: Path | None, dataset: Path | None,
     if isinstance(config.curriculum, Curriculum):
         curriculum = config.curriculum
     elif config.curriculum is not None:
-        curriculum_path = _resolve(config.curriculum, base)
+        curriculum_path = resolve_in(config.curriculum, base)
         curriculum = load_curriculum(curriculum_path)
     else:
         curriculum = DEFAULT_CURRICULUM
-    questions_path = _resolve(config.questions_file, base)
+    questions_path = resolve_in(config.questions_file, base)
     questions = [item["question"] for item in load_qa(questions_path)] if questions_path else []
     if any(t.source == "questions" for t in curriculum.tasks) and not questions:
         raise StageError("generate: the curriculum has questions-seeded tasks but no questions_file is set")

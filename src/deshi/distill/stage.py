@@ -28,7 +28,7 @@ from pydantic import Field
 
 from deshi.artifacts import Manifest, describe_input, write_manifest
 from deshi.config import StageConfig
-from deshi.stages import StageContext, StageError, StageResult
+from deshi.stages import StageContext, StageError, StageResult, resolve_in
 
 
 class Config(StageConfig):
@@ -79,15 +79,6 @@ class Config(StageConfig):
     heldout_file: str | None = Field(None, description="Held-out text dataset for perplexity (relative: demo_data).")
     evaluate_teacher: bool = Field(True, description="Score the teacher too (loads it).")
     seed: int | None = None
-
-
-def _resolve(path: str | Path | None, base: Path | None) -> Path | None:
-    if path is None:
-        return None
-    path = Path(path)
-    if not path.is_absolute() and base is not None and (base / path).exists():
-        return base / path
-    return path
 
 
 def load_examples(data: Path) -> list[str | tuple[str, str]]:
@@ -325,8 +316,8 @@ def run_distill(
     save_model_dir(student, tokenizer, out)
 
     # quality / speed table
-    golden_path = _resolve(config.golden_file, base)
-    heldout_path = _resolve(config.heldout_file, base)
+    golden_path = resolve_in(config.golden_file, base)
+    heldout_path = resolve_in(config.heldout_file, base)
     from deshi.dataset import iter_texts
     from deshi.distill.quality import load_qa
 
