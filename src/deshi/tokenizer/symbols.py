@@ -7,36 +7,11 @@ an unlucky segmentation. The same strings become Hugging Face added tokens on ex
 
 from __future__ import annotations
 
-try:  # the PII recogniser package owns the placeholder spelling; use it when it is installed
-    from deshi.data.pii import PLACEHOLDERS as _PII_PLACEHOLDERS
-except ImportError:  # pragma: no cover - depends on which branches are merged
-    _PII_PLACEHOLDERS = None
+from deshi.data.pii import PLACEHOLDERS
 
-# Fallback copy of the placeholders written by the curate stage's PII redaction. They must match
-# ``deshi.data.pii.PLACEHOLDERS`` exactly: a placeholder the tokenizer does not reserve is split
-# into several pieces and loses its meaning for the model.
-_LOCAL_PII_PLACEHOLDERS: tuple[str, ...] = (
-    "<PHONE>",
-    "<EMAIL>",
-    "<MY_NUMBER>",
-    "<CORPORATE_NUMBER>",
-    "<POSTAL_CODE>",
-    "<ADDRESS>",
-    "<IP>",
-    "<CARD>",
-    "<NAME>",
-)
-
-
-def _as_tuple(value: object) -> tuple[str, ...]:
-    if isinstance(value, dict):
-        return tuple(str(v) for v in value.values())
-    return tuple(str(v) for v in value)  # type: ignore[union-attr]
-
-
-PII_PLACEHOLDERS: tuple[str, ...] = (
-    _as_tuple(_PII_PLACEHOLDERS) if _PII_PLACEHOLDERS else _LOCAL_PII_PLACEHOLDERS
-)
+# The placeholders written by the curate stage's PII redaction: reserved so that a redacted ``<PHONE>``
+# stays one token (a placeholder split into pieces loses its meaning for the model).
+PII_PLACEHOLDERS: tuple[str, ...] = tuple(dict.fromkeys(str(v) for v in PLACEHOLDERS.values()))
 
 UNK, BOS, EOS, PAD = "<unk>", "<s>", "</s>", "<pad>"
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
