@@ -398,7 +398,7 @@ def engine_bench(args: argparse.Namespace) -> dict:
         for _ in range(rounds):
             t0 = time.perf_counter()
             first = None
-            async for kind, payload in stream(engine, GenRequest(prompts[i], n_new, temperature=0)):
+            async for kind, payload in stream(engine, GenRequest(prompts[i], n_new, temperature=0, ignore_eos=True)):
                 if first is None:
                     first = time.perf_counter() - t0
                 if kind == "done":

@@ -56,3 +56,41 @@ def test_seed_reproducible_and_stop_sequence(engine):
         stop = a.text[2:4]
         c = asyncio.run(generate(engine, GenRequest(ids, 12, temperature=1.0, seed=7, stops=[stop])))
         assert c.finish_reason == "stop" and stop not in c.text and a.text.startswith(c.text)
+
+
+def test_streamed_deltas_equal_full_decode_with_split_utf8(engine):
+    """Incremental detokenisation: sampled byte-level tokens split multi-byte characters, yet the streamed
+    deltas join to the final text, which equals decoding the whole completion at once."""
+    from deshi.serve.engine import stream
+
+    ids = engine.encode("会議の議事録: 売上")
+
+    async def go(seed):
+        deltas, done = [], None
+        async for kind, payload in stream(engine, GenRequest(ids, 40, temperature=1.5, seed=seed, ignore_eos=True)):
+            if kind == "delta":
+                deltas.append(payload)
+            else:
+                done = payload
+        return deltas, done
+
+    for seed in range(4):
+        deltas, done = asyncio.run(go(seed))
+        assert done.completion_tokens == 40 and done.finish_reason == "length"  # ignore_eos runs to max_tokens
+        assert "".join(deltas) == done.text
+        assert not any(d.endswith("\ufffd") for d in deltas[:-1])  # a split character is held back, not streamed
+    req = GenRequest(ids, 40, temperature=1.5, seed=1, ignore_eos=True)
+    captured = []
+    orig = engine._detokenize
+
+    def spy(row, final):
+        orig(row, final)
+        if row.req is req:
+            captured[:] = [list(row.ids), row.text]
+
+    engine._detokenize = spy
+    try:
+        res = asyncio.run(generate(engine, req))
+    finally:
+        del engine._detokenize
+    assert res.text == engine.tokenizer.decode(captured[0], skip_special_tokens=True)

@@ -58,6 +58,8 @@ class GenRequest:
     seed: int | None = None
     stops: list[str] = field(default_factory=list)
     grammar: Any = None  # xgrammar CompiledGrammar
+    # vLLM's SamplingParams.ignore_eos: keep generating past EOS until max_tokens (benchmarks, load tests).
+    ignore_eos: bool = False
     # Filled by the engine
     loop: asyncio.AbstractEventLoop | None = None
     events: asyncio.Queue[tuple[str, Any]] | None = None
@@ -83,6 +85,10 @@ class _Row:
     ids: list[int] = field(default_factory=list)
     text: str = ""
     sent: int = 0
+    # Incremental detokenisation window (vLLM's prefix/read offsets): ids[prefix_off:read_off] were already
+    # turned into text; only the tokens after them are decoded each step.
+    prefix_off: int = 0
+    read_off: int = 0
     position: int = 0
     last: int = 0
     first_at: float = 0.0
@@ -253,7 +259,8 @@ class Engine:
             mask[i, width - n:] = 1
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         out = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                         position_ids=positions.to(self.device), past_key_values=DynamicCache(), use_cache=True)
+                         position_ids=positions.to(self.device), past_key_values=DynamicCache(), use_cache=True,
+                         logits_to_keep=1)  # only the last position's logits are sampled
         logits = out.logits[:, -1, :].float()
         new_rows = []
         for r in reqs:
@@ -326,23 +333,24 @@ class Engine:
             finish = None
             if row.matcher is not None:
                 row.matcher.accept_token(token)
-            if token in self.eos_ids or (row.matcher is not None and row.matcher.is_terminated()):
+            if (token in self.eos_ids and not req.ignore_eos) or (row.matcher is not None and row.matcher.is_terminated()):
                 finish = "stop"
+                if row.read_off < len(row.ids):
+                    self._detokenize(row, final=True)  # flush tokens held back as an incomplete character
             else:
                 row.ids.append(token)
                 row.last = token
-                row.text = self.tokenizer.decode(row.ids, skip_special_tokens=True)
+                done = len(row.ids) >= req.max_tokens or row.position + 1 >= self.max_context
+                self._detokenize(row, final=done)
                 for stop in req.stops:
                     at = row.text.find(stop, max(0, row.sent - len(stop)))
                     if at >= 0:
                         row.text, finish = row.text[:at], "stop"
-                if finish is None and (len(row.ids) >= req.max_tokens or row.position + 1 >= self.max_context):
+                if finish is None and done:
                     finish = "length"
             if finish is None:
-                # Hold back an incomplete UTF-8 character and a possible start of a stop sequence.
+                # Hold back a possible start of a stop sequence (incomplete UTF-8 is held by _detokenize).
                 safe = len(row.text)
-                if row.text.endswith("\ufffd"):
-                    safe -= 1
                 for stop in req.stops:
                     for k in range(min(len(stop) - 1, safe), 0, -1):
                         if row.text[:safe].endswith(stop[:k]):
@@ -363,6 +371,24 @@ class Engine:
         if finished:
             keep = [i for i, r in enumerate(self._rows) if id(r) not in finished]
             self._select(keep)
+
+    def _detokenize(self, row: _Row, final: bool) -> None:
+        """Append the text of the row's new tokens to ``row.text``.
+
+        Decoding the whole id list every step is O(n^2) over a completion. Like vLLM's
+        ``detokenize_incrementally`` we decode a short window that starts a few tokens back (so decoders
+        that strip a leading space or merge byte-fallback pieces see the same context) and take the part
+        past the already-decoded prefix. While the window ends in an incomplete UTF-8 character (U+FFFD)
+        the tokens are held back, unless ``final``.
+        """
+        decode = self.tokenizer.decode
+        prefix_text = decode(row.ids[row.prefix_off:row.read_off], skip_special_tokens=True)
+        new_text = decode(row.ids[row.prefix_off:], skip_special_tokens=True)
+        if len(new_text) > len(prefix_text) and (final or not new_text.endswith("\ufffd")):
+            row.text += new_text[len(prefix_text):]
+            row.prefix_off, row.read_off = row.read_off, len(row.ids)
+        elif final:
+            row.prefix_off = row.read_off = len(row.ids)
 
     def _sample_row(self, row: _Row, logits: torch.Tensor) -> int:
         req = row.req
