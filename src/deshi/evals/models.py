@@ -273,7 +273,9 @@ class HFModel:
         positions = (attention.cumsum(-1) - 1).clamp(min=0)
         out = []
         with torch.inference_mode():
-            parts = self._decoder_and_head()
+            # Small logits (short continuations, e.g. multiple choice) are fastest in one head call.
+            big = len(batch) * keep * int(getattr(self.model.config, "vocab_size", 0) or 0) > _BIG_LOGITS
+            parts = self._decoder_and_head() if big else None
             if parts is not None:
                 # Hidden states only, then the LM head per row in slices of positions: never materialise a
                 # (batch × positions × vocabulary) logits tensor (hundreds of MB for long texts, allocated
@@ -320,6 +322,7 @@ class HFModel:
 # Model families whose causal-LM logits are the output embedding applied to the decoder's last hidden state.
 _PLAIN_HEAD_FAMILIES = frozenset({"llama", "mistral", "qwen2", "qwen3"})
 _HEAD_SLICE = 128
+_BIG_LOGITS = 8_000_000  # elements (32 MB of float32 logits)
 
 
 def _length_buckets(order: list[int], lengths: list[int], batch_size: int, slack: float = 1.25,
