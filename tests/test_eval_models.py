@@ -38,6 +38,22 @@ def test_batched_loglikelihood_equals_one_at_a_time(model):
     assert rolling.tokens == len("質問: りんごの色は?\n答え: みどり")
 
 
+def test_sliced_head_scoring_equals_full_logits(model, monkeypatch):
+    """Large batches score from hidden states with the LM head in slices; same numbers as full logits."""
+    import deshi.evals.models as models
+
+    requests = [("質", "問: りんごの色は?\n答え: みどり" * 3), ("質問: りんごの色は?\n答え:", " あか"), ("質", "問")]
+    texts = ["質問: りんごの色は?\n答え: みどり" * 4, "質問"]
+    full = model.loglikelihood(requests), model.loglikelihood_rolling(texts)
+    monkeypatch.setattr(models, "_BIG_LOGITS", 0)
+    monkeypatch.setattr(models, "_HEAD_SLICE", 16)
+    assert model._decoder_and_head() is not None
+    sliced = model.loglikelihood(requests), model.loglikelihood_rolling(texts)
+    for a, b in zip([*full[0], *full[1]], [*sliced[0], *sliced[1]], strict=True):
+        assert a.error is None and b.error is None and a.tokens == b.tokens
+        assert a.logprob == pytest.approx(b.logprob, abs=1e-3)
+
+
 def test_examples_the_model_fails_on_are_recorded_not_skipped(model, monkeypatch, tmp_path):
     tasks = load_tasks([write_tasks(workdir())])
     real = HFModel._generate_batch

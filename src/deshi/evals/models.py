@@ -120,6 +120,7 @@ class HFModel:
             self.tokenizer.pad_token = self.tokenizer.eos_token or self.tokenizer.unk_token
         self.max_length = max_length or int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
         self._torch = torch
+        self._split: Any = None
 
     def describe(self) -> dict[str, Any]:
         params = sum(p.numel() for p in self.model.parameters())
@@ -272,6 +273,25 @@ class HFModel:
         positions = (attention.cumsum(-1) - 1).clamp(min=0)
         out = []
         with torch.inference_mode():
+            # Small logits (short continuations, e.g. multiple choice) are fastest in one head call.
+            big = len(batch) * keep * int(getattr(self.model.config, "vocab_size", 0) or 0) > _BIG_LOGITS
+            parts = self._decoder_and_head() if big else None
+            if parts is not None:
+                # Hidden states only, then the LM head per row in slices of positions: never materialise a
+                # (batch × positions × vocabulary) logits tensor (hundreds of MB for long texts, allocated
+                # and page-faulted on every batch, memory-bound on CPU); each slice's logits stay in cache.
+                decoder, head = parts
+                hidden = decoder(input_ids=input_ids, attention_mask=attention, position_ids=positions,
+                                 use_cache=False).last_hidden_state[:, width - keep:, :]
+                for row, cont in enumerate(conts):
+                    target = torch.tensor(cont, device=self.device)
+                    states = hidden[row, keep - len(cont):, :]
+                    nll = 0.0
+                    for a in range(0, len(cont), _HEAD_SLICE):
+                        logits = head(states[a:a + _HEAD_SLICE]).float()
+                        nll += torch.nn.functional.cross_entropy(logits, target[a:a + _HEAD_SLICE], reduction="sum").item()
+                    out.append(LogLikelihood(-nll, len(cont)))
+                return out
             logits = self.model(input_ids=input_ids, attention_mask=attention, position_ids=positions,
                                 logits_to_keep=keep).logits  # (batch, keep, vocab)
             # Row by row: a (batch × positions × vocab) log-softmax is hundreds of MB for long texts
@@ -283,16 +303,44 @@ class HFModel:
                 out.append(LogLikelihood(-nll.item(), len(cont)))
         return out
 
+    def _decoder_and_head(self) -> tuple[Any, Any] | None:
+        """(decoder, lm_head) when logits are exactly ``lm_head(decoder(...).last_hidden_state)``: plain
+        decoder-only families, no adapter (LoRA may wrap the head). Otherwise None: the generic path."""
+        if self._split is None:
+            split: tuple[Any, Any] | bool = False
+            config = self.model.config
+            if (self.adapter is None and getattr(config, "model_type", "") in _PLAIN_HEAD_FAMILIES
+                    and not getattr(config, "final_logit_softcapping", None) and not getattr(config, "logit_scale", None)):
+                decoder = getattr(self.model, "model", None)
+                head = self.model.get_output_embeddings()
+                if decoder is not None and head is not None:
+                    split = (decoder, head)
+            self._split = split
+        return self._split or None
 
-def _length_buckets(order: list[int], lengths: list[int], batch_size: int, slack: float = 1.25) -> list[list[int]]:
-    """Split length-sorted indices into batches of at most ``batch_size`` whose longest member is at
-    most ``slack`` × the shortest: scoring is compute-bound on CPU, so padding is pure waste."""
+
+# Model families whose causal-LM logits are the output embedding applied to the decoder's last hidden state.
+_PLAIN_HEAD_FAMILIES = frozenset({"llama", "mistral", "qwen2", "qwen3"})
+_HEAD_SLICE = 128
+_BIG_LOGITS = 8_000_000  # elements (32 MB of float32 logits)
+
+
+def _length_buckets(order: list[int], lengths: list[int], batch_size: int, slack: float = 1.25,
+                    tokens_per_row: int = 256) -> list[list[int]]:
+    """Split length-sorted indices into batches whose longest member is at most ``slack`` × the shortest
+    (scoring is compute-bound on CPU, so padding is pure waste) and whose padded size stays within a
+    token budget of ``batch_size × tokens_per_row``: short requests (multiple-choice continuations) fill
+    many rows, long texts few. ``batch_size`` 1 keeps one request per batch."""
+    budget = batch_size * tokens_per_row
     batches: list[list[int]] = []
     for index in order:
-        if batches and len(batches[-1]) < batch_size and lengths[index] <= slack * max(lengths[batches[-1][0]], 8):
-            batches[-1].append(index)
-        else:
-            batches.append([index])
+        if batches and batch_size > 1:
+            batch = batches[-1]
+            width = max(lengths[index], lengths[batch[-1]])
+            if lengths[index] <= slack * max(lengths[batch[0]], 8) and (len(batch) + 1) * width <= budget:
+                batch.append(index)
+                continue
+        batches.append([index])
     return batches
 
 
