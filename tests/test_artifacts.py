@@ -121,3 +121,12 @@ def test_a_file_inside_an_artifact_is_referenced_as_that_artifact(tmp_path):
     loose = tmp_path / "loose.jsonl"
     loose.write_text("{}\n")
     assert describe_input(loose).kind == "raw"
+
+
+def test_registering_indexes_side_artifacts_it_consumed(tmp_path):
+    cache = _artifact(tmp_path / "cache", "logit_cache")
+    model = _artifact(tmp_path / "m", "distill", inputs=[cache])
+    registry = Registry.open(tmp_path / "ws")
+    aid = registry.register(model)
+    assert registry.get(load_manifest(model)["inputs"][0]["id"]).stage == "logit_cache"
+    assert [n.record.stage for n in registry.lineage(aid) if n.record] == ["distill", "logit_cache"]

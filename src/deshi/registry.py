@@ -118,6 +118,7 @@ class Registry:
         manifest = load_manifest(root)
         digest = manifest_sha256(root)
         aid = artifact_id(manifest["stage"], digest)
+        self._register_unindexed_parents(manifest)  # own transactions, before ours takes the write lock
         with self.engine.begin() as conn:
             exists = conn.execute(select(artifacts_table.c.id).where(artifacts_table.c.id == aid)).first()
             if exists:
@@ -133,7 +134,6 @@ class Registry:
                     manifest=json.dumps(manifest, ensure_ascii=False),
                 )
             )
-            self._register_unindexed_parents(manifest)
             parents: dict[str, str] = {}
             for ref in manifest.get("inputs", []):
                 # Several files of one parent artifact (corpus + held-out split) are one lineage link.
