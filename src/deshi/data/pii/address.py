@@ -142,6 +142,21 @@ def _generic_matches(view: str) -> Iterator[re.Match[str]]:
             pos = max(pos, q)
 
 
+def _address_end(view: str, m: re.Match[str]) -> int:
+    """Where a matched address really ends (shared by the anchored and the municipality patterns)."""
+    s, e = m.start(), m.end()
+    building = m.group("building")
+    if building:
+        # "第2ビル7階宛て": the greedy name part ran past the room unit; cut after the unit.
+        unit = _ROOM_END.search(building)
+        if unit is not None and building[unit.end() :].strip():
+            e = m.start("building") + unit.end()
+    # A trailing separator or a room number's trailing space is not part of the address.
+    while e > s and view[e - 1] in " 　-の":
+        e -= 1
+    return e
+
+
 def find_addresses(text: str, view: str) -> Iterator[PIISpan]:
     """Addresses that start at a prefecture, a designated city or a Tokyo special ward."""
     for m in _anchored_matches(view):
@@ -150,16 +165,7 @@ def find_addresses(text: str, view: str) -> Iterator[PIISpan]:
             continue
         if m.group("ward") and m.start() and _is_kanji_char(view[m.start() - 1]):
             continue  # 港区 inside 新港区画: a Tokyo ward only counts at a word start
-        s, e = m.start(), m.end()
-        building = m.group("building")
-        if building:
-            # "第2ビル7階宛て": the greedy name part ran past the room unit; cut after the unit.
-            unit = _ROOM_END.search(building)
-            if unit is not None and building[unit.end() :].strip():
-                e = m.start("building") + unit.end()
-        # A trailing separator or a room number's trailing space is not part of the address.
-        while e > s and view[e - 1] in " 　-の":
-            e -= 1
+        s, e = m.start(), _address_end(view, m)
         score = 0.9 if m.group("house") else 0.7
         yield PIISpan(s, e, PIIType.ADDRESS, score, "address")
     if not _MUNI_CHAR.search(view):
@@ -168,14 +174,7 @@ def find_addresses(text: str, view: str) -> Iterator[PIISpan]:
         muni = m.group("muni")
         if muni in _NOT_MUNICIPALITIES or muni.startswith(_GENERIC_BAD_PREFIX) or _PARTICLE.search(m.group("town")):
             continue
-        s, e = m.start(), m.end()
-        building = m.group("building")
-        if building:
-            unit = _ROOM_END.search(building)
-            if unit is not None and building[unit.end() :].strip():
-                e = m.start("building") + unit.end()
-        while e > s and view[e - 1] in " 　-の":
-            e -= 1
+        s, e = m.start(), _address_end(view, m)
         yield PIISpan(s, e, PIIType.ADDRESS, 0.75, "address_municipality")
 
 
