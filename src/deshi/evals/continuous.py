@@ -1,0 +1,237 @@
+"""Continuous batching for greedy generation on an in-process Hugging Face causal LM.
+
+Why hand-written: ``model.generate`` runs a static batch until its longest member finishes, so on a
+trained model that stops at EOS after 13 of 24 tokens most rows of a batch decode padding for half of
+the steps. vLLM / TGI do continuous batching but are separate servers (and need a GPU); transformers'
+own ``generate_batch`` / continuous-batching manager needs paged attention kernels and sampling setup we
+do not control on CPU. This loop keeps a fixed number of rows busy: when a row's sequence hits EOS, a
+stop string or ``max_new_tokens`` its slot is refilled with the next prompt, whose prefill is computed
+separately and spliced into the rows' shared KV cache (transformers ``DynamicCache``).
+
+How the rows share one cache: every row is left-padded to the cache's width; a 2D attention mask marks
+each row's real keys and explicit position ids give each row its own positions, so a prompt admitted in
+the middle of the run sees exactly the keys and positions it would see alone. Greedy decoding is
+``argmax`` of the same logits ``generate`` computes, so answers equal ``generate``'s (tests check it).
+
+Used only where that equivalence is known to hold (:func:`supports_continuous_batching`): rotary
+decoder-only families whose cache is the plain growing ``DynamicLayer`` and whose generation config
+adds no logits processors (repetition penalty, forced tokens, …); everything else keeps ``generate``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+# Decoder-only families with rotary positions (position ids may start anywhere), a plain 2D padding mask
+# and a DynamicCache of per-layer (batch, heads, seq, head_dim) tensors.
+_FAMILIES = frozenset({"llama", "mistral", "qwen2", "qwen3"})
+
+# Generation-config fields that make ``generate`` change logits or stop differently from plain greedy
+# argmax with one EOS id. Their neutral values; any other value keeps the ``generate`` path.
+_NEUTRAL_GENERATION = {
+    "repetition_penalty": (None, 1.0), "encoder_repetition_penalty": (None, 1.0), "no_repeat_ngram_size": (None, 0),
+    "bad_words_ids": (None,), "min_length": (None, 0), "min_new_tokens": (None, 0), "suppress_tokens": (None,),
+    "begin_suppress_tokens": (None,), "forced_bos_token_id": (None,), "forced_eos_token_id": (None,),
+    "sequence_bias": (None,), "exponential_decay_length_penalty": (None,), "renormalize_logits": (None, False),
+    "max_time": (None,), "stop_strings": (None,), "num_beams": (None, 1), "watermarking_config": (None,),
+}
+
+
+class Unsupported(RuntimeError):
+    """The model turned out not to fit the continuous-batching layout; the caller falls back to generate."""
+
+
+def supports_continuous_batching(model: Any) -> bool:
+    """True when :func:`greedy_continuous` gives exactly what greedy ``model.generate`` gives."""
+    config = getattr(model, "config", None)
+    if config is None or getattr(config, "model_type", "") not in _FAMILIES:
+        return False
+    if getattr(config, "sliding_window", None) and getattr(config, "use_sliding_window", True):
+        return False  # sliding-window caches drop old keys: the row layout below assumes they stay
+    generation = getattr(model, "generation_config", None)
+    if generation is not None:
+        for name, neutral in _NEUTRAL_GENERATION.items():
+            value = getattr(generation, name, None)
+            if value not in neutral and not (isinstance(value, (list, dict)) and not value):
+                return False
+    return True
+
+
+@dataclass
+class Finished:
+    """One prompt's generated token ids (EOS not included) and its timings, measured from its admission."""
+
+    tokens: list[int] = field(default_factory=list)
+    ttft_s: float = 0.0
+    latency_s: float = 0.0
+
+
+@dataclass
+class _Row:
+    index: int
+    started: float
+    tokens: list[int] = field(default_factory=list)
+    ttft_s: float = 0.0
+
+
+class _Layout:
+    """The rows' shared state: KV cache, 2D key mask, next position and next input token per row."""
+
+    def __init__(self, cache: Any, mask: Any, positions: Any, last: Any) -> None:
+        self.cache, self.mask, self.positions, self.last = cache, mask, positions, last
+
+    @property
+    def rows(self) -> int:
+        return int(self.mask.shape[0])
+
+    def layers(self) -> list[Any]:
+        return list(self.cache.layers)
+
+    def widen(self, width: int) -> None:
+        """Left-pad every row's keys (masked out) so the cache is ``width`` columns wide."""
+        torch = _torch()
+        extra = width - int(self.mask.shape[1])
+        if extra <= 0:
+            return
+        for layer in self.layers():
+            layer.keys = torch.nn.functional.pad(layer.keys, (0, 0, extra, 0))
+            layer.values = torch.nn.functional.pad(layer.values, (0, 0, extra, 0))
+        self.mask = torch.nn.functional.pad(self.mask, (extra, 0))
+
+    def place(self, slots: Any, other: _Layout) -> None:
+        """Copy the rows of ``other`` (a fresh prefill) into ``slots``, right-aligned to this cache's width."""
+        torch = _torch()
+        self.widen(int(other.mask.shape[1]))
+        extra = int(self.mask.shape[1]) - int(other.mask.shape[1])
+        for mine, theirs in zip(self.layers(), other.layers(), strict=True):
+            mine.keys.index_copy_(0, slots, torch.nn.functional.pad(theirs.keys, (0, 0, extra, 0)))
+            mine.values.index_copy_(0, slots, torch.nn.functional.pad(theirs.values, (0, 0, extra, 0)))
+        self.mask.index_copy_(0, slots, torch.nn.functional.pad(other.mask, (extra, 0)))
+        self.positions.index_copy_(0, slots, other.positions)
+        self.last.index_copy_(0, slots, other.last)
+
+    def select(self, keep: Any) -> None:
+        """Keep only the rows ``keep`` (finished rows with nothing left to admit cost compute every step)."""
+        for layer in self.layers():
+            layer.keys = layer.keys.index_select(0, keep)
+            layer.values = layer.values.index_select(0, keep)
+        self.mask, self.positions, self.last = (t.index_select(0, keep) for t in (self.mask, self.positions, self.last))
+        self.trim()
+
+    def trim(self) -> None:
+        """Drop leading key columns that no row attends to any more (left padding of departed prompts)."""
+        used = self.mask.any(0).nonzero()
+        start = int(used[0]) if len(used) else 0
+        if start >= 8:
+            for layer in self.layers():
+                layer.keys, layer.values = layer.keys[:, :, start:], layer.values[:, :, start:]
+            self.mask = self.mask[:, start:]
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+def greedy_continuous(model: Any, prompts: Sequence[list[int]], rows: int, max_new_tokens: int, eos_id: int | None,
+                      pad_id: int, device: str = "cpu", stopped: Callable[[list[int]], bool] | None = None,
+                      refill_at: int | None = None) -> list[Finished]:
+    """Greedy-decode every prompt (token ids) with ``rows`` sequences in flight; results in prompt order.
+
+    ``stopped(tokens)`` says a row's answer is complete (e.g. a stop string appeared) so its slot can be
+    reused early. Free slots are refilled once ``refill_at`` of them are free (default a quarter of the
+    rows): every refill is one extra prefill forward pass, so refilling one row at a time would cost more
+    than the few idle rows it saves.
+    """
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    torch = _torch()
+    rows = max(1, rows)
+    refill_at = max(1, refill_at if refill_at is not None else rows // 4)
+    results: list[Finished | None] = [None] * len(prompts)
+    # Longest first: the widest prompts shape the cache early, later (shorter) ones fit into its width.
+    queue = deque(sorted(range(len(prompts)), key=lambda i: -len(prompts[i])))
+    slots: list[_Row | None] = []
+    layout: _Layout | None = None
+
+    def finish(slot: int, now: float) -> None:
+        row = slots[slot]
+        assert row is not None
+        results[row.index] = Finished(row.tokens, row.ttft_s, now - row.started)
+        slots[slot] = None
+
+    def done(row: _Row) -> bool:
+        if eos_id is not None and row.tokens and row.tokens[-1] == eos_id:
+            row.tokens.pop()
+            return True
+        return len(row.tokens) >= max_new_tokens or (stopped is not None and stopped(row.tokens))
+
+    def prefill(indices: list[int]) -> tuple[_Layout, list[_Row]]:
+        started = time.perf_counter()
+        batch = [prompts[i] for i in indices]
+        width = max(len(x) for x in batch)
+        input_ids = torch.tensor([[pad_id] * (width - len(x)) + x for x in batch], device=device)
+        mask = torch.tensor([[0] * (width - len(x)) + [1] * len(x) for x in batch], device=device)
+        cache = DynamicCache(config=model.config)
+        out = model(input_ids=input_ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
+                    past_key_values=cache, use_cache=True, logits_to_keep=1)
+        first = out.logits[:, -1, :].argmax(-1)
+        if not all(type(layer) is DynamicLayer for layer in cache.layers):
+            raise Unsupported("the model's cache is not a plain DynamicCache")
+        now = time.perf_counter()
+        new_rows = []
+        for index, token in zip(indices, first.tolist(), strict=True):
+            new_rows.append(_Row(index, started, [token], now - started))
+        lengths = torch.tensor([len(x) for x in batch], device=device)
+        return _Layout(cache, mask, lengths, first), new_rows
+
+    with torch.inference_mode():
+        while queue or any(slots):
+            free = [s for s, row in enumerate(slots) if row is None]
+            if queue and (layout is None or len(free) >= min(refill_at, len(queue)) or len(free) == len(slots)):
+                if layout is None:
+                    take = [queue.popleft() for _ in range(min(rows, len(queue)))]
+                    layout, new_rows = prefill(take)
+                    slots = list(new_rows)
+                else:
+                    take = [queue.popleft() for _ in range(min(len(free), len(queue)))]
+                    fresh, new_rows = prefill(take)
+                    targets = free[:len(take)]
+                    layout.place(torch.tensor(targets, device=device), fresh)
+                    for slot, row in zip(targets, new_rows, strict=True):
+                        slots[slot] = row
+                    layout.trim()
+                now = time.perf_counter()
+                for slot, row in enumerate(slots):
+                    if row is not None and len(row.tokens) == 1 and done(row):
+                        finish(slot, now)
+                continue
+            if not queue and any(row is None for row in slots):
+                keep = [s for s, row in enumerate(slots) if row is not None]
+                if not keep:
+                    break
+                assert layout is not None
+                layout.select(torch.tensor(keep, device=device))
+                slots = [slots[s] for s in keep]
+            assert layout is not None
+            active = torch.tensor([row is not None for row in slots], device=device)
+            layout.mask = torch.cat([layout.mask, active.to(layout.mask.dtype)[:, None]], dim=1)
+            out = model(input_ids=layout.last[:, None], attention_mask=layout.mask,
+                        position_ids=layout.positions[:, None], past_key_values=layout.cache, use_cache=True)
+            layout.last = out.logits[:, -1, :].argmax(-1)
+            layout.positions = layout.positions + active.to(layout.positions.dtype)
+            now = time.perf_counter()
+            for slot, token in enumerate(layout.last.tolist()):
+                row = slots[slot]
+                if row is None:
+                    continue
+                row.tokens.append(token)
+                if done(row):
+                    finish(slot, now)
+    return [r if r is not None else Finished() for r in results]
