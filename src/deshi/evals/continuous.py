@@ -224,6 +224,7 @@ def greedy_continuous(model: Any, prompts: Sequence[list[int]], rows: int, max_n
 
     torch = _torch()
     buffered = _buffered_layer_class()
+    sdpa = getattr(model.config, "_attn_implementation", None) == "sdpa"
     rows = max(1, rows)
     refill_at = max(1, refill_at if refill_at is not None else rows // 4)
     results: list[Finished | None] = [None] * len(prompts)
@@ -262,7 +263,7 @@ def greedy_continuous(model: Any, prompts: Sequence[list[int]], rows: int, max_n
         for index, token in zip(indices, first.tolist(), strict=True):
             new_rows.append(_Row(index, started, [token], now - started))
         lengths = torch.tensor([len(x) for x in batch], device=device)
-        return _Layout(cache, mask, lengths, first), new_rows
+        return _Layout(cache, mask.bool(), lengths, first), new_rows
 
     with torch.inference_mode():
         while queue or any(slots):
@@ -299,8 +300,15 @@ def greedy_continuous(model: Any, prompts: Sequence[list[int]], rows: int, max_n
                 slots = [slots[s] for s in keep]
             assert layout is not None
             active = torch.tensor([row is not None for row in slots], device=device)
-            layout.mask = torch.cat([layout.mask, active.to(layout.mask.dtype)[:, None]], dim=1)
-            out = model(input_ids=layout.last[:, None], attention_mask=layout.mask,
+            layout.mask = torch.cat([layout.mask, active[:, None]], dim=1)
+            attention = layout.mask
+            if sdpa and not bool(attention.all()):
+                # The (rows, 1, 1, keys) boolean mask transformers' sdpa_mask builds from this 2D mask for a
+                # one-token query (every cached key is causally visible), built directly: a quarter of a
+                # step's time on CPU, same mask, same numbers. All-true stays 2D so transformers may
+                # skip the mask exactly as it would.
+                attention = attention[:, None, None, :]
+            out = model(input_ids=layout.last[:, None], attention_mask=attention,
                         position_ids=layout.positions[:, None], past_key_values=layout.cache, use_cache=True)
             layout.last = out.logits[:, -1, :].argmax(-1)
             layout.positions = layout.positions + active.to(layout.positions.dtype)
