@@ -240,8 +240,12 @@ class HFModel:
     # ---- log-likelihood --------------------------------------------------------------------------
     def loglikelihood(self, requests: Sequence[tuple[Prompt, str]]) -> list[LogLikelihood]:
         pairs = []
+        contexts: dict[str, list[int]] = {}  # multiple choice repeats each context once per choice
         for context, continuation in requests:
-            ctx = self._encode(self.render(context))
+            text = self.render(context)
+            if text not in contexts:
+                contexts[text] = self._encode(text)
+            ctx = contexts[text]
             cont = self.tokenizer(continuation, add_special_tokens=False)["input_ids"]
             pairs.append((ctx, cont))
         if self.batch_size > 1 and self._packing is not False:
