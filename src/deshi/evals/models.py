@@ -94,7 +94,7 @@ class _StepClock:
 class HFModel:
     """A ``save_pretrained`` directory evaluated in-process, batched with left padding."""
 
-    def __init__(self, path: Path | str, adapter: Path | str | None = None, batch_size: int = 16,
+    def __init__(self, path: Path | str, adapter: Path | str | None = None, batch_size: int = 32,
                  device: str = "cpu", dtype: str = "float32", max_length: int | None = None) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -281,7 +281,7 @@ class HFModel:
                 continue
             if self._packing is None:
                 ctx, conts = batch[0]
-                reference = [self._score_batch([(ctx, cont)])[0].logprob for cont in conts]
+                reference = [item.logprob for item in self._score_batch([(ctx, cont) for cont in conts])]
                 self._packing = all(abs(a.logprob - b) <= 1e-3 + 1e-4 * abs(b)
                                     for a, b in zip(scored[0], reference, strict=True))
                 if not self._packing:
@@ -579,7 +579,7 @@ def _error_message(response: Any) -> str:
         return response.text[:300]
 
 
-def load_model(model: str, adapter: str | None = None, batch_size: int = 16, endpoint: str | None = None,
+def load_model(model: str, adapter: str | None = None, batch_size: int = 32, endpoint: str | None = None,
                api_key: str | None = None) -> ModelUnderTest:
     """A model from CLI arguments: ``--endpoint URL --model NAME`` or an HF directory (+ ``--adapter``)."""
     if endpoint:
