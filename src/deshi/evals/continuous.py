@@ -2,9 +2,11 @@
 
 Why hand-written: ``model.generate`` runs a static batch until its longest member finishes, so on a
 trained model that stops at EOS after 13 of 24 tokens most rows of a batch decode padding for half of
-the steps. vLLM / TGI do continuous batching but are separate servers (and need a GPU); transformers'
-own ``generate_batch`` / continuous-batching manager needs paged attention kernels and sampling setup we
-do not control on CPU. This loop keeps a fixed number of rows busy: when a row's sequence hits EOS, a
+the steps. vLLM / TGI do continuous batching but are separate servers built for GPUs; transformers' own
+``generate_batch`` (paged attention, a background scheduler thread, built around CUDA graphs) took
+15-19 CPU-seconds for the benchmark's 64 QA prompts on the demo student, against 1.4 s one prompt at a
+time with ``generate`` and 0.3 s with this loop (measured 2026-11-24, transformers 5.23, 1 thread).
+This loop keeps a fixed number of rows busy: when a row's sequence hits EOS, a
 stop string or ``max_new_tokens`` its slot is refilled with the next prompt, whose prefill is computed
 separately and spliced into the rows' shared KV cache (transformers ``DynamicCache``).
 

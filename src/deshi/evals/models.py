@@ -157,7 +157,8 @@ class HFModel:
                 log.info("continuous batching not supported by this model (%s); using static batches", exc)
             except Exception as exc:  # noqa: BLE001 - the static path below isolates the failing example(s)
                 log.warning("continuous batching failed (%s); generating in static batches", type(exc).__name__)
-        # Static batches (batch size 1: the plain one-at-a-time `generate` call). Sort by length so a batch holds similar lengths (less padding), then restore the order.
+        # Static batches through `generate` (batch size 1: plain one-at-a-time generation). Sorted by length
+        # so a batch holds similar lengths (less padding); the order is restored.
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         results: list[Generation | None] = [None] * len(ids)
         for start in range(0, len(order), self.batch_size):
@@ -193,7 +194,7 @@ class HFModel:
         gens = []
         for prompt_ids, item in zip(ids, finished, strict=True):
             tokens = item.tokens
-            while tokens and tokens[-1] == pad and pad != eos:  # as `generate`'s padding is stripped below
+            while tokens and tokens[-1] == pad and pad != eos:  # as _generate_batch strips `generate`'s padding
                 tokens = tokens[:-1]
             text = truncate_at_stop(self.tokenizer.decode(tokens, skip_special_tokens=True), stop)
             # Timed from the prompt's admission to its own last token (it leaves as soon as it is done).
