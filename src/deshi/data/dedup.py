@@ -88,7 +88,9 @@ class Signer:
         Python list of substring tokens per document (measured: 35 µs vs 115 µs per document)."""
         if not texts:
             return np.zeros((0, self.config.num_perm), dtype=np.uint32)
-        hashes = [shingle_hashes(text, self.config.ngram) for text in texts]
+        # MinHash is a minimum over the shingles, so repeated shingles change nothing: rensa gets
+        # every n-gram hash as is (no per-document sort/unique; same signatures, tested).
+        hashes = [shingle_hashes(text, self.config.ngram, distinct=False) for text in texts]
         offsets = np.zeros(len(hashes) + 1, dtype=np.uint64)
         np.cumsum([h.size for h in hashes], out=offsets[1:])
         matrix = self._minhash.digest_matrix_from_flat_token_hashes(
@@ -142,12 +144,13 @@ class ShardArrays:
     count: int
 
 
-def shingle_hashes(text: str, n: int) -> np.ndarray:
-    """Sorted distinct 64-bit hashes of the character n-gram shingles (the whole text when shorter)."""
-    from deshi.data.quality import ngram_hashes
+def shingle_hashes(text: str, n: int, distinct: bool = True) -> np.ndarray:
+    """Sorted distinct 64-bit hashes of the character n-gram shingles (the whole text when shorter);
+    with ``distinct=False`` every shingle's hash in text order (enough for MinHash)."""
+    from deshi.data.quality import ngram_hashes, sorted_counts
 
     hashes = ngram_hashes(text, n) if len(text) >= n else ngram_hashes(text.ljust(n, "\0"), n)
-    return np.unique(hashes)
+    return sorted_counts(hashes)[0] if distinct else hashes
 
 
 def jaccard_hashed(a: np.ndarray, b: np.ndarray) -> float:
