@@ -114,6 +114,23 @@ def test_sorted_counts_and_signatures_ignore_repeats() -> None:
     assert np.array_equal(signer.signatures(texts), by_distinct)
 
 
+def test_prefix_gate_never_turns_away_a_text_containing_a_key() -> None:
+    """The pre-check before the word-list automaton is exact in one direction: every text that
+    contains a key (any length, ASCII case variants, characters past the table) passes it."""
+    from deshi.data.chars import PrefixGate
+
+    keys = ["殺す", "死", "アダルト動画", "AV女優", "shit", "Shit", "SHIT", "893", "\U00030000字", "エロ"]
+    gate = PrefixGate(keys)
+    rng = random.Random(5)
+    filler = "点検の結果、異常なし。SHIFT班のshitaji作業で性能を確認する。品番 A-8930 と字と殺と"
+    for _ in range(300):
+        text = "".join(rng.choice(filler) for _ in range(rng.randint(0, 60)))
+        key = rng.choice(keys)
+        cut = rng.randint(0, len(text))
+        assert gate.may_contain(text[:cut] + key + text[cut:])
+    assert not gate.may_contain("ポンプのインペラを交換した。サイクル試験は良好。")
+
+
 def test_content_filter_matches_whole_morphemes_only() -> None:
     """The labelled set: tricky legitimate text is kept, text with listed words is dropped."""
     step = ContentFilter(ContentConfig())

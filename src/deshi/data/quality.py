@@ -111,13 +111,17 @@ def symbol_ratio(text: str) -> float:
 @lru_cache(maxsize=1)
 def ad_automaton() -> ahocorasick.Automaton:
     """Aho-Corasick automaton over HojiChar's advertising/boilerplate keywords."""
-    words = resources.files("deshi.data").joinpath("wordlists", "advertisement_ja.txt").read_text(encoding="utf-8")
     automaton = ahocorasick.Automaton()
-    for word in (w.strip() for w in words.splitlines()):
-        if word and not word.startswith("#"):
-            automaton.add_word(word, word)
+    for word in _ad_words():
+        automaton.add_word(word, word)
     automaton.make_automaton()
     return automaton
+
+
+@lru_cache(maxsize=1)
+def _ad_words() -> tuple[str, ...]:
+    words = resources.files("deshi.data").joinpath("wordlists", "advertisement_ja.txt").read_text(encoding="utf-8")
+    return tuple(w for w in (line.strip() for line in words.splitlines()) if w and not w.startswith("#"))
 
 
 def ad_keyword_hits(text: str) -> int:
