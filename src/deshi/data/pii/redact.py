@@ -51,9 +51,16 @@ def redact(
     recognizer: PIIRecognizer | None = None,
 ) -> RedactionResult:
     """Find PII in ``text`` and apply ``actions`` (default: replace every type by its placeholder)."""
-    plan = parse_actions(actions)
-    rec = recognizer or default_recognizer()
-    spans = [s for s in rec.find(text) if plan[s.type] != "keep"]
+    return redact_with_plan(text, parse_actions(actions), recognizer or default_recognizer())
+
+
+def redact_with_plan(text: str, plan: Mapping[PIIType, str], rec: PIIRecognizer) -> RedactionResult:
+    """:func:`redact` with an action map already completed by :func:`parse_actions` (callers that
+    redact many documents with one map, like curation, parse it once instead of per document)."""
+    spans = rec.find(text)
+    if not spans:
+        return RedactionResult(text=text)
+    spans = [s for s in spans if plan[s.type] != "keep"]
     counts: dict[str, int] = {}
     parts: list[str] = []
     last = 0
