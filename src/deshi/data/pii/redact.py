@@ -18,6 +18,7 @@ from deshi.data.pii.types import PLACEHOLDERS, PIISpan, PIIType
 
 Action = Literal["replace", "mask", "drop", "keep"]
 ACTIONS: tuple[str, ...] = ("replace", "mask", "drop", "keep")
+_NAMES: dict[PIIType, str] = {t: t.value for t in PIIType}
 
 
 @dataclass
@@ -67,7 +68,8 @@ def redact_with_plan(text: str, plan: Mapping[PIIType, str], rec: PIIRecognizer)
     dropped = False
     for span in spans:
         action = plan[span.type]
-        counts[span.type.value] = counts.get(span.type.value, 0) + 1
+        name = _NAMES[span.type]  # (Enum.value is a descriptor call; a dict look-up is not)
+        counts[name] = counts.get(name, 0) + 1
         parts.append(text[last : span.start])
         if action == "mask":
             parts.append(_mask(text[span.start : span.end]))
