@@ -54,7 +54,13 @@ def _cpu_s() -> float:
 
 
 def _peak_rss_mb() -> dict[str, float]:
+    # VmHWM, not getrusage(RUSAGE_SELF).ru_maxrss: Linux carries ru_maxrss across fork + exec, so a
+    # child started by a parent that had just generated a 200,000-document corpus in memory reported
+    # the parent's ~950 MB as its own peak (observed in this script; VmHWM belongs to the new image).
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for line in Path("/proc/self/status").read_text().splitlines() if Path("/proc/self/status").exists() else []:
+        if line.startswith("VmHWM:"):
+            own = int(line.split()[1]) / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"self_mb": round(own, 1), "children_mb": round(children, 1), "peak_mb": round(max(own, children), 1)}
 
