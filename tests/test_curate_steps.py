@@ -78,6 +78,59 @@ def test_char_repetition_ratio_equals_hojichar() -> None:
         assert char_repetition_ratio(text, 5) == pytest.approx(expected)
 
 
+def test_char_table_counts_equal_the_regex_definitions() -> None:
+    """The per-character table behind the language and quality ratios gives exactly the counts of
+    the regex classes that define them, for every code point (in chunks) and beyond the table."""
+    from deshi.data import chars
+
+    points = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    chunks = ["".join(points[i : i + 251]) for i in range(0, chars.TABLE_SIZE + 2000, 251)]
+    chunks += ["点検\U00030000かな", "ｶﾀｶﾅ\ufffd縺繧★★"]
+    for chunk in chunks:
+        assert chars.char_counts(chunk) == chars._counts_by_regex(chunk), repr(chunk[:3])
+    # Past the table a code point is one letter of another script (no double counting).
+    assert chars.char_counts("か\U00030000。") == (1, 0, 1, 0, 0)
+
+
+def test_sorted_counts_and_signatures_ignore_repeats() -> None:
+    """Counting n-grams without np.unique gives np.unique's answer; MinHash of all n-grams (with
+    repeats) equals MinHash of the distinct ones, so signatures need no per-document unique."""
+    from deshi.data.dedup import shingle_hashes
+    from deshi.data.quality import ngram_hashes, sorted_counts
+
+    rng = random.Random(3)
+    texts = [REPORT * 3, "ああああ" * 50, _doc_text(rng), _doc_text(rng) * 2, "短い"]
+    for text in texts:
+        hashes = ngram_hashes(text.ljust(5, "\0"), 5)
+        values, counts = sorted_counts(hashes)
+        expected_values, expected_counts = np.unique(hashes, return_counts=True)
+        assert np.array_equal(values, expected_values) and np.array_equal(counts, expected_counts)
+        assert np.array_equal(shingle_hashes(text, 5), expected_values)
+    signer = Signer(DedupConfig())
+    rows = signer._minhash.digest_matrix_from_flat_token_hashes
+    distinct = [shingle_hashes(t, 5) for t in texts]
+    offsets = np.cumsum([0] + [d.size for d in distinct]).astype(np.uint64)
+    by_distinct = np.asarray(rows(np.concatenate(distinct), offsets, num_perm=128, seed=42).to_rows(), dtype=np.uint32)
+    assert np.array_equal(signer.signatures(texts), by_distinct)
+
+
+def test_prefix_gate_never_turns_away_a_text_containing_a_key() -> None:
+    """The pre-check before the word-list automaton is exact in one direction: every text that
+    contains a key (any length, ASCII case variants, characters past the table) passes it."""
+    from deshi.data.chars import PrefixGate
+
+    keys = ["殺す", "死", "アダルト動画", "AV女優", "shit", "Shit", "SHIT", "893", "\U00030000字", "エロ"]
+    gate = PrefixGate(keys)
+    rng = random.Random(5)
+    filler = "点検の結果、異常なし。SHIFT班のshitaji作業で性能を確認する。品番 A-8930 と字と殺と"
+    for _ in range(300):
+        text = "".join(rng.choice(filler) for _ in range(rng.randint(0, 60)))
+        key = rng.choice(keys)
+        cut = rng.randint(0, len(text))
+        assert gate.may_contain(text[:cut] + key + text[cut:])
+    assert not gate.may_contain("ポンプのインペラを交換した。サイクル試験は良好。")
+
+
 def test_content_filter_matches_whole_morphemes_only() -> None:
     """The labelled set: tricky legitimate text is kept, text with listed words is dropped."""
     step = ContentFilter(ContentConfig())

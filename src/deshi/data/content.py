@@ -27,6 +27,7 @@ from pathlib import Path
 
 import ahocorasick
 
+from deshi.data.chars import PrefixGate
 from deshi.data.config import ContentConfig
 from deshi.data.document import Document
 from deshi.data.steps import Step
@@ -88,19 +89,20 @@ class WordMatcher:
 
     def __init__(self, words: Iterable[tuple[str, str]]) -> None:
         self.automaton = ahocorasick.Automaton()
-        count = 0
+        keys: list[str] = []
         for word, category in words:
             variants = {word, word.lower(), word.upper(), word.capitalize()} if word.isascii() else {word}
             for variant in variants:
                 self.automaton.add_word(variant, (len(variant), category, bool(_ASCII_ALNUM.search(variant))))
-                count += 1
-        self.size = count
-        if count:
+                keys.append(variant)
+        self.size = len(keys)
+        if keys:
             self.automaton.make_automaton()
+        self.gate = PrefixGate(keys)  # skips the automaton for the ~99% of documents without a hit
 
     def matches(self, text: str) -> list[tuple[int, int, str]]:
         """Confirmed hits as (start, end, category); only offsets, never the matched text, leave here."""
-        if not self.size:
+        if not self.size or not self.gate.may_contain(text):
             return []
         candidates = [(end + 1 - length, end + 1, category, has_code)
                       for end, (length, category, has_code) in self.automaton.iter(text)]

@@ -246,6 +246,15 @@ class RecordWriter:
             return
         self._handle.write(orjson.dumps(record) + b"\n")
 
+    def write_line(self, line: bytes) -> None:
+        """Write one record given as its JSONL line (``orjson.dumps(record) + b"\\n"``, as phase 1
+        wrote it): JSONL outputs take the bytes as they are, with no parse and re-serialise."""
+        if self.fmt == "parquet":
+            self.write(orjson.loads(line))
+            return
+        self.count += 1
+        self._handle.write(line)
+
     def _flush(self) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -12,6 +12,7 @@ from typing import Any
 
 from deshi.data.config import PIIConfig
 from deshi.data.document import Document
+from deshi.data.pii.redact import parse_actions, redact_with_plan
 from deshi.data.steps import Step
 from deshi.errors import DeshiError
 
@@ -29,7 +30,7 @@ class PIIStep(Step):
 
     def __init__(self, config: PIIConfig) -> None:
         super().__init__()
-        from deshi.data.pii import PIIRecognizer, PIIType, redact
+        from deshi.data.pii import PIIRecognizer, PIIType
 
         known = {_type_name(t): t for t in PIIType}
         unknown = sorted(set(config.actions) - set(known))
@@ -37,10 +38,10 @@ class PIIStep(Step):
             raise PIIConfigError(f"pii.actions: unknown PII type(s) {unknown}; expected one of {sorted(known)}")
         self.actions = {t: config.actions.get(name, config.default_action) for name, t in known.items()}
         self.recognizer = PIIRecognizer()
-        self._redact = redact
+        self._plan = parse_actions(self.actions)  # once, not per document
 
     def apply(self, doc: Document) -> Document:
-        result = self._redact(doc.text, actions=self.actions, recognizer=self.recognizer)
+        result = redact_with_plan(doc.text, self._plan, self.recognizer)
         counters = self.stats.counters
         for pii_type, count in result.counts.items():
             if count:

@@ -13,26 +13,24 @@ that both give the same ratio.
 
 from __future__ import annotations
 
-import re
+import math
 from functools import lru_cache
 from importlib import resources
 
 import ahocorasick
 import numpy as np
 
+from deshi.data.chars import char_counts, codepoints
 from deshi.data.config import QualityConfig
 from deshi.data.document import Document
 from deshi.data.steps import Step
 
-_SYMBOL = re.compile(r"[^\w\s。、，．・ー「」『』（）()［］\[\]【】！？!?.,:：;；/／〜~\-ー%％@＠#＃&＆+＋=＝'\"“”‘’]")
-# U+FFFD, Latin-1 letters (not × ÷ ° ±: those are real units), private use, and 縺繧繝 (UTF-8 lead bytes E3 81/82/83 read as Shift_JIS).
-_MOJIBAKE = re.compile("[\ufffd\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u00ff\ue000-\uf8ff縺繧繝]")
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 def ngram_hashes(text: str, n: int) -> np.ndarray:
     """64-bit rolling hashes of every character n-gram (collisions are ~2^-64 per pair)."""
-    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    cp = codepoints(text).view(np.uint64)  # code points are < 2^21: same values
     count = len(cp) - n + 1
     if count <= 0:
         return np.zeros(0, dtype=np.uint64)
@@ -43,18 +41,49 @@ def ngram_hashes(text: str, n: int) -> np.ndarray:
     return h
 
 
+def _first_of_runs(ordered: np.ndarray) -> np.ndarray:
+    """Boolean mask of the first element of every run of equal values in a sorted array."""
+    first = np.empty(ordered.size, dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    return first
+
+
+def _run_lengths(first: np.ndarray) -> np.ndarray:
+    starts = np.flatnonzero(first)
+    counts = np.empty(starts.size, dtype=np.intp)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = first.size - starts[-1]
+    return counts
+
+
+def sorted_counts(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct values ascending, occurrences of each) — ``np.unique(hashes, return_counts=True)``.
+
+    Written out (sort, boundary mask) because NumPy 2.3's ``np.unique`` takes a hash-table path for
+    plain calls that costs ~30 µs on a 450-element array against ~8 µs for sort + mask."""
+    if hashes.size == 0:
+        return hashes, np.zeros(0, dtype=np.intp)
+    ordered = np.sort(hashes)
+    first = _first_of_runs(ordered)
+    return ordered[first], _run_lengths(first)
+
+
 def char_repetition_ratio(text: str, n: int) -> float:
     """Share of n-gram occurrences taken by the top sqrt(#distinct) n-grams that repeat."""
     hashes = ngram_hashes(text, n)
     if hashes.size == 0:
         return 0.0
-    _, counts = np.unique(hashes, return_counts=True)
-    singles = int((counts == 1).sum())
-    top = min(int(np.sqrt(counts.size)), counts.size - singles)
+    hashes.sort()
+    counts = _run_lengths(_first_of_runs(hashes))
+    repeated = np.count_nonzero(counts - 1)  # n-grams seen more than once
+    # int(sqrt) of an int below 2^52 is the same in math and NumPy (both correctly rounded).
+    top = min(int(math.sqrt(counts.size)), repeated)
     if top <= 0:
         return 0.0
     counts.sort()
-    return float(counts[-top:].sum() / counts.sum())
+    # Integer sums below 2^53 divide to the same float in Python and in NumPy.
+    return int(counts[-top:].sum()) / hashes.size
 
 
 def duplicate_line_ratio(text: str) -> float:
@@ -66,27 +95,33 @@ def duplicate_line_ratio(text: str) -> float:
 
 
 def mojibake_ratio(text: str) -> float:
+    """Share of characters in :data:`deshi.data.chars.MOJIBAKE_RE` (counted with the shared table)."""
     if not text:
         return 0.0
-    return (len(text) - len(_MOJIBAKE.sub("", text))) / len(text)
+    return char_counts(text)[4] / len(text)
 
 
 def symbol_ratio(text: str) -> float:
+    """Share of characters in :data:`deshi.data.chars.SYMBOL_RE` (counted with the shared table)."""
     if not text:
         return 0.0
-    return (len(text) - len(_SYMBOL.sub("", text))) / len(text)
+    return char_counts(text)[3] / len(text)
 
 
 @lru_cache(maxsize=1)
 def ad_automaton() -> ahocorasick.Automaton:
     """Aho-Corasick automaton over HojiChar's advertising/boilerplate keywords."""
-    words = resources.files("deshi.data").joinpath("wordlists", "advertisement_ja.txt").read_text(encoding="utf-8")
     automaton = ahocorasick.Automaton()
-    for word in (w.strip() for w in words.splitlines()):
-        if word and not word.startswith("#"):
-            automaton.add_word(word, word)
+    for word in _ad_words():
+        automaton.add_word(word, word)
     automaton.make_automaton()
     return automaton
+
+
+@lru_cache(maxsize=1)
+def _ad_words() -> tuple[str, ...]:
+    words = resources.files("deshi.data").joinpath("wordlists", "advertisement_ja.txt").read_text(encoding="utf-8")
+    return tuple(w for w in (line.strip() for line in words.splitlines()) if w and not w.startswith("#"))
 
 
 def ad_keyword_hits(text: str) -> int:

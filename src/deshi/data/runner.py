@@ -227,14 +227,15 @@ def write_shard(index: int, offset: int, config_json: str, work: str, out: str) 
     dropped: list[dict[str, Any]] = []
     reasons = {dd.EXACT: "exact_duplicate", dd.NEAR: "near_duplicate"}
     with open(work_dir / f"{name}.docs.jsonl", "rb") as handle:
+        count = len(np.load(work_dir / f"{name}.offsets.npy", mmap_mode="r"))
+        kinds = kind[offset : offset + count].tolist()  # Python ints: no NumPy scalar per line
         for local, line in enumerate(handle):
-            g = offset + local
-            record = orjson.loads(line)
-            if kind[g] == dd.KEEP:
-                writer.write(record)
+            k = kinds[local]
+            if k == dd.KEEP:
+                writer.write_line(line)  # the line phase 1 wrote is already the output record
             elif config.write_rejected:
-                dropped.append({"id": record["id"], "step": "dedup", "reason": reasons[int(kind[g])],
-                                "duplicate_of": keeper_ids.get(str(int(keeper[g])))})
+                dropped.append({"id": orjson.loads(line)["id"], "step": "dedup", "reason": reasons[k],
+                                "duplicate_of": keeper_ids.get(str(int(keeper[offset + local])))})
     writer.close()
     write_jsonl_atomic(work_dir / f"{name}.rejected_dedup.jsonl", dropped)
     write_bytes_atomic(marker, str(writer.count).encode())

@@ -223,8 +223,12 @@ _EN_LABEL = re.compile(
 _EN_TITLE_QUICK = re.compile(r"M[rsix]|Dr|Prof")
 _EN_SAN_QUICK = re.compile(r"-(?:san|sama|sensei|kun|chan|shi)")
 _EN_LABEL_QUICK = re.compile(_EN_LABEL.pattern[2 : _EN_LABEL.pattern.index("[ \\t]*")])  # the cue words
-# Where _EN_PAIR can match: a capital at a word start (same test as its leading \b).
-_EN_WORD_START = re.compile(r"[A-Z](?<!\w.)")
+# Where _EN_PAIR can match: a capital at a word start (same test as its leading \b) that begins
+# "Word Word" — the pattern's own shape, so only real candidates reach the Python loop (most
+# capitals in Japanese text are TEL, FAX, ID or a product code).
+_EN_WORD_START = re.compile(
+    r"[A-Z](?<!\w.)(?=(?:[a-z]{1,14}|[A-Z]{1,14}|\.)[ ](?:[A-Z][a-z]{1,14}|[A-Z]{2,15})\b)"
+)
 _EN_NOT_NAMES = frozenset(
     "The This That These Those A An And Or Of In On At For To From With By Team Customer Support Sales Service "
     "Company Inc Ltd Corp Co Dept Department Office Manager Director Engineer Japan Tokyo Osaka Kyoto Dear Hello "

@@ -18,6 +18,7 @@ from deshi.data.pii.types import PLACEHOLDERS, PIISpan, PIIType
 
 Action = Literal["replace", "mask", "drop", "keep"]
 ACTIONS: tuple[str, ...] = ("replace", "mask", "drop", "keep")
+_NAMES: dict[PIIType, str] = {t: t.value for t in PIIType}
 
 
 @dataclass
@@ -51,16 +52,24 @@ def redact(
     recognizer: PIIRecognizer | None = None,
 ) -> RedactionResult:
     """Find PII in ``text`` and apply ``actions`` (default: replace every type by its placeholder)."""
-    plan = parse_actions(actions)
-    rec = recognizer or default_recognizer()
-    spans = [s for s in rec.find(text) if plan[s.type] != "keep"]
+    return redact_with_plan(text, parse_actions(actions), recognizer or default_recognizer())
+
+
+def redact_with_plan(text: str, plan: Mapping[PIIType, str], rec: PIIRecognizer) -> RedactionResult:
+    """:func:`redact` with an action map already completed by :func:`parse_actions` (callers that
+    redact many documents with one map, like curation, parse it once instead of per document)."""
+    spans = rec.find(text)
+    if not spans:
+        return RedactionResult(text=text)
+    spans = [s for s in spans if plan[s.type] != "keep"]
     counts: dict[str, int] = {}
     parts: list[str] = []
     last = 0
     dropped = False
     for span in spans:
         action = plan[span.type]
-        counts[span.type.value] = counts.get(span.type.value, 0) + 1
+        name = _NAMES[span.type]  # (Enum.value is a descriptor call; a dict look-up is not)
+        counts[name] = counts.get(name, 0) + 1
         parts.append(text[last : span.start])
         if action == "mask":
             parts.append(_mask(text[span.start : span.end]))
