@@ -213,3 +213,14 @@ def dataclasses_replace(cfg, **changes):
     import dataclasses
 
     return dataclasses.replace(cfg, **changes)
+
+
+def test_decode_speeds_time_every_model_with_one_harness_and_restore_threads(world):
+    from deshi.distill.quality import decode_speeds
+
+    tok, _, teacher = world
+    student = tiny_llama(len(tok), 32, 1, seed=1)
+    threads = torch.get_num_threads()
+    speeds = decode_speeds({"teacher": teacher, "student": student}, tok, new_tokens=6, rounds=3, threads=1)
+    assert set(speeds) == {"teacher", "student"} and all(v > 0 for v in speeds.values())
+    assert torch.get_num_threads() == threads

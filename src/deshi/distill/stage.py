@@ -70,6 +70,8 @@ class Config(StageConfig):
     eval_every: int = Field(50, ge=1)
     checkpoint_every: int = Field(50, ge=1)
     precision: Literal["fp32", "bf16"] = "fp32"
+    compile: bool = Field(False, description="torch.compile the student's decoder (faster steps after a one-off compile; falls back to eager if it fails).")
+    fused_head: bool = Field(True, description="Chunked fused LM head + loss for ce/offline runs of supported architectures (same loss, no full logits).")
     heldout_fraction: float = Field(0.05, ge=0, lt=1)
     # evaluation
     compare_ce: bool = Field(True, description="Also train the same student with plain cross-entropy (the baseline).")
@@ -162,6 +164,8 @@ def _train_config(config: Config, mode: str, loss: str, steps: int, seed: int):
         eval_every=config.eval_every,
         checkpoint_every=config.checkpoint_every,
         precision=config.precision,
+        compile=config.compile,
+        fused_head=config.fused_head,
         on_policy_fraction=config.on_policy_fraction if loss != "ce" else 0.0,
         seed=seed,
     )
