@@ -396,7 +396,7 @@ def markdown(r: dict) -> str:
                   f"(Δ {z['relative_delta_train']:.2%}); eval loss {z['resumed_final_eval_loss']:.6f} vs {z['uninterrupted_final_eval_loss']:.6f} (Δ {z['relative_delta_eval']:.2%})."]
     q = r.get("quality_from_demo")
     if q and q.get("table"):
-        lines += ["", "Quality (from the demo's distill stage, `make demo`):", "",
+        lines += ["", "Quality (the distill stage in the demo configuration, examples/demo/pipeline.yaml; see the notes for how it was run):", "",
                   "| model | golden score | held-out perplexity | parameters | decode ms/token |", "|---|---:|---:|---:|---:|"]
         for row in q["table"]:
             lines.append(f"| {row['model']} | {row.get('golden_score', float('nan')):.1%} | {row.get('heldout_perplexity', float('nan')):.1f} | {row['parameters'] / 1e6:.2f}M | {row['decode_ms_per_token']:.2f} |")
