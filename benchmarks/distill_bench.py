@@ -90,15 +90,18 @@ def params(model) -> int:
 # ------------------------------------------------------------------------------------------- contenders
 
 
-def run_deshi(student0, source, teacher, mode: str, loss: str, beta: float, steps: int, batch: int, work: Path) -> list[float]:
-    """Per-step tokens/s of ``steps`` deshi optimizer steps (step time includes reading the cache)."""
+def run_deshi(student0, source, teacher, mode: str, loss: str, beta: float, steps: int, batch: int, work: Path, compile: bool = False) -> list[float]:
+    """Per-step tokens/s of ``steps`` deshi optimizer steps (step time includes reading the cache).
+
+    The first step of each call is the warm-up (with ``compile`` it includes compiling the fresh model);
+    callers discard it from the rates and report it separately."""
     from deshi.distill.losses import LossSpec
     from deshi.distill.trainer import TrainConfig, train
 
     run_dir = Path(tempfile.mkdtemp(dir=work))
     cfg = TrainConfig(
         mode=mode, loss=LossSpec(loss, temperature=1.0, alpha=0.0, beta=beta), batch_size=batch, max_steps=steps,
-        lr=1e-4, warmup_steps=0, checkpoint_every=0, eval_every=10**9, grad_clip=1.0, seed=0,
+        lr=1e-4, warmup_steps=0, checkpoint_every=0, eval_every=10**9, grad_clip=1.0, seed=0, compile=compile,
     )
     result = train(copy.deepcopy(student0), source, run_dir, cfg, teacher=teacher, show_progress=False)
     shutil.rmtree(run_dir, ignore_errors=True)
@@ -207,10 +210,19 @@ def main() -> None:
     ap.add_argument("--cache-blocks", type=int, default=32, help="blocks of seq-len tokens for the cache build")
     ap.add_argument("--no-trl", action="store_true")
     ap.add_argument("--no-resume", action="store_true")
+    ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile contenders")
     ap.add_argument("--workspace", type=Path, default=ROOT / "workspace", help="demo workspace whose distill table to include")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--quality-only", action="store_true",
+                    help="re-read the demo workspace's distill table into the existing results (no timing runs)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.quality_only:
+        result = json.loads((args.out / "distill.json").read_text())
+        result["quality_from_demo"] = json.loads((args.workspace / "distill" / "summary.json").read_text())["metrics"]
+        (args.out / "distill.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        (args.out / "distill.md").write_text(markdown(result))
+        return
 
     from deshi.distill.logit_cache import CacheSpec, LogitCache, build_cache
 
@@ -255,6 +267,10 @@ def main() -> None:
         "deshi_ce_only": lambda: run_deshi(student0, PackedSource(train_blocks), None, "ce", "forward_kl", 0.0, args.steps, args.batch, work),
         "deshi_online_fkl": lambda: run_deshi(student0, PackedSource(train_blocks), teacher, "online", "forward_kl", 0.0, args.steps, args.batch, work),
     }
+    if not args.no_compile:
+        contenders["deshi_offline_fkl_k64_compiled"] = lambda: run_deshi(student0, cache, None, "offline", "forward_kl", 0.0, args.steps, args.batch, work, compile=True)
+        contenders["deshi_offline_jsd0.5_k64_compiled"] = lambda: run_deshi(student0, cache, None, "offline", "generalized_jsd", 0.5, args.steps, args.batch, work, compile=True)
+        contenders["deshi_ce_only_compiled"] = lambda: run_deshi(student0, PackedSource(train_blocks), None, "ce", "forward_kl", 0.0, args.steps, args.batch, work, compile=True)
     trl_error = None
     if not args.no_trl:
         try:
@@ -268,11 +284,16 @@ def main() -> None:
 
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     cpu_samples: dict[str, list[float]] = {name: [] for name in contenders}
+    first_step_cpu_s: dict[str, list[float]] = {name: [] for name in contenders}
+    first_step_wall_s: dict[str, list[float]] = {name: [] for name in contenders}
+    step_tokens = args.batch * args.seq_len
     for r in range(args.rounds):
         for name, fn in contenders.items():
             rates, cpu_rates = fn()
             samples[name] += rates[1:]  # first step of each segment is warm-up
             cpu_samples[name] += cpu_rates[1:]
+            first_step_cpu_s[name].append(step_tokens / cpu_rates[0])
+            first_step_wall_s[name].append(step_tokens / rates[0])
             print(f"round {r + 1}/{args.rounds} {name}: {statistics.median(rates[1:]):.0f} tokens/s, {statistics.median(cpu_rates[1:]):.0f} tokens/CPU-s")
 
     wall = {name: statistics.median(v) for name, v in samples.items() if v}
@@ -287,6 +308,18 @@ def main() -> None:
     ratios["deshi_offline_fkl / deshi_ce_only"] = med["deshi_offline_fkl_k64"] / med["deshi_ce_only"]
     ratios["deshi_offline_jsd0.5 / deshi_ce_only"] = med["deshi_offline_jsd0.5_k64"] / med["deshi_ce_only"]
     ratios["deshi_offline_fkl / deshi_online_fkl"] = med["deshi_offline_fkl_k64"] / med["deshi_online_fkl"]
+    if "deshi_offline_fkl_k64_compiled" in med:
+        if "trl_gkd_beta0" in med:
+            ratios["deshi_offline_fkl_compiled / trl_gkd_beta0"] = med["deshi_offline_fkl_k64_compiled"] / med["trl_gkd_beta0"]
+            ratios["deshi_offline_jsd0.5_compiled / trl_gkd_beta0.5"] = med["deshi_offline_jsd0.5_k64_compiled"] / med["trl_gkd_beta0.5"]
+        ratios["deshi_offline_fkl_compiled / deshi_ce_only_compiled"] = med["deshi_offline_fkl_k64_compiled"] / med["deshi_ce_only_compiled"]
+        ratios["deshi_offline_fkl_compiled / deshi_offline_fkl"] = med["deshi_offline_fkl_k64_compiled"] / med["deshi_offline_fkl_k64"]
+    # one-off compile cost: the first (warm-up) step of the first compiled run in this process minus a
+    # steady step, in wall seconds (inductor compiles in worker processes whose CPU time is not ours);
+    # later compiled runs reuse dynamo's and inductor's caches.
+    compile_seconds = {
+        name: round(first_step_wall_s[name][0] - step_tokens / wall[name], 1) for name in contenders if name.endswith("_compiled")
+    }
 
     resume = None if args.no_resume else resume_experiment(work)
     quality = None
@@ -305,10 +338,15 @@ def main() -> None:
         "tokens_per_cpu_second_samples": cpu_samples,
         "tokens_per_wall_second_samples": samples,
         "ratios": ratios,
+        "compile_cpu_seconds_first_step_overhead": compile_seconds,
+        "first_step_cpu_seconds": first_step_cpu_s,
+        "first_step_wall_seconds": first_step_wall_s,
         "targets": {
             "offline_vs_trl_beta0_ge_2.5": ratios.get("deshi_offline_fkl / trl_gkd_beta0", 0) >= 2.5 if "trl_gkd_beta0" in med else None,
             "offline_vs_trl_beta0.5_ge_4": ratios.get("deshi_offline_jsd0.5 / trl_gkd_beta0.5", 0) >= 4 if "trl_gkd_beta0" in med else None,
             "offline_within_15pct_of_ce": ratios["deshi_offline_fkl / deshi_ce_only"] >= 0.85,
+            "offline_compiled_vs_trl_beta0_ge_2.5": ratios["deshi_offline_fkl_compiled / trl_gkd_beta0"] >= 2.5 if "deshi_offline_fkl_compiled / trl_gkd_beta0" in ratios else None,
+            "offline_compiled_vs_trl_beta0.5_ge_4": ratios["deshi_offline_jsd0.5_compiled / trl_gkd_beta0.5"] >= 4 if "deshi_offline_jsd0.5_compiled / trl_gkd_beta0.5" in ratios else None,
         },
         "trl_error": trl_error,
         "cache": cache_rows,
@@ -339,8 +377,13 @@ def markdown(r: dict) -> str:
     lines += [f"| {k} | {v:,.0f} | {r['tokens_per_wall_second_median'][k]:,.0f} |" for k, v in r["tokens_per_cpu_second_median"].items()]
     lines += ["", "| ratio | value | target |", "|---|---:|---|"]
     targets = {"deshi_offline_fkl / trl_gkd_beta0": "≥ 2.5", "deshi_offline_jsd0.5 / trl_gkd_beta0.5": "≥ 4",
+               "deshi_offline_fkl_compiled / trl_gkd_beta0": "≥ 2.5", "deshi_offline_jsd0.5_compiled / trl_gkd_beta0.5": "≥ 4",
                "deshi_offline_fkl / deshi_ce_only": "≥ 0.85 (within 15% of CE)"}
     lines += [f"| {k} | {v:.2f}× | {targets.get(k, '')} |" for k, v in r["ratios"].items()]
+    if r.get("compile_cpu_seconds_first_step_overhead"):
+        lines += ["", "torch.compile (`compile: true`) one-off cost, wall seconds of the first step beyond a steady step, first compiled "
+                  "run of the process (later runs of the same architecture reuse the compile caches): "
+                  + ", ".join(f"{k} {v:.1f} s" for k, v in r["compile_cpu_seconds_first_step_overhead"].items())]
     if r.get("trl_error"):
         lines += ["", f"TRL could not run: {r['trl_error']}"]
     lines += ["", "Logit cache (payload bytes per next-token position; 1 B/token = 1 MB per million tokens; naive fp32 + int32 ids at k=64 is 512 B/token):", "",
@@ -353,7 +396,7 @@ def markdown(r: dict) -> str:
                   f"(Δ {z['relative_delta_train']:.2%}); eval loss {z['resumed_final_eval_loss']:.6f} vs {z['uninterrupted_final_eval_loss']:.6f} (Δ {z['relative_delta_eval']:.2%})."]
     q = r.get("quality_from_demo")
     if q and q.get("table"):
-        lines += ["", "Quality (from the demo's distill stage, `make demo`):", "",
+        lines += ["", "Quality (the distill stage in the demo configuration, examples/demo/pipeline.yaml; see the notes for how it was run):", "",
                   "| model | golden score | held-out perplexity | parameters | decode ms/token |", "|---|---:|---:|---:|---:|"]
         for row in q["table"]:
             lines.append(f"| {row['model']} | {row.get('golden_score', float('nan')):.1%} | {row.get('heldout_perplexity', float('nan')):.1f} | {row['parameters'] / 1e6:.2f}M | {row['decode_ms_per_token']:.2f} |")

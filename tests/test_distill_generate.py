@@ -131,3 +131,45 @@ def test_hf_backend_samples_several_answers_with_teacher_logprobs():
     for group in out:
         for sample in group:
             assert sample.mean_logprob is not None and sample.mean_logprob < 0 and 1 <= sample.tokens <= 6
+
+
+def test_a_task_can_override_sampling_greedy_qa_next_to_sampled_summaries(tmp_path):
+    curriculum = Curriculum.model_validate({
+        "tasks": [
+            {"name": "sum", "type": "summarisation", "templates": ["要約: {document}"]},
+            {"name": "qa", "source": "questions", "templates": ["{question}"], "sampling": {"temperature": 0}},
+        ],
+    })
+    prompts = build_prompts(curriculum, DOCS[:2], ["Q1", "Q2"], 0)
+    plain = build_prompts(Curriculum.model_validate({"tasks": [{"name": "qa", "source": "questions", "templates": ["{question}"]}]}), [], ["Q1"], 0)
+    qa = [p for p in prompts if p.meta["task"] == "qa"]
+    assert [p.sampling for p in qa] == [{"temperature": 0.0}] * 2
+    assert qa[0].id != plain[0].id  # other settings, other id: a resumed run never reuses sampled answers
+
+    class Recording(FixedBackend):
+        def generate(self, prompts, sampling):
+            self.calls.append((list(prompts), sampling.temperature, sampling.samples_per_prompt))
+            return [[Sample(f"{p}-答え{i}", -0.5, 3) for i in range(sampling.samples_per_prompt)] for p in prompts]
+
+    backend = Recording({})
+    run_generation(backend, prompts, Sampling(temperature=0.8, samples_per_prompt=2), Filters(pii=False), tmp_path / "set", tmp_path / "work", {"teacher": "t"})
+    by_texts = {tuple(c[0]): c[1:] for c in backend.calls}
+    assert by_texts[("Q1", "Q2")] == (0.0, 1)  # greedy, one answer per question, batched together
+    assert all(v == (0.8, 2) for k, v in by_texts.items() if k != ("Q1", "Q2"))
+    records = [json.loads(line) for line in (tmp_path / "set" / "data" / "synthetic.jsonl").read_text().splitlines()]
+    qa_records = [r for r in records if r["meta"]["task"] == "qa"]
+    assert len(qa_records) == 2 and all(r["meta"]["sampling"]["temperature"] == 0 and r["meta"]["sampling"]["samples_per_prompt"] == 1 for r in qa_records)
+    assert all(r["meta"]["sampling"]["temperature"] == 0.8 for r in records if r["meta"]["task"] == "sum")
+    with pytest.raises(ValueError):
+        Curriculum.model_validate({"tasks": [{"name": "q", "templates": ["{document}"], "sampling": {"temperature": -1}}]})
+
+
+def test_hf_backend_greedy_answers_are_the_teachers_argmax():
+    tok = tiny_tokenizer()
+    model = tiny_llama(len(tok), 32, 2)
+    backend = HFBackend(model, tok, batch_size=2)
+    greedy = Sampling(temperature=0, samples_per_prompt=3, max_new_tokens=5, seed=1)
+    assert greedy.samples_per_prompt == 1
+    a = backend.generate(["点検間隔は？"], greedy)
+    b = backend.generate(["点検間隔は？"], Sampling(**{**greedy.as_dict(), "seed": 7}))
+    assert len(a[0]) == 1 and a[0][0].response == b[0][0].response  # no randomness: the seed does not matter

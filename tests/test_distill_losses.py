@@ -181,3 +181,52 @@ def test_fused_log_softmax_gather_matches_autograd(T):
     assert torch.autograd.gradcheck(lambda z: L.log_softmax_gather(z, ids, T), (logits,))
     ref = F.log_softmax(logits / T, -1).gather(-1, ids)
     assert torch.allclose(L.log_softmax_gather(logits, ids, T), ref)
+
+
+@pytest.mark.parametrize(
+    "mode,loss,alpha,method",
+    [("ce", "forward_kl", 0.0, "topk"), ("offline", "forward_kl", 0.5, "topk"), ("offline", "generalized_jsd", 0.0, "topk"),
+     ("offline", "taid", 0.3, "topk"), ("offline", "forward_kl", 0.2, "sampled")],
+)
+def test_chunked_fused_head_gives_the_same_loss_and_gradients(mode, loss, alpha, method):
+    """The fused path (no full logits) must be the same objective as logits → log-softmax → loss."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from deshi.distill.trainer import TrainConfig, compute_loss, fused_head_ok
+
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True))
+    x = torch.randint(0, 300, (3, 20))
+    mask = torch.ones_like(x, dtype=torch.uint8)
+    mask[:, :5] = 0  # completion-only style: masked positions must not count
+    values, ids = torch.log_softmax(torch.randn(3, 19, 300), -1).topk(8, -1)
+    batch = {"input_ids": x, "loss_mask": mask, "ids": ids, "values": values, "weights": torch.rand(3, 19, 8)}
+    cfg = TrainConfig(mode=mode, loss=L.LossSpec(loss, alpha=alpha), fused_chunk=7)  # chunks that do not divide the rows
+    assert fused_head_ok(model, cfg)
+    results = []
+    for body in (None, model.model):
+        model.zero_grad()
+        value, parts = compute_loss(model, batch, cfg, progress=0.4, cache_method=method, body=body)
+        value.backward()
+        results.append((value.item(), {k: float(v) for k, v in parts.items()}, [p.grad.clone() for p in model.parameters()]))
+    (ref, ref_parts, ref_grads), (fused, fused_parts, fused_grads) = results
+    assert fused == pytest.approx(ref, rel=1e-5)
+    assert fused_parts == pytest.approx(ref_parts, rel=1e-5)
+    for a, b in zip(ref_grads, fused_grads, strict=True):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
+
+
+def test_fused_head_is_only_used_where_it_is_exact():
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from deshi.distill.trainer import TrainConfig, fused_head_ok
+
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=64, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                                         num_attention_heads=2, num_key_value_heads=1))
+    assert fused_head_ok(model, TrainConfig(mode="offline"))
+    assert not fused_head_ok(model, TrainConfig(mode="offline", loss=L.LossSpec("forward_kl", temperature=2.0)))
+    assert not fused_head_ok(model, TrainConfig(mode="offline", precision="bf16"))
+    assert not fused_head_ok(model, TrainConfig(mode="offline", fused_head=False))
+    model.config.model_type = "gemma2"  # soft-capped logits: lm_head(hidden) is not the whole story
+    assert not fused_head_ok(model, TrainConfig(mode="offline"))

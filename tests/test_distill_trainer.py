@@ -186,3 +186,41 @@ def test_checkpoints_of_other_data_are_never_resumed(world, tmp_path):
     assert fresh.resumed_from is None and [h["step"] for h in fresh.history] == list(range(1, 7))
     same = train(tiny_llama(len(tok), 32, 2), PackedSource(packed), tmp_path / "r", other, show_progress=False)
     assert same.resumed_from == 6
+
+
+def test_compile_falls_back_to_eager_when_compilation_fails(world, tmp_path, monkeypatch, caplog):
+    """compile: true must never break a run: a failing torch.compile trains eagerly, same result."""
+    tok, packed, teacher = world
+    build_cache(teacher, packed, tmp_path / "cache", CacheSpec(k=16))
+    cfg = TrainConfig(mode="offline", max_steps=4, batch_size=8, lr=3e-3, warmup_steps=1, checkpoint_every=0)
+    eager = tiny_llama(len(tok), 32, 2, seed=1)
+    train(eager, LogitCache(tmp_path / "cache"), tmp_path / "eager", cfg, show_progress=False)
+
+    def broken_compile(module, *a, **k):
+        def call(*args, **kwargs):
+            raise RuntimeError("inductor: no C++ compiler")
+        return call
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    compiled = tiny_llama(len(tok), 32, 2, seed=1)
+    result = train(compiled, LogitCache(tmp_path / "cache"), tmp_path / "compiled", dataclasses_replace(cfg, compile=True), show_progress=False)
+    assert result.steps == 4 and "torch.compile failed" in caplog.text
+    for a, b in zip(eager.parameters(), compiled.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def dataclasses_replace(cfg, **changes):
+    import dataclasses
+
+    return dataclasses.replace(cfg, **changes)
+
+
+def test_decode_speeds_time_every_model_with_one_harness_and_restore_threads(world):
+    from deshi.distill.quality import decode_speeds
+
+    tok, _, teacher = world
+    student = tiny_llama(len(tok), 32, 1, seed=1)
+    threads = torch.get_num_threads()
+    speeds = decode_speeds({"teacher": teacher, "student": student}, tok, new_tokens=6, rounds=3, threads=1)
+    assert set(speeds) == {"teacher", "student"} and all(v > 0 for v in speeds.values())
+    assert torch.get_num_threads() == threads

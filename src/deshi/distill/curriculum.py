@@ -17,6 +17,7 @@ A curriculum is YAML (or the ``curriculum:`` block of the generate config)::
         type: qa
         source: questions                # one prompt per question (golden templates), no document
         templates: ["{question}"]
+        sampling: {temperature: 0}       # per-task override: greedy answers (the teacher's best guess)
     prompts_per_document: 1
     max_prompts: 400
 
@@ -44,6 +45,24 @@ class CurriculumError(DeshiError):
     """The curriculum cannot produce prompts (bad template, unknown placeholder, nothing selected)."""
 
 
+class TaskSampling(BaseModel):
+    """Per-task overrides of the generate stage's sampling settings (unset fields keep the stage's).
+
+    Why per task: factual QA wants the teacher's single best answer (``temperature: 0`` = greedy,
+    one sample), while summaries and extractions profit from diverse samples at a higher temperature.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float | None = Field(None, ge=0, description="0 = greedy decoding (one sample per prompt).")
+    top_p: float | None = Field(None, gt=0, le=1)
+    max_new_tokens: int | None = Field(None, ge=1)
+    samples_per_prompt: int | None = Field(None, ge=1)
+
+    def overrides(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
 class Task(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -52,6 +71,7 @@ class Task(BaseModel):
     templates: list[str] = Field(min_length=1, description="Python format strings with {document}, {question}, {domain}.")
     source: Literal["documents", "questions"] = "documents"
     weight: float = Field(1.0, gt=0)
+    sampling: TaskSampling | None = Field(None, description="Overrides of the stage's sampling settings for this task's prompts.")
 
     @model_validator(mode="after")
     def _placeholders(self) -> Task:
@@ -96,6 +116,13 @@ class Prompt:
     id: str
     text: str
     meta: dict[str, Any] = field(default_factory=dict)
+    sampling: dict[str, Any] = field(default_factory=dict)  # the task's overrides of the stage's sampling
+
+
+def _task_id_parts(task: Task) -> list[str]:
+    """Extra id parts when a task overrides sampling: other settings give other prompt ids, so a resumed
+    generation never reuses answers written under different settings (no override: ids unchanged)."""
+    return [repr(sorted(task.sampling.overrides().items()))] if task.sampling and task.sampling.overrides() else []
 
 
 def _cut(text: str, limit: int) -> str:
@@ -144,9 +171,10 @@ def build_prompts(
                 body = template.format(document=_cut(text, level.max_doc_chars), domain=domain, question="")
                 prompts.append(
                     Prompt(
-                        _pid(task.name, level.name, doc_id, template, str(len(prompts))),
+                        _pid(task.name, level.name, doc_id, template, str(len(prompts)), *_task_id_parts(task)),
                         body,
                         {"task": task.name, "type": task.type, "difficulty": level.name, "domain": domain, "source_doc": doc_id},
+                        task.sampling.overrides() if task.sampling else {},
                     )
                 )
     for task in q_tasks:
@@ -154,9 +182,10 @@ def build_prompts(
             template = task.templates[number % len(task.templates)]
             prompts.append(
                 Prompt(
-                    _pid(task.name, question, template),
+                    _pid(task.name, question, template, *_task_id_parts(task)),
                     template.format(question=question, domain="", document=""),
                     {"task": task.name, "type": task.type, "difficulty": "question", "domain": "", "source_question": number},
+                    task.sampling.overrides() if task.sampling else {},
                 )
             )
     if curriculum.max_prompts is not None and len(prompts) > curriculum.max_prompts:

@@ -53,14 +53,28 @@ class GenerateError(DeshiError):
 
 @dataclass
 class Sampling:
-    temperature: float = 0.8
+    temperature: float = 0.8  # 0 = greedy decoding: one sample per prompt, the teacher's best guess
     top_p: float = 0.95
     max_new_tokens: int = 96
     samples_per_prompt: int = 2
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if self.temperature < 0:
+            raise GenerateError(f"temperature must be >= 0 (got {self.temperature})")
+        if self.temperature == 0:
+            self.samples_per_prompt = 1  # greedy samples are identical: a second one would only be a duplicate
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Sampling:
+        """These settings with a curriculum task's overrides applied."""
+        return Sampling(**{**self.as_dict(), **overrides}) if overrides else self
 
 
 @dataclass
@@ -96,12 +110,10 @@ class HFBackend:
         texts = [render_prompt(p) for p in prompts]
         enc = tok(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         torch.manual_seed(sampling.seed)
+        decoding = {"do_sample": False} if sampling.greedy else {"do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p, "top_k": 0}
         out = self.model.generate(
             **enc,
-            do_sample=True,
-            temperature=sampling.temperature,
-            top_p=sampling.top_p,
-            top_k=0,
+            **decoding,
             max_new_tokens=sampling.max_new_tokens,
             num_return_sequences=sampling.samples_per_prompt,
             pad_token_id=tok.pad_token_id,
@@ -258,6 +270,16 @@ def _read_raw(path: Path) -> dict[str, dict[str, Any]]:
     return done
 
 
+def _batches(prompts: list[Prompt], sampling: Sampling, size: int) -> list[list[Prompt]]:
+    """Batches of up to ``size`` prompts that share their effective sampling settings (in prompt order
+    within each setting), since one generate call takes one set of settings."""
+    groups: dict[str, list[Prompt]] = {}
+    for prompt in prompts:
+        key = json.dumps(sampling.with_overrides(prompt.sampling).as_dict(), sort_keys=True)
+        groups.setdefault(key, []).append(prompt)
+    return [group[i : i + size] for group in groups.values() for i in range(0, len(group), size)]
+
+
 def run_generation(
     backend,
     prompts: list[Prompt],
@@ -284,10 +306,10 @@ def run_generation(
         progress(resumed)
     batch_size = getattr(backend, "batch_size", 8)
     with open(raw_path, "a", encoding="utf-8") as raw:
-        for start in range(0, len(todo), batch_size):
-            batch = todo[start : start + batch_size]
+        for batch in _batches(todo, sampling, batch_size):
             seed = int(hashlib.sha256(batch[0].id.encode()).hexdigest()[:8], 16) ^ sampling.seed
-            groups = backend.generate([p.text for p in batch], Sampling(**{**sampling.as_dict(), "seed": seed}))
+            settings = sampling.with_overrides(batch[0].sampling)
+            groups = backend.generate([p.text for p in batch], Sampling(**{**settings.as_dict(), "seed": seed}))
             for prompt, group in zip(batch, groups, strict=True):
                 record = {"prompt_id": prompt.id, "samples": [s.__dict__ for s in group]}
                 raw.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -317,7 +339,7 @@ def run_generation(
                     "mean_logprob": sample.mean_logprob,
                     "tokens": sample.tokens,
                     **provenance,
-                    "sampling": sampling.as_dict(),
+                    "sampling": sampling.with_overrides(prompt.sampling).as_dict(),
                 }
                 if reason is None:
                     kept += 1

@@ -40,7 +40,7 @@ class Config(StageConfig):
     questions_file: str | None = Field(
         None, description="JSONL with a `question` field for questions-seeded tasks (golden templates); relative paths are looked up in demo_data."
     )
-    temperature: float = Field(0.8, gt=0)
+    temperature: float = Field(0.8, ge=0, description="Sampling temperature; 0 = greedy (one sample per prompt). Curriculum tasks may override it.")
     top_p: float = Field(0.95, gt=0, le=1)
     max_new_tokens: int = Field(96, ge=1)
     samples_per_prompt: int = Field(2, ge=1)

@@ -294,3 +294,81 @@ def check_vocab(student_vocab: int, teacher_vocab: int) -> None:
             f"{student_vocab}; logit distillation needs a shared tokenizer (train the student with the "
             "teacher's tokenizer, or use `loss: ce` on the synthetic set for sequence-level distillation)"
         )
+
+
+# --------------------------------------------------------------------------------------------------
+# Chunked fused LM head + loss (Liger-style): never materialise the (tokens × vocab) logits.
+# --------------------------------------------------------------------------------------------------
+
+#: Architectures whose logits are exactly ``lm_head(final hidden state)`` (no soft-capping, no logit
+#: scale): only for these may the loss take the hidden states and the head weight directly.
+FUSED_HEAD_MODEL_TYPES = frozenset({"llama", "mistral", "qwen2", "qwen3"})
+
+
+class _ChunkedHeadLoss(torch.autograd.Function):
+    """Scalar loss of ``log_softmax(hidden @ W.T)`` gathered at a few ids per row, computed chunk by chunk.
+
+    Hand-written (after Liger Kernel's fused linear cross-entropy) because the composition
+    ``lm_head → slice → log-softmax-gather → loss`` keeps the full (tokens × vocab) logits alive for
+    backward and sweeps them several times (logsumexp, softmax recomputation, the zero-filled slice
+    gradient). Here each chunk of rows is handled once, while it is hot in cache: logits, one ``exp``,
+    the gathered log-probabilities, the gradient of the (cheap, k-sized) loss w.r.t. them via autograd,
+    and from it the gradient w.r.t. the logits — ``scatter(g) − softmax·Σg`` — which is immediately
+    folded into the gradients of the hidden states and the head weight. Forward therefore already
+    computes the gradients; backward only scales them by the incoming gradient (a scalar).
+    """
+
+    @staticmethod
+    def forward(ctx, hidden, weight, ids, row_loss, chunk: int, parts: dict[str, float]):
+        n = hidden.size(0)
+        grad_hidden = torch.empty_like(hidden)
+        grad_weight = torch.zeros_like(weight)
+        total = hidden.new_zeros((), dtype=torch.float32)
+        for start in range(0, n, chunk):
+            end = min(n, start + chunk)
+            h = hidden[start:end]
+            z = h @ weight.t()
+            top = z.amax(-1, keepdim=True)
+            e = torch.sub(z, top).exp_()  # the chunk's only vocabulary-sized allocation besides z
+            norm = e.sum(-1, keepdim=True)
+            lse = top + norm.log()
+            idx = ids[start:end]
+            at = (z.gather(-1, idx) - lse).detach().requires_grad_(True)
+            del z
+            with torch.enable_grad():
+                value, chunk_parts = row_loss(at, start, end)
+                (g,) = torch.autograd.grad(value, at, allow_unused=True)
+            if g is None:  # nothing in this chunk counts (all positions masked)
+                g = torch.zeros_like(at)
+            total += value.detach()
+            for key, part in chunk_parts.items():
+                parts[key] = parts.get(key, 0.0) + float(part)
+            e.mul_(-(g.sum(-1, keepdim=True) / norm)).scatter_add_(-1, idx, g)  # d loss / d logits
+            torch.mm(e, weight, out=grad_hidden[start:end])
+            grad_weight.addmm_(e.t(), h)
+        ctx.save_for_backward(grad_hidden, grad_weight)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        grad_hidden, grad_weight = ctx.saved_tensors
+        return grad_hidden * grad_output, grad_weight * grad_output, None, None, None, None
+
+
+def chunked_head_loss(
+    hidden: torch.Tensor,
+    weight: torch.Tensor,
+    ids: torch.Tensor,
+    row_loss: Callable[[torch.Tensor, int, int], tuple[torch.Tensor, dict[str, torch.Tensor]]],
+    chunk: int = 512,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """``Σ_chunks row_loss(log_softmax(hidden @ weight.T).gather(-1, ids)[rows], rows)`` with fused gradients.
+
+    ``hidden`` [N, H] and ``weight`` [V, H] (fp32); ``ids`` [N, m]. ``row_loss(at, start, end)`` gets the
+    gathered log-probabilities of rows ``start:end`` (requires grad) and returns that chunk's share of
+    the scalar loss (already divided by any global normaliser) plus detached parts for logging, summed
+    over chunks. Equivalent, up to float rounding, to computing the full logits first.
+    """
+    parts: dict[str, float] = {}
+    loss = _ChunkedHeadLoss.apply(hidden, weight, ids.long(), row_loss, int(chunk), parts)
+    return loss, parts

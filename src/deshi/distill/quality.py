@@ -94,13 +94,35 @@ def perplexity(model, tokenizer, texts: list[str], seq_len: int, batch_size: int
 @torch.no_grad()
 def decode_ms_per_token(model, tokenizer, prompt: str = "質問: 点検間隔は？\n回答: ", new_tokens: int = 48, repeats: int = 3) -> float:
     """Median wall-clock milliseconds per generated token (greedy, batch 1, KV cache, EOS ignored)."""
-    model.eval()
+    return decode_speeds({"model": model}, tokenizer, prompt, new_tokens, rounds=repeats)["model"]
+
+
+@torch.no_grad()
+def decode_speeds(
+    models: dict[str, Any], tokenizer, prompt: str = "質問: 点検間隔は？\n回答: ", new_tokens: int = 48, rounds: int = 5, threads: int = 1
+) -> dict[str, float]:
+    """Median ms per generated token for each model, all measured by the same harness, interleaved.
+
+    Greedy, batch 1, KV cache, EOS ignored: what one user of a served model waits for. Why interleaved
+    rounds (teacher, student, teacher, student, …) and one intra-op thread: on a shared machine a
+    burst of load from other processes then hits every model alike instead of whichever happened to be
+    measured at that moment, and batch-1 decoding of a small model gains nothing from more threads
+    (it only adds contention noise). The thread count is restored afterwards.
+    """
     enc = tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
     kwargs = dict(max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False, pad_token_id=tokenizer.eos_token_id)
-    model.generate(**enc, **{**kwargs, "max_new_tokens": 4, "min_new_tokens": 4})  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        model.generate(**enc, **kwargs)
-        times.append((time.perf_counter() - t0) * 1000 / new_tokens)
-    return sorted(times)[len(times) // 2]
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        for model in models.values():
+            model.eval()
+            model.generate(**enc, **{**kwargs, "max_new_tokens": 4, "min_new_tokens": 4})  # warm-up
+        times: dict[str, list[float]] = {name: [] for name in models}
+        for _ in range(rounds):
+            for name, model in models.items():
+                t0 = time.perf_counter()
+                model.generate(**enc, **kwargs)
+                times[name].append((time.perf_counter() - t0) * 1000 / new_tokens)
+    finally:
+        torch.set_num_threads(before)
+    return {name: sorted(values)[len(values) // 2] for name, values in times.items()}

@@ -70,6 +70,8 @@ class Config(StageConfig):
     eval_every: int = Field(50, ge=1)
     checkpoint_every: int = Field(50, ge=1)
     precision: Literal["fp32", "bf16"] = "fp32"
+    compile: bool = Field(False, description="torch.compile the student's decoder (faster steps after a one-off compile; falls back to eager if it fails).")
+    fused_head: bool = Field(True, description="Chunked fused LM head + loss for ce/offline runs of supported architectures (same loss, no full logits).")
     heldout_fraction: float = Field(0.05, ge=0, lt=1)
     # evaluation
     compare_ce: bool = Field(True, description="Also train the same student with plain cross-entropy (the baseline).")
@@ -162,6 +164,8 @@ def _train_config(config: Config, mode: str, loss: str, steps: int, seed: int):
         eval_every=config.eval_every,
         checkpoint_every=config.checkpoint_every,
         precision=config.precision,
+        compile=config.compile,
+        fused_head=config.fused_head,
         on_policy_fraction=config.on_policy_fraction if loss != "ce" else 0.0,
         seed=seed,
     )
@@ -207,7 +211,7 @@ def build_or_open_cache(config: Config, teacher_dir: Path, data: Path, packed, c
 
 
 def quality_row(name: str, model, tokenizer, golden, heldout_texts, seq_len: int) -> dict[str, Any]:
-    from deshi.distill.quality import decode_ms_per_token, golden_score, perplexity
+    from deshi.distill.quality import golden_score, perplexity
     from deshi.distill.student_init import parameter_count
 
     row: dict[str, Any] = {"model": name, "parameters": parameter_count(model)}
@@ -218,8 +222,7 @@ def quality_row(name: str, model, tokenizer, golden, heldout_texts, seq_len: int
         row["_records"] = scored["records"][:20]
     if heldout_texts:
         row["heldout_perplexity"] = perplexity(model, tokenizer, heldout_texts, seq_len)
-    row["decode_ms_per_token"] = decode_ms_per_token(model, tokenizer)
-    return row
+    return row  # decode_ms_per_token is added for all rows together (interleaved, same harness)
 
 
 def run_distill(
@@ -323,13 +326,20 @@ def run_distill(
 
     golden = load_qa(golden_path, config.golden_limit) if golden_path else []
     heldout_texts = list(iter_texts(heldout_path, 400)) if heldout_path else [e if isinstance(e, str) else e[0] + e[1] for e in held_ex]
-    table = []
+    table, timed = [], {}
     if config.evaluate_teacher:
         teacher_model = teacher if teacher is not None else load_causal_lm(teacher_dir)
         table.append(quality_row("teacher", teacher_model, tokenizer, golden, heldout_texts, config.seq_len))
+        timed["teacher"] = teacher_model
     for name, run in runs.items():
         label = f"{name} ({run['loss']})"
         table.append(quality_row(label, run["model"], tokenizer, golden, heldout_texts, config.seq_len))
+        timed[label] = run["model"]
+    from deshi.distill.quality import decode_speeds
+
+    speeds = decode_speeds(timed, tokenizer)
+    for row in table:
+        row["decode_ms_per_token"] = speeds[row["model"]]
     seconds = time.perf_counter() - started
     student_result = runs["student"]["result"]
     metrics = {

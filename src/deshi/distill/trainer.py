@@ -71,6 +71,9 @@ class TrainConfig:
     on_policy_prefix: int = 32  # tokens of the block kept as prompt in an on-policy batch
     on_policy_temperature: float = 1.0
     seed: int = 0
+    fused_head: bool = True  # chunked fused LM head + loss where supported (same loss, less memory traffic)
+    fused_chunk: int = 512  # rows (token positions) per chunk of the fused head
+    compile: bool = False  # torch.compile the student's decoder (falls back to eager if compilation fails)
     log_every: int = 1
     fingerprint: str = ""  # identity of model init + data (+ teacher): a checkpoint resumes only the same run
 
@@ -134,6 +137,68 @@ class Order:
 # ---------------------------------------------------------------------------------------------- loss
 
 
+def fused_head_ok(model, cfg: TrainConfig) -> bool:
+    """Whether the chunked fused head may replace ``model(...).logits`` for this model and run.
+
+    Only for plain (unwrapped, fp32) models of architectures whose logits are exactly
+    ``lm_head(hidden)``; distributed wrappers must see their own forward (gradient sync), and other
+    heads (soft-capping, logit scales, biases) would not be reproduced.
+    """
+    if not cfg.fused_head or cfg.precision != "fp32" or model is not unwrap(model):
+        return False
+    if cfg.mode == "offline" and cfg.loss.temperature != 1.0:
+        return False  # CE needs log q at T=1 and KD at T: the fused pass computes one temperature
+    head = getattr(model, "lm_head", None)
+    config = getattr(model, "config", None)
+    return (
+        isinstance(head, torch.nn.Linear)
+        and head.bias is None
+        and isinstance(getattr(model, "model", None), torch.nn.Module)
+        and getattr(config, "model_type", None) in L.FUSED_HEAD_MODEL_TYPES
+    )
+
+
+def _fused_loss(model, body, batch, labels, valid, cfg: TrainConfig, progress: float, cache_method: str, chunk: int):
+    """The ``ce`` / ``offline`` loss through the chunked fused head (``losses.chunked_head_loss``)."""
+    x = batch["input_ids"]
+    hidden = body(input_ids=x).last_hidden_state[:, :-1]
+    flat_hidden = hidden.reshape(-1, hidden.size(-1))
+    flat_labels = labels.reshape(-1, 1).clamp_min(0)
+    flat_valid = valid.reshape(-1).float()
+    count = flat_valid.sum().clamp_min(1.0)
+    spec = cfg.loss
+    if cfg.mode == "ce":
+        ids = flat_labels
+
+        def row_loss(at, s, e):
+            ce = (-at[:, 0] * flat_valid[s:e]).sum() / count
+            return ce, {"ce": ce.detach()}
+
+    else:
+        k = batch["ids"].size(-1)
+        kid = batch["ids"].reshape(-1, k)
+        kval = batch["values"].reshape(-1, k)
+        kw = batch["weights"].reshape(-1, k) if cache_method == "sampled" else None
+        ids = torch.cat([kid.long(), flat_labels], -1)
+        need_ce = spec.alpha > 0
+        divergence = spec.divergence(progress)
+
+        def row_loss(at, s, e):
+            student_at, v = at[:, :-1], flat_valid[s:e]
+            ce = (-at[:, -1] * v).sum() / count
+            if cache_method == "sampled":
+                kd_tok = L.sampled_forward_kl(None, kid[s:e], kval[s:e], kw[s:e], spec.temperature, student_at=student_at)
+            else:
+                kd_tok = L.sparse_kd(None, kid[s:e], kval[s:e], divergence, spec.temperature, tail=cfg.tail, student_at=student_at)
+            kd = (kd_tok * v).sum() / count
+            loss = spec.alpha * ce + (1.0 - spec.alpha) * kd if need_ce else kd
+            return loss, {"ce": ce.detach(), "kd": kd.detach()}
+
+    weight = model.lm_head.weight
+    loss, parts = L.chunked_head_loss(flat_hidden, weight, ids, row_loss, chunk)
+    return loss, parts
+
+
 def compute_loss(
     model,
     batch: dict[str, torch.Tensor],
@@ -141,11 +206,18 @@ def compute_loss(
     teacher=None,
     progress: float = 1.0,
     cache_method: str = "topk",
+    body=None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Loss of one micro-batch and its parts (for logging)."""
+    """Loss of one micro-batch and its parts (for logging).
+
+    ``body`` (the model's decoder, possibly compiled) selects the chunked fused head for ``ce`` and
+    ``offline`` batches; callers pass it only when ``fused_head_ok`` holds.
+    """
     x = batch["input_ids"]
     labels = labels_from(x, batch["loss_mask"])
     valid = labels != -100
+    if body is not None and "teacher_logits" not in batch and cfg.mode in ("ce", "offline"):
+        return _fused_loss(model, body, batch, labels, valid, cfg, progress, cache_method, cfg.fused_chunk)
     logits = model(input_ids=x).logits[:, :-1]
     spec = cfg.loss
     need_ce = cfg.mode == "ce" or spec.alpha > 0
@@ -344,11 +416,11 @@ def train(
     set_seed(cfg.seed)
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg.lr,
-        betas=(0.9, 0.95),
-    )
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    try:  # the fused kernel (one pass over all parameters) where this torch build has it for the device
+        optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95), fused=True)
+    except (RuntimeError, TypeError):
+        optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda(cfg))
     model, optimizer = accelerator.prepare(model, optimizer)
     # The scheduler is stepped once per optimizer step by us (not wrapped: AcceleratedScheduler would
@@ -358,6 +430,19 @@ def train(
         teacher = teacher.to(accelerator.device).eval()
         for p in teacher.parameters():
             p.requires_grad_(False)
+
+    body = None
+    if fused_head_ok(model, cfg):
+        body = unwrap(model).model
+    if cfg.compile:
+        body = _CompileOrEager(body if body is not None else model)
+        if not fused_head_ok(model, cfg):
+            model_forward = body  # compiled full model: used by the plain path through `model=`
+            body = None
+        else:
+            model_forward = model
+    else:
+        model_forward = model
 
     metrics_path = run_dir / "metrics.jsonl"
     start_step, resumed_from, tokens_seen = 0, None, 0
@@ -412,7 +497,8 @@ def train(
                 ctx = accelerator.no_sync(model) if not sync and world > 1 else _null()
                 with ctx, accelerator.autocast():
                     loss, parts = compute_loss(
-                        model, batch, cfg, teacher, progress=step / max(cfg.max_steps - 1, 1), cache_method=cache_method
+                        model_forward, batch, cfg, teacher, progress=step / max(cfg.max_steps - 1, 1), cache_method=cache_method,
+                        body=body,
                     )
                     accelerator.backward(loss / cfg.grad_accum)
                 loss_sum += loss.item() / cfg.grad_accum
@@ -470,6 +556,34 @@ def train(
 def unwrap(model):
     """The plain HF model inside whatever accelerate wrapped it in."""
     return getattr(model, "module", model)
+
+
+class _CompileOrEager:
+    """``torch.compile(module)`` that falls back to the eager module, once and for good, if compiling fails.
+
+    Compilation happens lazily at the first call (and again on new shapes), so that is where a missing
+    C++ compiler or an unsupported op surfaces; the forward is pure, so retrying it eagerly is safe.
+    The module itself is untouched (no ``_orig_mod.`` prefixes in checkpoints or saved models).
+    """
+
+    def __init__(self, module):
+        self.module = module
+        self.config = getattr(module, "config", None)
+        self.lm_head = getattr(module, "lm_head", None)
+        try:
+            self.compiled = torch.compile(module)
+        except Exception as exc:  # noqa: BLE001 - any failure means: run eagerly
+            log.warning("torch.compile unavailable (%s); training eagerly", type(exc).__name__)
+            self.compiled = None
+
+    def __call__(self, *args, **kwargs):
+        if self.compiled is not None:
+            try:
+                return self.compiled(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - see the class docstring
+                log.warning("torch.compile failed (%s: %s); training eagerly", type(exc).__name__, str(exc)[:200])
+                self.compiled = None
+        return self.module(*args, **kwargs)
 
 
 class _null:
