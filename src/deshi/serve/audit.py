@@ -111,6 +111,11 @@ class _SqliteStore:
         return (row[0], row[1]) if row else (0, GENESIS)
 
     def insert(self, rows: list[tuple[Any, ...]]) -> None:
+        if len(rows) == 1:
+            # Autocommit: one statement is its own transaction, committed (written to the WAL) before
+            # execute returns; saves the BEGIN and COMMIT round trips through the sqlite3 module.
+            self.conn.execute(_INSERT, rows[0])
+            return
         self.conn.execute("BEGIN")
         try:
             self.conn.executemany(_INSERT, rows)
