@@ -152,6 +152,7 @@ class Gateway:
         self._key_budgeted = {k.id: any(v is not None for v in (k.token_budget, k.cost_budget, k.tokens_per_minute))
                               for k in config.auth.keys}
         self._created = int(time.time())
+        self._inflight = 0  # completion requests being handled (1: this one alone; its audit record commits inline)
 
     async def close(self) -> None:
         if getattr(self, "_closed", False):
@@ -198,7 +199,7 @@ class Gateway:
             if call.cost:
                 self.metrics.cost.labels(model).inc(call.cost)
         self._count_incidents(call)
-        await self.audit.append({
+        await self.audit.append(alone=self._inflight == 1, record={
             "kind": "request", "request_id": call.rid, "key_id": call.key_id, "model": call.model, "status": status,
             "prompt_tokens": call.prompt_tokens, "completion_tokens": call.completion_tokens,
             "cost": round(call.cost, 12), "latency_ms": round(latency * 1000.0, 3), "cache_hit": int(call.cache_hit),
@@ -214,6 +215,13 @@ class Gateway:
 
     # ------------------------------------------------------------------ endpoints
     async def handle(self, request: Request, kind: str) -> Response:
+        self._inflight += 1
+        try:
+            return await self._handle(request, kind)
+        finally:
+            self._inflight -= 1
+
+    async def _handle(self, request: Request, kind: str) -> Response:
         endpoint = "chat" if kind == "chat" else "completions"
         call = _Call(kind, P.new_id("chatcmpl" if kind == "chat" else "cmpl"), time.perf_counter())
         try:
