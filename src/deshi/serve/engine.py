@@ -209,7 +209,12 @@ class Engine:
 
     # ------------------------------------------------------------------ worker thread
     def _run(self) -> None:
-        torch.set_grad_enabled(False)
+        # inference_mode, not just no_grad: no version counters or view tracking on the tensors the
+        # forward creates, ~10% less CPU per decode step of a small model (vLLM does the same).
+        with torch.inference_mode():
+            self._loop()
+
+    def _loop(self) -> None:
         while True:
             with self._cond:
                 while not self._stop and not self._pending and not self._rows:
