@@ -33,14 +33,21 @@ RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_LITELLM = ROOT / ".bench" / "litellm-venv" / "bin" / "litellm"
 KEY = "sk-bench-key"
 
+# The run id (a wrk script argument, new for every wrk process) keeps bodies unique *across* runs too:
+# wrk's math.random is unseeded, so without it every run repeats the previous run's bodies and deshi's
+# response cache answers them (an earlier version of this benchmark measured many cache hits that way).
 LUA = r"""
 local n = 0
+local run = "0"
+init = function(args)
+  run = args[1] or "0"
+end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(key)s"
 request = function()
   n = n + 1
-  local body = '{"model":"mock","temperature":0,"max_tokens":32,"messages":[{"role":"user","content":"When is the meeting with the sales team? ref ' .. tostring(math.random(1, 1000000000)) .. '-' .. n .. '"}]}'
+  local body = '{"model":"mock","temperature":0,"max_tokens":32,"messages":[{"role":"user","content":"When is the meeting with the sales team? ref ' .. run .. '-' .. tostring(math.random(1, 1000000000)) .. '-' .. n .. '"}]}'
   return wrk.format(nil, nil, nil, body)
 end
 done = function(summary, latency, requests)
@@ -96,8 +103,9 @@ def rss_mb(pid: int) -> float:
 
 
 def run_wrk(url: str, clients: int, duration: float, lua: Path) -> dict:
-    out = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{int(duration)}s", "--timeout", "10s", "-s", str(lua), url],
-                         capture_output=True, text=True)
+    run_id = f"{os.getpid()}.{time.time_ns()}"
+    out = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{int(duration)}s", "--timeout", "10s", "-s", str(lua), url,
+                          "--", run_id], capture_output=True, text=True)
     for line in out.stdout.splitlines():
         if line.startswith("RESULT "):
             r = json.loads(line[7:])
@@ -213,12 +221,25 @@ def overhead(args: argparse.Namespace) -> dict:
                     runs[str(clients)][t].append(r)
                     print(f"round {rnd} clients {clients:3d} {t:8s} p50 {r['p50'] / 1000:7.3f} ms  p99 {r['p99'] / 1000:7.3f} ms  "
                           f"{r['rps']:8.0f} rps  cpu {r['cpu_ms_per_request']:.3f} ms/req  non2xx {r['non2xx']}", flush=True)
+        cache = _cache_counts(f"http://127.0.0.1:{ports['deshi']}/metrics")
+        print(f"deshi cache lookups over all runs: {cache}", flush=True)
         return {"targets": targets, "runs": runs, "duration_s": args.duration, "rounds": args.rounds,
-                "litellm_version": version, "litellm_path": litellm}
+                "litellm_version": version, "litellm_path": litellm, "deshi_cache": cache}
     finally:
         for p in procs.values():
             stop(p)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _cache_counts(metrics_url: str) -> dict[str, float]:
+    """deshi's cache lookups by result, from /metrics: every benchmark request must be a miss."""
+    text = httpx.get(metrics_url, timeout=10).text
+    out = {"hit": 0.0, "miss": 0.0}
+    for line in text.splitlines():
+        if line.startswith("deshi_cache_requests_total{"):
+            result = line.split('result="', 1)[1].split('"', 1)[0]
+            out[result] = float(line.rsplit(" ", 1)[1])
+    return out
 
 
 TARGETS = {"added_p50_ms": 1.0, "added_p99_ms": 3.0, "rps_64": 1000.0, "cpu_ms_per_request": 1.0, "ratio": 15.0}
@@ -544,6 +565,10 @@ def _overhead_md(ov: dict) -> list[str]:
         lines += ["", f"Noise floor: the mock alone had p99 {floor} ms at 1 client in these rounds (its p50 is ~0.02 ms), "
                   "so a p99 difference of a few ms is within what the shared machine adds"
                   + (f"; 1-minute load average during the cells {min(loads):.1f}–{max(loads):.1f} on 2 cores." if loads else ".")]
+    cache = raw.get("deshi_cache")
+    if cache:
+        lines += ["", f"deshi's cache lookups over all runs (from its /metrics): {cache['miss']:,.0f} misses, {cache['hit']:,.0f} hits "
+                  "(every request body is unique, also across wrk runs, so every lookup should miss)."]
     lines += ["", "Targets (deshi, median over rounds; each round is in the table above):", "",
               "| target | goal | median | met |", "|---|---|---|---|"]
     for t in targets(summary):
