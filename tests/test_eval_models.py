@@ -56,15 +56,18 @@ def test_sliced_head_scoring_equals_full_logits(model, monkeypatch):
 
 def test_examples_the_model_fails_on_are_recorded_not_skipped(model, monkeypatch, tmp_path):
     tasks = load_tasks([write_tasks(workdir())])
-    real = HFModel._generate_batch
-    poison = model.tokenizer("すいか", add_special_tokens=False)["input_ids"]
+    real = model.model.forward
+    poison = str(model.tokenizer("すいか", add_special_tokens=False)["input_ids"])[1:-1]
 
-    def flaky(self, batch, max_new_tokens, stop):
-        if any(str(poison)[1:-1] in str(ids) for ids in batch):
+    def flaky(*args, **kwargs):
+        # Any forward pass that reads the poisoned prompt fails: continuous batching, then the static
+        # batches it falls back to, then that example alone.
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        if ids is not None and any(poison in str(row) for row in ids.tolist()):
             raise RuntimeError("simulated CUDA error")
-        return real(self, batch, max_new_tokens, stop)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(HFModel, "_generate_batch", flaky)
+    monkeypatch.setattr(model.model, "forward", flaky)
     summary = evaluate(model, [t for t in tasks if t.name == "qa"], tmp_path / "res", resamples=50)
     qa = summary["tasks"]["qa"]
     assert qa["errors"] == 1 and qa["n"] == 20

@@ -6,25 +6,19 @@ from pathlib import Path
 
 import typer
 
+from deshi.cli_config import ConfigOpt, SetOpt, load_stage_config
 from deshi.data.config import CurateConfig
-
-
-def _load_config(path: Path | None) -> CurateConfig:
-    if path is None:
-        return CurateConfig()
-    from deshi.config import load_config
-
-    return load_config(CurateConfig, path)
 
 
 def curate_command(
     input: str = typer.Argument(..., help="A .jsonl / .jsonl.gz / .parquet file, a glob (quote it) or a directory."),
     out: Path = typer.Option(..., "--out", "-o", help="Artifact directory to write (data/, stats.json, manifest.json …)."),
-    config: Path = typer.Option(None, "--config", "-c", help="curate.yaml (fields: see docs/curate.md)."),
+    config: Path = ConfigOpt,
     workers: int = typer.Option(None, "--workers", "-j", min=1, help="Worker processes (config: workers)."),
     engine: str = typer.Option(None, "--engine", help="local or ray (config: engine)."),
     output_format: str = typer.Option(None, "--output-format", help="jsonl, jsonl.gz or parquet (config: output_format)."),
     shard_size: int = typer.Option(None, "--shard-size", min=1, help="Documents per shard (config: shard_size)."),
+    set_: list[str] = SetOpt,
 ) -> None:
     """Normalise, filter, redact PII and deduplicate documents into a dataset artifact; resumable.
 
@@ -32,18 +26,15 @@ def curate_command(
     output an uninterrupted run would have written.
 
     Example: deshi curate run corpus.jsonl --out workspace/curated --workers 2
+    Example: deshi curate run corpus.jsonl --out workspace/curated --config curate.yaml --set dedup.threshold=0.85
     """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from deshi.config import validate_model
     from deshi.data.runner import curate
 
-    cfg = _load_config(config)
-    overrides = {k: v for k, v in {"workers": workers, "engine": engine, "output_format": output_format,
-                                   "shard_size": shard_size}.items() if v is not None}
-    if overrides:
-        cfg = validate_model(CurateConfig, {**cfg.model_dump(), **overrides}, "command line")
+    cfg = load_stage_config(CurateConfig, config, {"workers": workers, "engine": engine,
+                                                   "output_format": output_format, "shard_size": shard_size}, set_)
     console = Console()
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("shards"),
                   TimeElapsedColumn(), console=console, transient=False) as bar:

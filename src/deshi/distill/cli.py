@@ -7,38 +7,16 @@ the common fields as flags, and ``--set field=value`` for any other field; flags
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.console import Console
 
+from deshi.cli_config import ConfigOpt, SetOpt
+from deshi.cli_config import load_stage_config as _load
+
 console = Console()
 
 
-def _load(model: type, config_file: Path | None, overrides: dict[str, Any], sets: list[str] | None):
-    """Config file → dict, then flags, then ``--set k=v`` (YAML-parsed values), validated by the model."""
-    import yaml
-
-    from deshi.config import load_yaml, validate_model
-
-    data: dict[str, Any] = {}
-    lines: dict = {}
-    name = "command line"
-    if config_file is not None:
-        loaded, lines = load_yaml(config_file)
-        data = dict(loaded or {})
-        name = str(config_file)
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    for item in sets or []:
-        if "=" not in item:
-            raise typer.BadParameter(f"--set expects field=value (got {item!r})")
-        key, value = item.split("=", 1)
-        data[key.strip()] = yaml.safe_load(value)
-    return validate_model(model, data, name, lines)
-
-
-SetOpt = typer.Option(None, "--set", help="Any other config field, e.g. --set lr=1e-3 (repeatable).")
-ConfigOpt = typer.Option(None, "--config", "-c", help="YAML file with the stage's fields (as in pipeline.yaml).")
 
 
 def pretrain(

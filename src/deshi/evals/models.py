@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from deshi.errors import DeshiError
+from deshi.evals.continuous import Unsupported, greedy_continuous, supports_continuous_batching
+from deshi.evals.shared_context import pack, packed_length
 from deshi.evals.tasks import Prompt
 from deshi.log import get_logger
 
@@ -92,7 +94,7 @@ class _StepClock:
 class HFModel:
     """A ``save_pretrained`` directory evaluated in-process, batched with left padding."""
 
-    def __init__(self, path: Path | str, adapter: Path | str | None = None, batch_size: int = 16,
+    def __init__(self, path: Path | str, adapter: Path | str | None = None, batch_size: int = 32,
                  device: str = "cpu", dtype: str = "float32", max_length: int | None = None) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -121,6 +123,9 @@ class HFModel:
         self.max_length = max_length or int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
         self._torch = torch
         self._split: Any = None
+        # Continuous batching and shared-context packing: decided per model (None = not yet checked).
+        self._continuous: bool | None = None
+        self._packing: bool | None = None
 
     def describe(self) -> dict[str, Any]:
         params = sum(p.numel() for p in self.model.parameters())
@@ -144,7 +149,16 @@ class HFModel:
     def generate(self, prompts: Sequence[Prompt], max_new_tokens: int, stop: Sequence[str] = ()) -> list[Generation]:
         texts = [self.render(p) for p in prompts]
         ids = [self._encode(t)[-(self.max_length - max_new_tokens):] for t in texts]
-        # Sort by length so a batch holds similar lengths (less padding), then restore the order.
+        if self.batch_size > 1 and len(ids) > 1 and self._continuous_batching():
+            try:
+                return self._generate_continuous(ids, max_new_tokens, stop)
+            except Unsupported as exc:
+                self._continuous = False
+                log.info("continuous batching not supported by this model (%s); using static batches", exc)
+            except Exception as exc:  # noqa: BLE001 - the static path below isolates the failing example(s)
+                log.warning("continuous batching failed (%s); generating in static batches", type(exc).__name__)
+        # Static batches through `generate` (batch size 1: plain one-at-a-time generation). Sorted by length
+        # so a batch holds similar lengths (less padding); the order is restored.
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
         results: list[Generation | None] = [None] * len(ids)
         for start in range(0, len(order), self.batch_size):
@@ -159,6 +173,33 @@ class HFModel:
             for i, out in zip(chunk, outs, strict=True):
                 results[i] = out
         return [r for r in results if r is not None]
+
+    def _continuous_batching(self) -> bool:
+        if self._continuous is None:
+            base = self.model.get_base_model() if self.adapter else self.model
+            self._continuous = supports_continuous_batching(base)
+        return self._continuous
+
+    def _generate_continuous(self, ids: list[list[int]], max_new_tokens: int, stop: Sequence[str]) -> list[Generation]:
+        """Greedy answers with a fixed number of rows in flight, each refilled as soon as its answer ends
+        (EOS, a stop string, or ``max_new_tokens``): same answers as ``generate``, fewer wasted steps."""
+        pad, eos = self.tokenizer.pad_token_id, self.tokenizer.eos_token_id
+        stopped = None
+        if any(stop):
+            def stopped(tokens: list[int]) -> bool:
+                text = self.tokenizer.decode(tokens, skip_special_tokens=True)
+                return truncate_at_stop(text, stop) != text
+
+        finished = greedy_continuous(self.model, ids, self.batch_size, max_new_tokens, eos, pad, self.device, stopped)
+        gens = []
+        for prompt_ids, item in zip(ids, finished, strict=True):
+            tokens = item.tokens
+            while tokens and tokens[-1] == pad and pad != eos:  # as _generate_batch strips `generate`'s padding
+                tokens = tokens[:-1]
+            text = truncate_at_stop(self.tokenizer.decode(tokens, skip_special_tokens=True), stop)
+            # Timed from the prompt's admission to its own last token (it leaves as soon as it is done).
+            gens.append(Generation(text, len(prompt_ids), len(tokens), item.ttft_s, item.latency_s))
+        return gens
 
     def _generate_one_safely(self, ids: list[int], max_new_tokens: int, stop: Sequence[str]) -> Generation:
         try:
@@ -200,11 +241,93 @@ class HFModel:
     # ---- log-likelihood --------------------------------------------------------------------------
     def loglikelihood(self, requests: Sequence[tuple[Prompt, str]]) -> list[LogLikelihood]:
         pairs = []
+        contexts: dict[str, list[int]] = {}  # multiple choice repeats each context once per choice
         for context, continuation in requests:
-            ctx = self._encode(self.render(context))
+            text = self.render(context)
+            if text not in contexts:
+                contexts[text] = self._encode(text)
+            ctx = contexts[text]
             cont = self.tokenizer(continuation, add_special_tokens=False)["input_ids"]
             pairs.append((ctx, cont))
+        if self.batch_size > 1 and self._packing is not False:
+            return self._score_shared_contexts(pairs)
         return self._score_pairs(pairs)
+
+    def _score_shared_contexts(self, pairs: list[tuple[list[int], list[int]]]) -> list[LogLikelihood]:
+        """Score all continuations of the same context in one packed row (the context runs once).
+
+        The first packed batch is checked against pair-by-pair scoring of its first context; a model
+        whose numbers differ (e.g. it ignores custom 4D attention masks) keeps the pair path."""
+        members: dict[tuple[int, ...], list[int]] = {}
+        for index, (ctx, _) in enumerate(pairs):
+            members.setdefault(tuple(ctx), []).append(index)
+        groups: list[tuple[list[int], list[int]]] = []
+        rest: list[int] = []
+        for ctx, indices in members.items():
+            conts = [pairs[i][1] for i in indices]
+            if ctx and all(conts) and len(ctx) + max(len(c) for c in conts) <= self.max_length:
+                groups.append((list(ctx), indices))
+            else:  # empty or over-long: the pair path handles (and reports) those
+                rest.extend(indices)
+        results: list[LogLikelihood | None] = [None] * len(pairs)
+        lengths = [packed_length(ctx, [pairs[i][1] for i in indices]) for ctx, indices in groups]
+        order = sorted(range(len(groups)), key=lambda g: lengths[g])
+        for chunk in _length_buckets(order, lengths, self.batch_size):
+            batch = [(groups[g][0], [pairs[i][1] for i in groups[g][1]]) for g in chunk]
+            try:
+                scored = self._score_packed(batch)
+            except Exception as exc:  # noqa: BLE001 - the pair path isolates failing examples
+                log.warning("packed scoring failed (%s); scoring %d contexts pair by pair", type(exc).__name__, len(chunk))
+                rest.extend(i for g in chunk for i in groups[g][1])
+                continue
+            if self._packing is None:
+                ctx, conts = batch[0]
+                reference = [item.logprob for item in self._score_batch([(ctx, cont) for cont in conts])]
+                self._packing = all(abs(a.logprob - b) <= 1e-3 + 1e-4 * abs(b)
+                                    for a, b in zip(scored[0], reference, strict=True))
+                if not self._packing:
+                    log.warning("shared-context scoring differs from pair-by-pair scoring on this model; "
+                                "scoring pair by pair")
+                    return self._score_pairs(pairs)
+            for g, items in zip(chunk, scored, strict=True):
+                for i, item in zip(groups[g][1], items, strict=True):
+                    results[i] = item
+        if rest:
+            for i, item in zip(rest, self._score_pairs([pairs[i] for i in rest]), strict=True):
+                results[i] = item
+        return [r if r is not None else LogLikelihood(error="not scored") for r in results]
+
+    def _score_packed(self, groups: list[tuple[list[int], list[list[int]]]]) -> list[list[LogLikelihood]]:
+        """One forward pass over packed (context, continuations) rows; see :mod:`deshi.evals.shared_context`."""
+        torch = self._torch
+        dtype = next(self.model.parameters()).dtype
+        packed = pack(groups, self.tokenizer.pad_token_id, self.device, dtype)
+        width = packed.input_ids.shape[1]
+        rows = [row for row, per in enumerate(packed.positions) for spots in per for _ in spots]
+        cols = [col for per in packed.positions for spots in per for col in spots]
+        targets = torch.tensor([t for _, conts in groups for cont in conts for t in cont], device=self.device)
+        with torch.inference_mode():
+            parts = self._decoder_and_head()
+            if parts is not None:
+                # Only the predicting positions go through the LM head (hidden × vocabulary each).
+                decoder, head = parts
+                hidden = decoder(input_ids=packed.input_ids, attention_mask=packed.attention_mask,
+                                 position_ids=packed.position_ids, use_cache=False).last_hidden_state
+                logits = head(hidden[rows, cols])
+            else:
+                keep = width - min(cols)
+                logits = self.model(input_ids=packed.input_ids, attention_mask=packed.attention_mask,
+                                    position_ids=packed.position_ids, logits_to_keep=keep).logits
+                logits = logits[rows, [c - (width - keep) for c in cols]]
+            nll = torch.nn.functional.cross_entropy(logits.float(), targets, reduction="none").tolist()
+        out, at = [], 0
+        for _, conts in groups:
+            items = []
+            for cont in conts:
+                items.append(LogLikelihood(-float(sum(nll[at:at + len(cont)])), len(cont)))
+                at += len(cont)
+            out.append(items)
+        return out
 
     def loglikelihood_rolling(self, texts: Sequence[str]) -> list[LogLikelihood]:
         """Whole-text log-likelihood in non-overlapping windows of the model's context length."""
@@ -457,7 +580,7 @@ def _error_message(response: Any) -> str:
         return response.text[:300]
 
 
-def load_model(model: str, adapter: str | None = None, batch_size: int = 16, endpoint: str | None = None,
+def load_model(model: str, adapter: str | None = None, batch_size: int = 32, endpoint: str | None = None,
                api_key: str | None = None) -> ModelUnderTest:
     """A model from CLI arguments: ``--endpoint URL --model NAME`` or an HF directory (+ ``--adapter``)."""
     if endpoint:

@@ -28,7 +28,8 @@ class Config(StageConfig):
     heldout_limit: int = Field(100, ge=1, description="At most this many held-out documents for perplexity.")
     few_shot: int = Field(2, ge=0, le=8, description="Few-shot examples for the golden QA task.")
     max_new_tokens: int = Field(24, ge=1, description="Generation length for QA answers.")
-    batch_size: int = Field(16, ge=1, description="Examples per forward pass.")
+    batch_size: int = Field(32, ge=1, description="Sequences generated at once (continuous batching) / examples per "
+                                                   "forward pass.")
     probes: bool = Field(True, description="Run the safety probes.")
     probe_families: list[str] = Field(default_factory=lambda: list(FAMILIES), description="Probe families to run.")
     probe_max_new_tokens: int = Field(32, ge=1)

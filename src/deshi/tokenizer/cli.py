@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from deshi.cli_config import ConfigOpt, SetOpt, load_stage_config
+
 console = Console()
 tokenizer_app = typer.Typer(help="Train, extend and compare Japanese tokenizers.", no_args_is_help=True)
 
@@ -32,24 +34,23 @@ def train(
     baseline_bpe: bool = typer.Option(False, "--baseline-bpe", help="Also train a byte-level BPE peer into OUT/baseline_bpe."),
     japanese: Path = typer.Option(None, "--japanese", help="Held-out Japanese set to report fertility on."),
     english: Path = typer.Option(None, "--english", help="Held-out English set to report fertility on."),
-    config: Path = typer.Option(None, "--config", help="YAML with the tokenizer stage's fields; flags override it."),
+    config: Path = ConfigOpt,
+    set_: list[str] = SetOpt,
 ) -> None:
     """Train a SentencePiece tokenizer on a dataset and export it as a Hugging Face tokenizer directory.
 
     Example: deshi tokenizer train workspace/curate --out tok --vocab-size 32000 --japanese heldout.jsonl
+    Example: deshi tokenizer train workspace/curate --out tok --config tokenizer.yaml --set character_coverage=0.9999
     """
-    from deshi.config import load_config
     from deshi.tokenizer.stage import Config, build_artifact
 
-    cfg = load_config(Config, config) if config else Config()
     overrides = {
         "vocab_size": vocab_size, "model_type": model_type, "presegment": presegment, "sample_docs": sample_docs,
         "character_coverage": character_coverage, "seed": seed, "japanese_charset": japanese_charset,
+        # --baseline-bpe turns the peer on; without the flag a config file decides, and a bare command skips it.
+        "baseline_bpe": True if baseline_bpe else (None if config else False),
     }
-    data = cfg.model_dump()
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    data["baseline_bpe"] = baseline_bpe or (cfg.baseline_bpe if config else False)
-    cfg = Config.model_validate(data)
+    cfg = load_stage_config(Config, config, overrides, set_)
     with console.status(f"training a {cfg.model_type} tokenizer (vocab {cfg.vocab_size}) on {dataset} …"):
         result = build_artifact(cfg, dataset, out, cfg.seed or 0, japanese, english)
     for line in result.summary:
