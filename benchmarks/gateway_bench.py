@@ -14,6 +14,7 @@ misses. deshi runs with auth, guard, metrics, cache and audit on. CPU per reques
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import shutil
@@ -33,9 +34,11 @@ RESULTS = ROOT / "benchmarks" / "results"
 DEFAULT_LITELLM = ROOT / ".bench" / "litellm-venv" / "bin" / "litellm"
 KEY = "sk-bench-key"
 
-# The run id (a wrk script argument, new for every wrk process) keeps bodies unique *across* runs too:
-# wrk's math.random is unseeded, so without it every run repeats the previous run's bodies and deshi's
+# The run number (a wrk script argument, new for every wrk process) keeps bodies unique *across* runs
+# too: wrk's math.random is unseeded, so without it every run repeats the previous run's bodies and deshi's
 # response cache answers them (an earlier version of this benchmark measured many cache hits that way).
+# It goes into "seed" (part of the cache key, not scanned by the guard), so the message text, and with it
+# the guard's work, stays what it was.
 LUA = r"""
 local n = 0
 local run = "0"
@@ -47,7 +50,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(key)s"
 request = function()
   n = n + 1
-  local body = '{"model":"mock","temperature":0,"max_tokens":32,"messages":[{"role":"user","content":"When is the meeting with the sales team? ref ' .. run .. '-' .. tostring(math.random(1, 1000000000)) .. '-' .. n .. '"}]}'
+  local body = '{"model":"mock","temperature":0,"max_tokens":32,"seed":' .. run .. ',"messages":[{"role":"user","content":"When is the meeting with the sales team? ref ' .. tostring(math.random(1, 1000000000)) .. '-' .. n .. '"}]}'
   return wrk.format(nil, nil, nil, body)
 end
 done = function(summary, latency, requests)
@@ -102,8 +105,11 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+_WRK_RUNS = itertools.count(1)  # unique per wrk run within this benchmark process (each starts its own gateways)
+
+
 def run_wrk(url: str, clients: int, duration: float, lua: Path) -> dict:
-    run_id = f"{os.getpid()}.{time.time_ns()}"
+    run_id = str(next(_WRK_RUNS))
     out = subprocess.run(["wrk", "-t1", f"-c{clients}", f"-d{int(duration)}s", "--timeout", "10s", "-s", str(lua), url,
                           "--", run_id], capture_output=True, text=True)
     for line in out.stdout.splitlines():
