@@ -37,8 +37,10 @@ KEY = "sk-bench-key"
 # The run number (a wrk script argument, new for every wrk process) keeps bodies unique *across* runs
 # too: wrk's math.random is unseeded, so without it every run repeats the previous run's bodies and deshi's
 # response cache answers them (an earlier version of this benchmark measured many cache hits that way).
-# It goes into "seed" (part of the cache key, not scanned by the guard), so the message text, and with it
-# the guard's work, stays what it was.
+# Run number and request counter go into "seed" (part of the cache key, not scanned by the guard), so the
+# message text, and with it the guard's work, stays what it was. The text alone is not enough: the guard
+# masks PII in prompts *before* the cache key is taken (the upstream only ever sees the masked prompt), and
+# some of the random references mask to the same text ("ref [PHONE]"), which then hit the cache.
 LUA = r"""
 local n = 0
 local run = "0"
@@ -50,7 +52,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer %(key)s"
 request = function()
   n = n + 1
-  local body = '{"model":"mock","temperature":0,"max_tokens":32,"seed":' .. run .. ',"messages":[{"role":"user","content":"When is the meeting with the sales team? ref ' .. tostring(math.random(1, 1000000000)) .. '-' .. n .. '"}]}'
+  local body = '{"model":"mock","temperature":0,"max_tokens":32,"seed":' .. run .. string.format("%%07d", n) .. ',"messages":[{"role":"user","content":"When is the meeting with the sales team? ref ' .. tostring(math.random(1, 1000000000)) .. '-' .. n .. '"}]}'
   return wrk.format(nil, nil, nil, body)
 end
 done = function(summary, latency, requests)
