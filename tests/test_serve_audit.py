@@ -76,3 +76,31 @@ def test_truncation_detected_against_kept_head(tmp_path):
     conn.close()
     result = CliRunner().invoke(app, ["audit", "verify", "--db", str(db), "--head", head])
     assert result.exit_code == 1
+
+
+def test_lone_record_is_durable_before_append_returns_and_groups_still_chain(tmp_path):
+    """A request alone in the gateway commits its record inline (no loop iteration); concurrent ones are
+    grouped. Either way the record is readable by another connection once the future is done, and the
+    chain verifies across both modes."""
+    db = tmp_path / "audit.db"
+    other = sqlite3.connect(db)
+
+    def rec(i):
+        return {"kind": "request", "request_id": f"r{i}", "status": 200, "prompt_tokens": i, "completion_tokens": 1}
+
+    async def go():
+        log = AuditLog(f"sqlite:///{db}")
+        fut = log.append(rec(0), alone=True)
+        assert fut.done() and fut.exception() is None
+        assert other.execute("SELECT request_id FROM audit").fetchall() == [("r0",)]  # committed already
+        group = [log.append(rec(i)) for i in (1, 2, 3)]
+        lone_while_group_pending = log.append(rec(4), alone=True)  # joins the pending group instead
+        assert not lone_while_group_pending.done()
+        await asyncio.gather(*group, lone_while_group_pending)
+        await log.append(rec(5), alone=True)
+        log.close()
+
+    asyncio.run(go())
+    ids = [r[0] for r in other.execute("SELECT request_id FROM audit ORDER BY seq")]
+    assert ids == ["r0", "r1", "r2", "r3", "r4", "r5"]
+    assert verify(f"sqlite:///{db}").ok

@@ -111,6 +111,11 @@ class _SqliteStore:
         return (row[0], row[1]) if row else (0, GENESIS)
 
     def insert(self, rows: list[tuple[Any, ...]]) -> None:
+        if len(rows) == 1:
+            # Autocommit: one statement is its own transaction, committed (written to the WAL) before
+            # execute returns; saves the BEGIN and COMMIT round trips through the sqlite3 module.
+            self.conn.execute(_INSERT, rows[0])
+            return
         self.conn.execute("BEGIN")
         try:
             self.conn.executemany(_INSERT, rows)
@@ -230,10 +235,18 @@ class AuditLog:
             record["completion"] = None
         return record
 
-    def append(self, record: dict[str, Any]) -> asyncio.Future[None]:
-        """Queue a record; the returned future resolves once it is durable. Call from the event loop."""
+    def append(self, record: dict[str, Any], alone: bool = False) -> asyncio.Future[None]:
+        """Queue a record; the returned future resolves once it is durable. Call from the event loop.
+
+        ``alone``: the caller knows no other request is in flight, so no record can join this one's
+        group; it is committed right here (same transaction, same durability) instead of one loop
+        iteration later, and the returned future is already done.
+        """
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
+        if alone and self._inline and not self._pending:
+            self._finish([(record, fut)], self._try_commit([self._normalise(record)]))
+            return fut
         self._pending.append((self._normalise(record), fut))
         if not self._scheduled:
             self._scheduled = True

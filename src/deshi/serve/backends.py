@@ -1,8 +1,9 @@
 """Backends behind a model alias: the in-process engine, or upstream OpenAI-compatible servers.
 
-Upstreams (vLLM, another deshi) are reached over one pooled aiohttp session (keep-alive; aiohttp's
-client costs several times less CPU per request than httpx's, which matters at a 1 ms budget), with a
-per-request timeout, retries with backoff on connection errors/5xx/429, then the alias's fallback chain.
+Upstreams (vLLM, another deshi) are reached over pooled keep-alive connections with a per-request
+timeout, retries with backoff on connection errors/5xx/429, then the alias's fallback chain. Plain
+completions use ``httpclient.HttpPool`` (httptools-parsed, ~4x less CPU per call than aiohttp's client,
+which matters at a sub-millisecond budget); streamed completions use one aiohttp session.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import orjson
 
 from deshi.serve.config import ModelConfig, UpstreamConfig
 from deshi.serve.engine import Engine
+from deshi.serve.httpclient import HttpClientError, HttpPool
 
 
 class UpstreamError(Exception):
@@ -30,6 +32,7 @@ class _Endpoint:
     url: str
     model: str
     headers: dict[str, str]
+    pool: HttpPool
 
 
 class UpstreamBackend:
@@ -46,7 +49,7 @@ class UpstreamBackend:
         key = up.api_key or (os.environ.get(up.api_key_env) if up.api_key_env else None)
         if key:
             headers["authorization"] = f"Bearer {key}"
-        return _Endpoint(up.url.rstrip("/"), up.model or alias, headers)
+        return _Endpoint(up.url.rstrip("/"), up.model or alias, headers, HttpPool(up.url.rstrip("/")))
 
     def session(self) -> Any:
         import aiohttp
@@ -63,28 +66,26 @@ class UpstreamBackend:
         return self._session
 
     async def close(self) -> None:
+        for endpoint in self.endpoints:
+            endpoint.pool.close()
         if self._session is not None:
             await self._session.close()
 
     async def complete(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """POST to each endpoint in turn (with retries); the parsed JSON of the first success."""
-        import aiohttp
-
         last: UpstreamError | None = None
-        session = self.session()
         for endpoint in self.endpoints:
             payload = orjson.dumps({**body, "model": endpoint.model})
             for attempt in range(self.retries + 1):
                 try:
-                    async with session.post(endpoint.url + path, data=payload, headers=endpoint.headers) as resp:
-                        data = await resp.read()
-                        if resp.status == 200:
-                            return orjson.loads(data)
-                        if resp.status < 500 and resp.status != 429:
-                            # The upstream refused the request itself: retrying or falling back won't help.
-                            raise UpstreamError(f"upstream {endpoint.url} answered {resp.status}", resp.status, data)
-                        last = UpstreamError(f"upstream {endpoint.url} answered {resp.status}", 502, data)
-                except (TimeoutError, aiohttp.ClientError, orjson.JSONDecodeError) as exc:
+                    status, data = await endpoint.pool.post(path, payload, endpoint.headers, self.timeout_s)
+                    if status == 200:
+                        return orjson.loads(data)
+                    if status < 500 and status != 429:
+                        # The upstream refused the request itself: retrying or falling back won't help.
+                        raise UpstreamError(f"upstream {endpoint.url} answered {status}", status, data)
+                    last = UpstreamError(f"upstream {endpoint.url} answered {status}", 502, data)
+                except (TimeoutError, HttpClientError, orjson.JSONDecodeError) as exc:
                     last = UpstreamError(f"upstream {endpoint.url} failed: {type(exc).__name__}", 502)
                 if attempt < self.retries:
                     await asyncio.sleep(min(0.05 * 2**attempt, 1.0))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from deshi.config import StageConfig, load_config
 
@@ -19,6 +19,16 @@ class UpstreamConfig(StageConfig):
     model: str | None = Field(None, description="Model name to send upstream (default: the alias).")
     api_key: str | None = Field(None, description="Bearer token for the upstream (or api_key_env).")
     api_key_env: str | None = Field(None, description="Environment variable holding the upstream's key.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL with a host, e.g. http://10.0.0.5:8000/v1")
+        return value
 
 
 class CostConfig(StageConfig):

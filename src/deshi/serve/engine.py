@@ -129,6 +129,12 @@ class Engine:
         self._grammars: dict[str, Any] = {}
         self._grammar_lock = threading.Lock()
         self.steps = 0
+        # Events for the asyncio side, per event loop. The worker wakes a loop only when its box was empty:
+        # while the loop is still busy with earlier steps, later steps' events join the same hand-off
+        # instead of costing one more self-pipe write (and GIL hand-over) each.
+        self._outbox: dict[Any, list[tuple[GenRequest, str, Any]]] = {}
+        self._outbox_lock = threading.Lock()
+        self._decode_ids = _fast_decoder(self.tokenizer)
         self._thread = threading.Thread(target=self._run, name=f"deshi-engine-{path.name}", daemon=True)
         self._thread.start()
 
@@ -203,7 +209,12 @@ class Engine:
 
     # ------------------------------------------------------------------ worker thread
     def _run(self) -> None:
-        torch.set_grad_enabled(False)
+        # inference_mode, not just no_grad: no version counters or view tracking on the tensors the
+        # forward creates, ~10% less CPU per decode step of a small model (vLLM does the same).
+        with torch.inference_mode():
+            self._loop()
+
+    def _loop(self) -> None:
         while True:
             with self._cond:
                 while not self._stop and not self._pending and not self._rows:
@@ -237,14 +248,27 @@ class Engine:
                 self._rows, self._cache, self._mask = [], None, None
 
     def _emit(self, events: list[tuple[GenRequest, str, Any]]) -> None:
-        by_loop: dict[Any, list[tuple[GenRequest, str, Any]]] = {}
-        for ev in events:
-            by_loop.setdefault(ev[0].loop, []).append(ev)
-        for loop, evs in by_loop.items():
+        wake = []
+        with self._outbox_lock:
+            for ev in events:
+                box = self._outbox.get(ev[0].loop)
+                if box is None:
+                    self._outbox[ev[0].loop] = [ev]
+                    wake.append(ev[0].loop)
+                else:
+                    box.append(ev)
+        for loop in wake:
             try:
-                loop.call_soon_threadsafe(_deliver, evs)
+                loop.call_soon_threadsafe(self._drain, loop)
             except RuntimeError:  # loop closed: the client is gone
-                pass
+                with self._outbox_lock:
+                    self._outbox.pop(loop, None)
+
+    def _drain(self, loop: Any) -> None:
+        """Runs on the event loop: deliver everything the worker queued for it since the last wake-up."""
+        with self._outbox_lock:
+            events = self._outbox.pop(loop, [])
+        _deliver(events)
 
     def _prefill(self, reqs: list[GenRequest]) -> None:
         from transformers import DynamicCache
@@ -381,9 +405,9 @@ class Engine:
         past the already-decoded prefix. While the window ends in an incomplete UTF-8 character (U+FFFD)
         the tokens are held back, unless ``final``.
         """
-        decode = self.tokenizer.decode
-        prefix_text = decode(row.ids[row.prefix_off:row.read_off], skip_special_tokens=True)
-        new_text = decode(row.ids[row.prefix_off:], skip_special_tokens=True)
+        decode = self._decode_ids
+        prefix_text = decode(row.ids[row.prefix_off:row.read_off])
+        new_text = decode(row.ids[row.prefix_off:])
         if len(new_text) > len(prefix_text) and (final or not new_text.endswith("\ufffd")):
             row.text += new_text[len(prefix_text):]
             row.prefix_off, row.read_off = row.read_off, len(row.ids)
@@ -426,6 +450,19 @@ class Engine:
                   for layer in self._cache.layers]
         self._cache = DynamicCache(layers)
         self._mask = mask[:, first:]
+
+
+def _fast_decoder(tokenizer: Any) -> Any:
+    """``ids -> text`` with special tokens skipped, straight through the Rust ``tokenizers`` object when
+    that is exactly what the HF wrapper would do (a fast tokenizer without clean-up of spaces).
+
+    Why: the wrapper's per-call argument handling cost ~4x the Rust decode itself, and the engine
+    decodes twice per row per step.
+    """
+    backend = getattr(tokenizer, "_tokenizer", None)
+    if backend is not None and hasattr(backend, "decode") and not getattr(tokenizer, "clean_up_tokenization_spaces", False):
+        return lambda ids: backend.decode(ids, skip_special_tokens=True)
+    return lambda ids: tokenizer.decode(ids, skip_special_tokens=True)
 
 
 def _deliver(events: list[tuple[GenRequest, str, Any]]) -> None:

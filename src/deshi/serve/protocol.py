@@ -7,8 +7,8 @@ more than the rest of the gateway's hot path, and the shapes are pinned by the o
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from typing import Any, Literal
 
 import orjson
@@ -112,7 +112,8 @@ class CompletionRequest(_SamplingRequest):
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex}"
+    # 128 random bits like uuid4, without building a UUID object (~4x cheaper; runs on every request).
+    return f"{prefix}-{os.urandom(16).hex()}"
 
 
 def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
