@@ -21,6 +21,7 @@ document (keys, sort order, parent array); texts are read only for candidate pai
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,11 @@ ESTIMATE_MARGIN = 0.15
 # Candidate pairs whose signatures are gathered at once: 1 MiB of rows at 128 permutations. Larger
 # chunks were no faster (measured at 200,000 documents) and added their size to the peak RSS.
 PAIR_CHUNK = 1_024
+# Documents sorted at once in phase 2. Larger corpora are processed in passes over hash partitions
+# (equal hashes and equal band keys always fall in the same partition, so every pass finds whole
+# buckets), which caps the sort arrays (~35 bytes per document of a pass: ~18 MB) whatever the
+# corpus size; each extra pass re-reads the small phase-1 hash and band files.
+PASS_DOCS = 1 << 19
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -299,6 +305,92 @@ def _roots(parent: np.ndarray, index: np.ndarray) -> np.ndarray:
         root = nxt
 
 
+def _passes(n: int) -> int:
+    """How many hash-partition passes phase 2 makes over ``n`` documents (see ``PASS_DOCS``)."""
+    return max(1, -(-n // PASS_DOCS))
+
+
+def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(duplicate, first occurrence) global indices of all exact duplicates, in passes over hash partitions."""
+    n = int(offsets[-1])
+    parts = _passes(n)
+    dups, firsts = [], []
+    for part in range(parts):
+        if parts == 1:
+            index = None  # all documents in input order: positions are the indices
+            hashes = np.empty((n, 2), dtype=np.uint64)
+            for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
+                if shard.count:
+                    hashes[start : start + shard.count] = np.load(shard.hashes)
+        else:
+            picked, where = [], []
+            for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
+                if shard.count:
+                    shard_hashes = np.load(shard.hashes)
+                    mine = np.flatnonzero(shard_hashes[:, 0] % np.uint64(parts) == np.uint64(part))
+                    picked.append(shard_hashes[mine])
+                    where.append(mine + start)
+            hashes, index = np.concatenate(picked), np.concatenate(where)
+            del picked, where
+        # lexsort is stable: equal hashes stay in input order, so the first of a run is the earliest.
+        order = np.lexsort((hashes[:, 1], hashes[:, 0]))
+        column = hashes[:, 0][order]
+        same = column[1:] == column[:-1]
+        column = hashes[:, 1][order]
+        same &= column[1:] == column[:-1]
+        del column, hashes
+        later, run_first = _run_firsts(same)
+        del same
+        dup, first = order[later], order[run_first]
+        del order
+        dups.append(dup if index is None else index[dup])
+        firsts.append(first if index is None else index[first])
+    return np.concatenate(dups), np.concatenate(firsts)
+
+
+def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray,
+                band: int, part: int, parts: int) -> np.ndarray:
+    """Candidate pairs (a < b, sorted, distinct) of one LSH band among the ``active`` documents
+    whose key falls in hash partition ``part`` of ``parts``.
+
+    Keys are read one shard's band file at a time (shard_size × bands × 8 bytes), so only the
+    keys of this pass are held."""
+    active_at = np.searchsorted(active, offsets)
+    spans = [(k, int(active_at[k]), int(active_at[k + 1])) for k in range(len(shards)) if active_at[k + 1] > active_at[k]]
+    if parts == 1:
+        members = active
+        keys = np.empty(len(active), dtype=np.uint64)
+        for k, lo, hi in spans:
+            keys[lo:hi] = np.load(shards[k].bands)[active[lo:hi] - offsets[k], band]
+    else:
+        keys_parts, member_parts = [np.zeros(0, dtype=np.uint64)], [active[:0]]
+        for k, lo, hi in spans:
+            shard_keys = np.load(shards[k].bands)[active[lo:hi] - offsets[k], band]
+            mine = shard_keys % np.uint64(parts) == np.uint64(part)
+            keys_parts.append(shard_keys[mine])
+            member_parts.append(active[lo:hi][mine])
+        keys, members = np.concatenate(keys_parts), np.concatenate(member_parts)
+        del keys_parts, member_parts
+    # Stable: equal keys stay in input order (what a lexsort on (key, index) gives).
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    same = keys[1:] == keys[:-1]
+    del keys
+    if not same.any():
+        return np.zeros((0, 2), dtype=np.int64)
+    later, run_first = _run_firsts(same)
+    del same
+    later_members = members[order[later]]
+    # Pair each later member with its bucket's first member and with its predecessor, so chains
+    # of similar documents inside one bucket are found even when the ends differ more.
+    pairs = np.concatenate([
+        np.stack([members[order[run_first]], later_members], axis=1),
+        np.stack([members[order[later - 1]], later_members], axis=1),
+    ]).astype(np.int64)
+    pairs = np.unique(np.sort(pairs, axis=1), axis=0)
+    return pairs[pairs[:, 0] != pairs[:, 1]]
+
+
 def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
     """Phase 2. Returns (kind, keeper) over all documents in input order.
 
@@ -306,11 +398,12 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
     cluster (``i`` itself when kept).
 
     Memory does not follow the size of the phase-1 files: band keys are read one band and one
-    shard at a time, signature rows and texts only for candidate pairs, by ``pread``. What remains
-    are corpus-sized index arrays: peak ~35 bytes per document (exact phase: 16-byte hashes + sort
-    order + one sorted column; near phase: one band's keys, their sort order and the sorted keys,
-    plus the 4-byte union-find parent and active list), i.e. ~7 MB per 200,000 documents, and the
-    returned arrays (9 bytes per document).
+    shard at a time, signature rows and texts only for candidate pairs, by ``pread``. Sorting
+    (exact hashes, one band's keys) takes ~35 bytes per document of a pass, and corpora above
+    ``PASS_DOCS`` documents are sorted in several passes over hash partitions, so that part stops
+    growing at ~18 MB. What still grows with the corpus: the union-find parent and active list
+    (4 + 4 bytes per document), ``kind`` (1) and, at the end, the returned ``keeper`` (8), i.e.
+    ~17 bytes per document (3.4 MB per 200,000), plus the exact and near duplicates' indices.
     """
     offsets = np.cumsum([0] + [s.count for s in shards])
     n = int(offsets[-1])
@@ -321,21 +414,7 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
     exact_dup = exact_first = np.zeros(0, dtype=np.int64)
 
     if config.exact:
-        hashes = np.empty((n, 2), dtype=np.uint64)
-        for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
-            if shard.count:
-                hashes[start : start + shard.count] = np.load(shard.hashes)
-        # lexsort is stable: equal hashes stay in input order, so the first of a run is the earliest.
-        order = np.lexsort((hashes[:, 1], hashes[:, 0]))
-        column = hashes[:, 0][order]
-        same = column[1:] == column[:-1]
-        column = hashes[:, 1][order]
-        same &= column[1:] == column[:-1]
-        del column, hashes
-        later, run_first = _run_firsts(same)
-        del same
-        exact_dup, exact_first = order[later], order[run_first]
-        del order, later, run_first
+        exact_dup, exact_first = _exact_duplicates(shards, offsets)
         kind[exact_dup] = EXACT
 
     if config.near:
@@ -343,39 +422,16 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
         shingles_of = _ShingleReader(shards, offsets, config.ngram)
         sig_rows = _SignatureRows(shards, offsets)
         n_bands = next((int(np.load(s.bands, mmap_mode="r").shape[1]) for s in shards if s.count), 0)
-        # Where each shard's documents start in ``active`` (sorted), to fill one band's keys shard by shard.
-        active_at = np.searchsorted(active, offsets)
         uf = _UnionFind(n, index_dtype)
+        parts = _passes(len(active))
         # Pairs that failed exact verification (rare: estimate within 0.15 of the threshold but
         # below it), so a pair sharing many bands is read once. Everything else is recomputed per
         # band from arrays, which keeps memory linear in the documents, not in the candidate pairs.
+        # The clusters do not depend on the order pairs are judged in (connected components of the
+        # verified pairs; roots are the smallest index), so passes may split a band freely.
         failed: set[tuple[int, int]] = set()
-        for band in range(n_bands):
-            keys = np.empty(len(active), dtype=np.uint64)
-            for k, shard in enumerate(shards):
-                lo, hi = int(active_at[k]), int(active_at[k + 1])
-                if hi > lo:
-                    # One shard's band file at a time (shard_size × bands × 8 bytes), read and let go.
-                    keys[lo:hi] = np.load(shard.bands)[active[lo:hi] - offsets[k], band]
-            # Stable: equal keys stay in input order (what a lexsort on (key, index) gives).
-            order = np.argsort(keys, kind="stable")
-            keys = keys[order]
-            same = keys[1:] == keys[:-1]
-            del keys
-            if not same.any():
-                continue
-            later, run_first = _run_firsts(same)
-            del same
-            members = active[order[later]]
-            # Pair each later member with its bucket's first member and with its predecessor, so
-            # chains of similar documents inside one bucket are found even when the ends differ more.
-            pairs = np.concatenate([
-                np.stack([active[order[run_first]], members], axis=1),
-                np.stack([active[order[later - 1]], members], axis=1),
-            ]).astype(np.int64)
-            del order, later, run_first, members
-            pairs = np.unique(np.sort(pairs, axis=1), axis=0)
-            pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+        for band, part in itertools.product(range(n_bands), range(parts)):
+            pairs = _band_pairs(shards, offsets, active, band, part, parts)
             for lo in range(0, len(pairs), PAIR_CHUNK):
                 chunk = pairs[lo : lo + PAIR_CHUNK]
                 # Pairs already in one cluster would be skipped below anyway (clusters only grow):
