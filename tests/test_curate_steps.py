@@ -231,8 +231,8 @@ def test_dedup_keeps_earliest_of_each_cluster_and_is_deterministic(tmp_path) -> 
 
 
 def test_dedup_in_bounded_passes_gives_the_same_clusters(tmp_path, monkeypatch) -> None:
-    """Large corpora are clustered in several hash-partition passes to bound memory; a user must get
-    exactly the same kept/dropped documents as with one pass (here: ~20 documents per pass)."""
+    """Large corpora are clustered in several hash-partition passes, candidate pairs made in slices,
+    to bound memory; a user must get exactly the same kept/dropped documents as in one go."""
     from deshi.data import dedup
 
     rng = random.Random(5)
@@ -248,6 +248,7 @@ def test_dedup_in_bounded_passes_gives_the_same_clusters(tmp_path, monkeypatch) 
     shards = _save_arrays(tmp_path / "a", texts, config, 4)
     kind1, keeper1 = cluster(shards, config)
     monkeypatch.setattr(dedup, "PASS_DOCS", 20)
+    monkeypatch.setattr(dedup, "PAIR_SLICE", 3)  # candidate pairs made a few at a time too
     assert dedup._passes(len(texts)) > 5
     kind_n, keeper_n = cluster(shards, config)
     assert (kind1 == EXACT).sum() == 13 and (kind1 == NEAR).sum() >= 25

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,8 @@ PAIR_CHUNK = 1_024
 # buckets), which caps the sort arrays (~35 bytes per document of a pass: ~18 MB) whatever the
 # corpus size; each extra pass re-reads the small phase-1 hash and band files.
 PASS_DOCS = 1 << 19
+# Repeated band keys turned into candidate pairs at once (≤ 2 pairs each: ≤ 2 MiB of pairs).
+PAIR_SLICE = 1 << 16
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -349,9 +351,9 @@ def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray) -> tup
 
 
 def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray,
-                band: int, part: int, parts: int) -> np.ndarray:
-    """Candidate pairs (a < b, sorted, distinct) of one LSH band among the ``active`` documents
-    whose key falls in hash partition ``part`` of ``parts``.
+                band: int, part: int, parts: int) -> Iterator[np.ndarray]:
+    """Candidate pairs (a < b, distinct) of one LSH band among the ``active`` documents whose key
+    falls in hash partition ``part`` of ``parts``, in arrays of at most ``2 * PAIR_SLICE`` pairs.
 
     Keys are read one shard's band file at a time (shard_size × bands × 8 bytes), so only the
     keys of this pass are held."""
@@ -377,18 +379,23 @@ def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.n
     same = keys[1:] == keys[:-1]
     del keys
     if not same.any():
-        return np.zeros((0, 2), dtype=np.int64)
+        return
     later, run_first = _run_firsts(same)
     del same
-    later_members = members[order[later]]
-    # Pair each later member with its bucket's first member and with its predecessor, so chains
-    # of similar documents inside one bucket are found even when the ends differ more.
-    pairs = np.concatenate([
-        np.stack([members[order[run_first]], later_members], axis=1),
-        np.stack([members[order[later - 1]], later_members], axis=1),
-    ]).astype(np.int64)
-    pairs = np.unique(np.sort(pairs, axis=1), axis=0)
-    return pairs[pairs[:, 0] != pairs[:, 1]]
+    # Pairs are made for a slice of the repeated keys at a time: a heavily duplicated corpus has
+    # several candidate pairs per document in every band, and holding them all (plus np.unique's
+    # copies) was what grew with the corpus once the memory maps were gone.
+    for lo in range(0, len(later), PAIR_SLICE):
+        here, firsts = later[lo : lo + PAIR_SLICE], run_first[lo : lo + PAIR_SLICE]
+        later_members = members[order[here]]
+        # Pair each later member with its bucket's first member and with its predecessor, so chains
+        # of similar documents inside one bucket are found even when the ends differ more.
+        pairs = np.concatenate([
+            np.stack([members[order[firsts]], later_members], axis=1),
+            np.stack([members[order[here - 1]], later_members], axis=1),
+        ]).astype(np.int64)
+        pairs = np.unique(np.sort(pairs, axis=1), axis=0)
+        yield pairs[pairs[:, 0] != pairs[:, 1]]
 
 
 def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -430,8 +437,9 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
         # The clusters do not depend on the order pairs are judged in (connected components of the
         # verified pairs; roots are the smallest index), so passes may split a band freely.
         failed: set[tuple[int, int]] = set()
-        for band, part in itertools.product(range(n_bands), range(parts)):
-            pairs = _band_pairs(shards, offsets, active, band, part, parts)
+        all_pairs = (pairs for band, part in itertools.product(range(n_bands), range(parts))
+                     for pairs in _band_pairs(shards, offsets, active, band, part, parts))
+        for pairs in all_pairs:
             for lo in range(0, len(pairs), PAIR_CHUNK):
                 chunk = pairs[lo : lo + PAIR_CHUNK]
                 # Pairs already in one cluster would be skipped below anyway (clusters only grow):
