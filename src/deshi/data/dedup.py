@@ -53,6 +53,8 @@ PAIR_CHUNK = 1_024
 PASS_DOCS = 1 << 19
 # Repeated band keys turned into candidate pairs at once (≤ 2 pairs each: ≤ 2 MiB of pairs).
 PAIR_SLICE = 1 << 16
+# Failed verifications remembered across bands (8 bytes each: 8 MiB).
+FAILED_MAX = 1 << 20
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -431,20 +433,27 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
         n_bands = next((int(np.load(s.bands, mmap_mode="r").shape[1]) for s in shards if s.count), 0)
         uf = _UnionFind(n, index_dtype)
         parts = _passes(len(active))
-        # Pairs that failed exact verification (rare: estimate within 0.15 of the threshold but
-        # below it), so a pair sharing many bands is read once. Everything else is recomputed per
-        # band from arrays, which keeps memory linear in the documents, not in the candidate pairs.
+        # Pairs that failed exact verification (estimate within 0.15 of the threshold but below
+        # it), so a pair sharing many bands is read once: sorted codes a * n + b, 8 bytes each
+        # (a Python set of tuples took ~120 bytes per pair and was what grew on a heavily
+        # duplicated corpus), forgotten past FAILED_MAX pairs, which only costs re-verification.
         # The clusters do not depend on the order pairs are judged in (connected components of the
-        # verified pairs; roots are the smallest index), so passes may split a band freely.
-        failed: set[tuple[int, int]] = set()
+        # verified pairs; roots are the smallest index), so passes and slices may split a band freely.
+        failed = np.zeros(0, dtype=np.int64)
         all_pairs = (pairs for band, part in itertools.product(range(n_bands), range(parts))
                      for pairs in _band_pairs(shards, offsets, active, band, part, parts))
         for pairs in all_pairs:
+            new_failed: list[int] = []  # pairs are distinct within one array of pairs
             for lo in range(0, len(pairs), PAIR_CHUNK):
                 chunk = pairs[lo : lo + PAIR_CHUNK]
                 # Pairs already in one cluster would be skipped below anyway (clusters only grow):
-                # leave them out before reading their signatures.
-                chunk = chunk[_roots(uf.parent, chunk[:, 0]) != _roots(uf.parent, chunk[:, 1])]
+                # leave them out, and the known failures, before reading their signatures.
+                todo = _roots(uf.parent, chunk[:, 0]) != _roots(uf.parent, chunk[:, 1])
+                if len(failed):
+                    codes = chunk[:, 0] * n + chunk[:, 1]
+                    at = np.minimum(np.searchsorted(failed, codes), len(failed) - 1)
+                    todo &= failed[at] != codes
+                chunk = chunk[todo]
                 if not len(chunk):
                     continue
                 rows = sig_rows(chunk.ravel()).reshape(len(chunk), 2, -1)
@@ -453,21 +462,26 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
                 # The MinHash estimate (sd ~0.04) only rules out clear non-duplicates; the decision
                 # is the exact Jaccard, so pairs near the threshold are judged exactly.
                 for a, b in chunk[estimate >= config.threshold - ESTIMATE_MARGIN].tolist():
-                    if (a, b) in failed or uf.find(a) == uf.find(b):
+                    if uf.find(a) == uf.find(b):
                         continue
                     if jaccard_hashed(shingles_of(a), shingles_of(b)) >= config.threshold:
                         uf.union(a, b)
                     else:
-                        failed.add((a, b))
+                        new_failed.append(a * n + b)
+            if new_failed:
+                if len(failed) + len(new_failed) > FAILED_MAX:
+                    failed = failed[:0]
+                failed = np.union1d(failed, np.array(new_failed, dtype=np.int64))
         shingles_of.close()
         sig_rows.close()
-        root = _roots(uf.parent, active)
-        merged = active[root != active].astype(np.int64)
-        merged_root = root[root != active].astype(np.int64)
-        del root, active, uf
-        kind[merged] = NEAR
     keeper = np.arange(n, dtype=np.int64)
     keeper[exact_dup] = exact_first
     if config.near:
-        keeper[merged] = merged_root
+        # Every active document's root, a slice at a time (no corpus-sized temporaries).
+        for lo in range(0, len(active), PASS_DOCS):
+            docs = active[lo : lo + PASS_DOCS]
+            root = _roots(uf.parent, docs)
+            merged = root != docs
+            kind[docs[merged]] = NEAR
+            keeper[docs[merged]] = root[merged]
     return kind, keeper
