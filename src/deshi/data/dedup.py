@@ -15,8 +15,9 @@ candidate pair is verified with the *exact* Jaccard similarity of its shingle se
 the MinHash estimate with 128 permutations has a standard deviation of ~0.03 at 0.85, which
 rejected one true pair in ten near the threshold in our tests. The estimate still pre-screens:
 pairs more than 0.15 below the threshold (templated documents that share a band) are not read. Verified pairs are merged with union-find whose root is always the smallest index,
-so the kept document of every cluster is the earliest in the input. Memory is ~50 bytes per
-document (keys, sort order, parent array); texts are read only for candidate pairs.
+so the kept document of every cluster is the earliest in the input. Phase 2 reads the phase-1
+files a shard or a candidate pair at a time (no memory maps) and keeps ~17 bytes per document plus
+sort arrays capped by ``PASS_DOCS`` (see :func:`cluster`).
 """
 
 from __future__ import annotations
