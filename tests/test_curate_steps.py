@@ -228,3 +228,29 @@ def test_dedup_keeps_earliest_of_each_cluster_and_is_deterministic(tmp_path) -> 
     dropped = np.flatnonzero(kind1 != KEEP)
     assert (keeper1[dropped] < dropped).all()  # the kept member is always the earlier one
     assert (kind1[keeper1[dropped]] == KEEP).all()
+
+
+def test_dedup_in_bounded_passes_gives_the_same_clusters(tmp_path, monkeypatch) -> None:
+    """Large corpora are clustered in several hash-partition passes, candidate pairs made in slices,
+    to bound memory; a user must get exactly the same kept/dropped documents as in one go."""
+    from deshi.data import dedup
+
+    rng = random.Random(5)
+    texts = []
+    for i in range(90):
+        text = _doc_text(rng)
+        texts.append(text)
+        if i % 3 == 0:
+            texts.append(near_copy(rng, text))
+        if i % 7 == 0:
+            texts.append(text)
+    config = DedupConfig()
+    shards = _save_arrays(tmp_path / "a", texts, config, 4)
+    kind1, keeper1 = cluster(shards, config)
+    monkeypatch.setattr(dedup, "PASS_DOCS", 20)
+    monkeypatch.setattr(dedup, "PAIR_SLICE", 3)  # candidate pairs made a few at a time too
+    monkeypatch.setattr(dedup, "FAILED_MAX", 2)  # failed verifications forgotten early
+    assert dedup._passes(len(texts)) > 5
+    kind_n, keeper_n = cluster(shards, config)
+    assert (kind1 == EXACT).sum() == 13 and (kind1 == NEAR).sum() >= 25
+    assert kind_n.tolist() == kind1.tolist() and keeper_n.tolist() == keeper1.tolist()

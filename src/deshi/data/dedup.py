@@ -15,14 +15,16 @@ candidate pair is verified with the *exact* Jaccard similarity of its shingle se
 the MinHash estimate with 128 permutations has a standard deviation of ~0.03 at 0.85, which
 rejected one true pair in ten near the threshold in our tests. The estimate still pre-screens:
 pairs more than 0.15 below the threshold (templated documents that share a band) are not read. Verified pairs are merged with union-find whose root is always the smallest index,
-so the kept document of every cluster is the earliest in the input. Memory is ~50 bytes per
-document (keys, sort order, parent array); texts are read only for candidate pairs.
+so the kept document of every cluster is the earliest in the input. Phase 2 reads the phase-1
+files a shard or a candidate pair at a time (no memory maps) and keeps ~17 bytes per document plus
+sort arrays capped by ``PASS_DOCS`` (see :func:`cluster`).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,18 @@ KEEP, EXACT, NEAR = 0, 1, 2
 # Candidates whose MinHash estimate is this far below the threshold are not verified: with 128
 # permutations that is > 4 standard deviations, so a true duplicate is skipped with p < 1e-4.
 ESTIMATE_MARGIN = 0.15
-PAIR_CHUNK = 16_384  # candidate pairs whose signatures are gathered at once (2 × 8 MiB)
+# Candidate pairs whose signatures are gathered at once: 1 MiB of rows at 128 permutations. Larger
+# chunks were no faster (measured at 200,000 documents) and added their size to the peak RSS.
+PAIR_CHUNK = 1_024
+# Documents sorted at once in phase 2. Larger corpora are processed in passes over hash partitions
+# (equal hashes and equal band keys always fall in the same partition, so every pass finds whole
+# buckets), which caps the sort arrays (~35 bytes per document of a pass: ~18 MB) whatever the
+# corpus size; each extra pass re-reads the small phase-1 hash and band files.
+PASS_DOCS = 1 << 19
+# Repeated band keys turned into candidate pairs at once (≤ 2 pairs each: ≤ 2 MiB of pairs).
+PAIR_SLICE = 1 << 16
+# Failed verifications remembered across bands (8 bytes each: 8 MiB).
+FAILED_MAX = 1 << 20
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -111,8 +124,8 @@ class Signer:
 class _UnionFind:
     """Union by smallest index: the root of a cluster is always its earliest document."""
 
-    def __init__(self, n: int) -> None:
-        self.parent = np.arange(n, dtype=np.int64)
+    def __init__(self, n: int, dtype: type = np.int64) -> None:
+        self.parent = np.arange(n, dtype=dtype)
 
     def find(self, x: int) -> int:
         parent = self.parent
@@ -173,20 +186,60 @@ def jaccard(a: str, b: str, n: int) -> float:
     return jaccard_hashed(shingle_hashes(a, n), shingle_hashes(b, n))
 
 
+class _NpyRows:
+    """Rows of a C-ordered ``.npy`` file, read by ``os.pread`` so that only the rows asked for enter memory.
+
+    Hand-written rather than ``np.load(mmap_mode="r")``: every page a memory map touches stays
+    resident (and counts in the process's RSS) until the map is closed, and kernel read-ahead
+    brings in its neighbours too. Gathering the signature rows of candidate pairs scattered over a
+    200,000-document corpus through memory maps made nearly all signature files resident: phase 2's
+    peak grew with the corpus (225 MB at 200,000 documents, 82 MB at 20,000)."""
+
+    def __init__(self, path: Path) -> None:
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran_order, dtype = read_header(handle)
+            self.data_offset = handle.tell()
+        if fortran_order:
+            raise ValueError(f"{path}: Fortran-ordered arrays are not supported")
+        self.dtype = np.dtype(dtype)
+        self.width = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
+        self.row_bytes = self.width * self.dtype.itemsize
+        self.fd = os.open(path, os.O_RDONLY)
+
+    def scalar(self, index: int) -> int:
+        """One element of a 1-D unsigned integer array (the shard's line offsets)."""
+        data = os.pread(self.fd, self.row_bytes, self.data_offset + index * self.row_bytes)
+        return int(np.frombuffer(data, dtype=self.dtype)[0])
+
+    def rows(self, index: Sequence[int]) -> np.ndarray:
+        """(len(index), width) array of the rows at these positions (one ``pread`` each)."""
+        pread, fd, size, base = os.pread, self.fd, self.row_bytes, self.data_offset
+        data = b"".join([pread(fd, size, base + i * size) for i in index])
+        return np.frombuffer(data, dtype=self.dtype).reshape(len(index), self.width)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
 class _ShingleReader:
     """Shingle hashes of documents by global index, read by byte offset from the shard JSONL files.
 
-    A small cache serves the repeated look-ups of one LSH bucket; memory stays ~8 bytes per shingle
-    of at most ``cache_size`` documents."""
+    A small cache serves the repeated look-ups of one LSH bucket (pairs arrive sorted by their first
+    member); it is bounded in bytes (``cache_bytes``), so it does not grow with the corpus. 1 MiB
+    (~160 documents of 800 characters) ran phase 2 as fast as 8 MiB at 200,000 documents, which
+    held 7 MB more at its peak."""
 
-    def __init__(self, shards: Sequence[ShardArrays], offsets: np.ndarray, n: int, cache_size: int = 4096) -> None:
+    def __init__(self, shards: Sequence[ShardArrays], offsets: np.ndarray, n: int, cache_bytes: int = 1 << 20) -> None:
         self.shards = shards
         self.n = n
-        self.cache_size = cache_size
+        self.cache_bytes = cache_bytes
         self.offsets = offsets
-        self.line_offsets = [np.load(s.offsets, mmap_mode="r") if s.count else None for s in shards]
+        self.line_offsets: dict[int, _NpyRows] = {}
         self.handles: dict[int, Any] = {}
         self.cache: dict[int, np.ndarray] = {}
+        self.cached_bytes = 0
 
     def __call__(self, index: int) -> np.ndarray:
         if index in self.cache:
@@ -195,16 +248,157 @@ class _ShingleReader:
         handle = self.handles.get(shard)
         if handle is None:
             handle = self.handles[shard] = open(self.shards[shard].docs, "rb")
-        handle.seek(int(self.line_offsets[shard][index - self.offsets[shard]]))  # type: ignore[index]
+            self.line_offsets[shard] = _NpyRows(self.shards[shard].offsets)
+        handle.seek(self.line_offsets[shard].scalar(index - int(self.offsets[shard])))
         shingles = shingle_hashes(orjson.loads(handle.readline())["text"], self.n)
-        if len(self.cache) >= self.cache_size:
-            self.cache.clear()
+        while self.cache and self.cached_bytes + shingles.nbytes > self.cache_bytes:
+            self.cached_bytes -= self.cache.pop(next(iter(self.cache))).nbytes  # oldest first
         self.cache[index] = shingles
+        self.cached_bytes += shingles.nbytes
         return shingles
 
     def close(self) -> None:
         for handle in self.handles.values():
             handle.close()
+        for rows in self.line_offsets.values():
+            rows.close()
+
+
+class _SignatureRows:
+    """Signature rows by global document index, read from the per-shard ``sig.npy`` files (see :class:`_NpyRows`)."""
+
+    def __init__(self, shards: Sequence[ShardArrays], offsets: np.ndarray) -> None:
+        self.offsets = offsets
+        self.files = [_NpyRows(s.signatures) if s.count else None for s in shards]
+
+    def __call__(self, index: np.ndarray) -> np.ndarray:
+        """Rows for ``index`` (any order, repeats allowed); each distinct row is read once."""
+        unique, inverse = np.unique(index, return_inverse=True)
+        shard_of = np.searchsorted(self.offsets, unique, side="right") - 1
+        parts = []
+        for shard in np.unique(shard_of).tolist():
+            local = unique[shard_of == shard] - self.offsets[shard]
+            parts.append(self.files[shard].rows(local.tolist()))  # type: ignore[union-attr]
+        return np.concatenate(parts)[inverse]
+
+    def close(self) -> None:
+        for rows in self.files:
+            if rows is not None:
+                rows.close()
+
+
+def _run_firsts(same: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a sorted sequence where ``same[i]`` says element i+1 equals element i: the positions of
+    the elements that repeat an earlier one, and for each the position of the first of its run.
+
+    Works on the repeats only (a few per cent of the documents), so no second corpus-sized index
+    array is needed."""
+    later = np.flatnonzero(same) + 1
+    prev_is_first = np.ones(len(later), dtype=bool)
+    prev_is_first[1:] = later[1:] - 1 != later[:-1]  # the element before is not itself a repeat
+    run_first = np.maximum.accumulate(np.where(prev_is_first, later - 1, 0))
+    return later, run_first
+
+
+def _roots(parent: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Union-find roots of ``index`` without changing ``parent`` (follows pointers until they stop)."""
+    root = parent[index]
+    while True:
+        nxt = parent[root]
+        if np.array_equal(nxt, root):
+            return root
+        root = nxt
+
+
+def _passes(n: int) -> int:
+    """How many hash-partition passes phase 2 makes over ``n`` documents (see ``PASS_DOCS``)."""
+    return max(1, -(-n // PASS_DOCS))
+
+
+def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(duplicate, first occurrence) global indices of all exact duplicates, in passes over hash partitions."""
+    n = int(offsets[-1])
+    parts = _passes(n)
+    dups, firsts = [], []
+    for part in range(parts):
+        if parts == 1:
+            index = None  # all documents in input order: positions are the indices
+            hashes = np.empty((n, 2), dtype=np.uint64)
+            for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
+                if shard.count:
+                    hashes[start : start + shard.count] = np.load(shard.hashes)
+        else:
+            picked, where = [], []
+            for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
+                if shard.count:
+                    shard_hashes = np.load(shard.hashes)
+                    mine = np.flatnonzero(shard_hashes[:, 0] % np.uint64(parts) == np.uint64(part))
+                    picked.append(shard_hashes[mine])
+                    where.append(mine + start)
+            hashes, index = np.concatenate(picked), np.concatenate(where)
+            del picked, where
+        # lexsort is stable: equal hashes stay in input order, so the first of a run is the earliest.
+        order = np.lexsort((hashes[:, 1], hashes[:, 0]))
+        column = hashes[:, 0][order]
+        same = column[1:] == column[:-1]
+        column = hashes[:, 1][order]
+        same &= column[1:] == column[:-1]
+        del column, hashes
+        later, run_first = _run_firsts(same)
+        del same
+        dup, first = order[later], order[run_first]
+        del order
+        dups.append(dup if index is None else index[dup])
+        firsts.append(first if index is None else index[first])
+    return np.concatenate(dups), np.concatenate(firsts)
+
+
+def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray,
+                band: int, part: int, parts: int) -> Iterator[np.ndarray]:
+    """Candidate pairs (a < b, distinct) of one LSH band among the ``active`` documents whose key
+    falls in hash partition ``part`` of ``parts``, in arrays of at most ``2 * PAIR_SLICE`` pairs.
+
+    Keys are read one shard's band file at a time (shard_size × bands × 8 bytes), so only the
+    keys of this pass are held."""
+    active_at = np.searchsorted(active, offsets)
+    spans = [(k, int(active_at[k]), int(active_at[k + 1])) for k in range(len(shards)) if active_at[k + 1] > active_at[k]]
+    if parts == 1:
+        members = active
+        keys = np.empty(len(active), dtype=np.uint64)
+        for k, lo, hi in spans:
+            keys[lo:hi] = np.load(shards[k].bands)[active[lo:hi] - offsets[k], band]
+    else:
+        keys_parts, member_parts = [np.zeros(0, dtype=np.uint64)], [active[:0]]
+        for k, lo, hi in spans:
+            shard_keys = np.load(shards[k].bands)[active[lo:hi] - offsets[k], band]
+            mine = shard_keys % np.uint64(parts) == np.uint64(part)
+            keys_parts.append(shard_keys[mine])
+            member_parts.append(active[lo:hi][mine])
+        keys, members = np.concatenate(keys_parts), np.concatenate(member_parts)
+        del keys_parts, member_parts
+    # Stable: equal keys stay in input order (what a lexsort on (key, index) gives).
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    same = keys[1:] == keys[:-1]
+    del keys
+    if not same.any():
+        return
+    later, run_first = _run_firsts(same)
+    del same
+    # Pairs are made for a slice of the repeated keys at a time: a heavily duplicated corpus has
+    # several candidate pairs per document in every band, and holding them all (plus np.unique's
+    # copies) was what grew with the corpus once the memory maps were gone.
+    for lo in range(0, len(later), PAIR_SLICE):
+        here, firsts = later[lo : lo + PAIR_SLICE], run_first[lo : lo + PAIR_SLICE]
+        later_members = members[order[here]]
+        # Pair each later member with its bucket's first member and with its predecessor, so chains
+        # of similar documents inside one bucket are found even when the ends differ more.
+        pairs = np.concatenate([
+            np.stack([members[order[firsts]], later_members], axis=1),
+            np.stack([members[order[here - 1]], later_members], axis=1),
+        ]).astype(np.int64)
+        pairs = np.unique(np.sort(pairs, axis=1), axis=0)
+        yield pairs[pairs[:, 0] != pairs[:, 1]]
 
 
 def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -212,90 +406,83 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
 
     ``kind[i]`` is KEEP, EXACT or NEAR; ``keeper[i]`` is the index of the kept document of i's
     cluster (``i`` itself when kept).
+
+    Memory does not follow the size of the phase-1 files: band keys are read one band and one
+    shard at a time, signature rows and texts only for candidate pairs, by ``pread``. Sorting
+    (exact hashes, one band's keys) takes ~35 bytes per document of a pass, and corpora above
+    ``PASS_DOCS`` documents are sorted in several passes over hash partitions, so that part stops
+    growing at ~18 MB. What still grows with the corpus: the union-find parent and active list
+    (4 + 4 bytes per document), ``kind`` (1) and, at the end, the returned ``keeper`` (8), i.e.
+    ~17 bytes per document (3.4 MB per 200,000), plus the exact and near duplicates' indices.
     """
     offsets = np.cumsum([0] + [s.count for s in shards])
     n = int(offsets[-1])
     kind = np.zeros(n, dtype=np.uint8)
-    keeper = np.arange(n, dtype=np.int64)
     if n == 0:
-        return kind, keeper
+        return kind, np.arange(n, dtype=np.int64)
+    index_dtype = np.int32 if n < 2**31 else np.int64
+    exact_dup = exact_first = np.zeros(0, dtype=np.int64)
 
     if config.exact:
-        hashes = np.concatenate([np.load(s.hashes) for s in shards if s.count]) if n else np.zeros((0, 2), np.uint64)
-        order = np.lexsort((np.arange(n), hashes[:, 1], hashes[:, 0]))
-        sorted_h = hashes[order]
-        same = np.all(sorted_h[1:] == sorted_h[:-1], axis=1)
-        run_start = np.concatenate([[True], ~same])
-        first = order[np.maximum.accumulate(np.where(run_start, np.arange(n), 0))]
-        dup = ~run_start
-        kind[order[dup]] = EXACT
-        keeper[order[dup]] = first[dup]
-        del hashes, sorted_h, order
+        exact_dup, exact_first = _exact_duplicates(shards, offsets)
+        kind[exact_dup] = EXACT
 
     if config.near:
-        active = np.flatnonzero(kind == KEEP)
+        active = np.flatnonzero(kind == KEEP).astype(index_dtype)
         shingles_of = _ShingleReader(shards, offsets, config.ngram)
-        sigs = [np.load(s.signatures, mmap_mode="r") if s.count else None for s in shards]
-        band_files = [np.load(s.bands, mmap_mode="r") if s.count else None for s in shards]
-        n_bands = next((b.shape[1] for b in band_files if b is not None), 0)
-        uf = _UnionFind(n)
-        # Pairs that failed exact verification (rare: estimate within 0.15 of the threshold but
-        # below it), so a pair sharing many bands is read once. Everything else is recomputed per
-        # band from arrays, which keeps memory linear in the documents, not in the candidate pairs.
-        failed: set[tuple[int, int]] = set()
-        for band in range(n_bands):
-            keys = np.concatenate([b[:, band] for b in band_files if b is not None])[active]
-            order = np.lexsort((active, keys))
-            sorted_keys = keys[order]
-            members = active[order]
-            del keys, order
-            same = sorted_keys[1:] == sorted_keys[:-1]
-            if not same.any():
-                continue
-            starts = np.concatenate([[True], ~same])
-            first = members[np.maximum.accumulate(np.where(starts, np.arange(len(members)), 0))]
-            later = np.flatnonzero(~starts)
-            # Pair each later member with its bucket's first member and with its predecessor, so
-            # chains of similar documents inside one bucket are found even when the ends differ more.
-            pairs = np.concatenate([
-                np.stack([first[later], members[later]], axis=1),
-                np.stack([members[later - 1], members[later]], axis=1),
-            ])
-            pairs = np.unique(np.sort(pairs, axis=1), axis=0)
-            pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+        sig_rows = _SignatureRows(shards, offsets)
+        n_bands = next((int(np.load(s.bands, mmap_mode="r").shape[1]) for s in shards if s.count), 0)
+        uf = _UnionFind(n, index_dtype)
+        parts = _passes(len(active))
+        # Pairs that failed exact verification (estimate within 0.15 of the threshold but below
+        # it), so a pair sharing many bands is read once: sorted codes a * n + b, 8 bytes each
+        # (a Python set of tuples took ~120 bytes per pair and was what grew on a heavily
+        # duplicated corpus), forgotten past FAILED_MAX pairs, which only costs re-verification.
+        # The clusters do not depend on the order pairs are judged in (connected components of the
+        # verified pairs; roots are the smallest index), so passes and slices may split a band freely.
+        failed = np.zeros(0, dtype=np.int64)
+        all_pairs = (pairs for band, part in itertools.product(range(n_bands), range(parts))
+                     for pairs in _band_pairs(shards, offsets, active, band, part, parts))
+        for pairs in all_pairs:
+            new_failed: list[int] = []  # pairs are distinct within one array of pairs
             for lo in range(0, len(pairs), PAIR_CHUNK):
                 chunk = pairs[lo : lo + PAIR_CHUNK]
-                estimate = (_rows(sigs, offsets, chunk[:, 0]) == _rows(sigs, offsets, chunk[:, 1])).mean(axis=1)
+                # Pairs already in one cluster would be skipped below anyway (clusters only grow):
+                # leave them out, and the known failures, before reading their signatures.
+                todo = _roots(uf.parent, chunk[:, 0]) != _roots(uf.parent, chunk[:, 1])
+                if len(failed):
+                    codes = chunk[:, 0] * n + chunk[:, 1]
+                    at = np.minimum(np.searchsorted(failed, codes), len(failed) - 1)
+                    todo &= failed[at] != codes
+                chunk = chunk[todo]
+                if not len(chunk):
+                    continue
+                rows = sig_rows(chunk.ravel()).reshape(len(chunk), 2, -1)
+                estimate = (rows[:, 0] == rows[:, 1]).mean(axis=1)
+                del rows
                 # The MinHash estimate (sd ~0.04) only rules out clear non-duplicates; the decision
                 # is the exact Jaccard, so pairs near the threshold are judged exactly.
                 for a, b in chunk[estimate >= config.threshold - ESTIMATE_MARGIN].tolist():
-                    if (a, b) in failed or uf.find(a) == uf.find(b):
+                    if uf.find(a) == uf.find(b):
                         continue
                     if jaccard_hashed(shingles_of(a), shingles_of(b)) >= config.threshold:
                         uf.union(a, b)
                     else:
-                        failed.add((a, b))
+                        new_failed.append(a * n + b)
+            if new_failed:
+                if len(failed) + len(new_failed) > FAILED_MAX:
+                    failed = failed[:0]
+                failed = np.union1d(failed, np.array(new_failed, dtype=np.int64))
         shingles_of.close()
-        # Every document's root, for all at once: follow parent pointers until nothing changes
-        # (roots point to themselves; each pass halves the remaining path lengths).
-        root = uf.parent
-        while True:
-            nxt = root[root]
-            if np.array_equal(nxt, root):
-                break
-            root = nxt
-        merged = active[root[active] != active]
-        kind[merged] = NEAR
-        keeper[merged] = root[merged]
+        sig_rows.close()
+    keeper = np.arange(n, dtype=np.int64)
+    keeper[exact_dup] = exact_first
+    if config.near:
+        # Every active document's root, a slice at a time (no corpus-sized temporaries).
+        for lo in range(0, len(active), PASS_DOCS):
+            docs = active[lo : lo + PASS_DOCS]
+            root = _roots(uf.parent, docs)
+            merged = root != docs
+            kind[docs[merged]] = NEAR
+            keeper[docs[merged]] = root[merged]
     return kind, keeper
-
-
-def _rows(sigs: list[np.ndarray | None], offsets: np.ndarray, index: np.ndarray) -> np.ndarray:
-    """Gather signature rows for global indices from the per-shard memory maps."""
-    shard_of = np.searchsorted(offsets, index, side="right") - 1
-    width = next(s.shape[1] for s in sigs if s is not None)
-    out = np.empty((len(index), width), dtype=np.uint32)
-    for shard in np.unique(shard_of):
-        mask = shard_of == shard
-        out[mask] = sigs[shard][index[mask] - offsets[shard]]  # type: ignore[index]
-    return out

@@ -189,14 +189,18 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig) -
         for i, count in enumerate(shard_counts)
     ]
     kind, keeper = dd.cluster(arrays, config.dedup)
-    needed = set(np.unique(keeper[kind != dd.KEEP]).tolist())
+    # Ids of the kept documents that duplicates point to (O(duplicates) memory, sorted NumPy indices
+    # rather than a Python set: the coordinator's memory should not follow the corpus size).
+    needed = np.unique(keeper[kind != dd.KEEP])
     keeper_ids: dict[str, str] = {}
     offset = 0
     for i, count in enumerate(shard_counts):
-        if needed and any(offset <= k < offset + count for k in needed):
+        lo, hi = np.searchsorted(needed, [offset, offset + count])
+        if hi > lo:
+            wanted = set((needed[lo:hi] - offset).tolist())
             with open(work_dir / f"{shard_name(i)}.ids.jsonl", "rb") as handle:
                 for local, line in enumerate(handle):
-                    if offset + local in needed:
+                    if local in wanted:
                         keeper_ids[str(offset + local)] = orjson.loads(line)["id"]
         offset += count
     tmp = atomic_path(work_dir / "dedup.npz")
