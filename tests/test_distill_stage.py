@@ -78,6 +78,18 @@ def test_pretrain_generate_distill_stages(tmp_path):
     tokenizer = AutoTokenizer.from_pretrained(student)
     assert model.config.hidden_size == 32 and len(tokenizer) == len(tok)
 
+    # Answers-only training plus whole documents from the curate stage: the documents count as examples,
+    # the curate artifact is in the student's lineage, and every document token carries loss.
+    mixed = stage.run(
+        stage.Config(student={"hidden_size": 32, "num_hidden_layers": 1, "intermediate_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2},
+                     seq_len=64, steps=4, eval_every=4, checkpoint_every=4, cache_k=8, completion_only=True,
+                     text_data="curate", text_docs=5, compare_ce=False, evaluate_teacher=False),
+        ctx,
+    )
+    mixed_manifest = load_manifest(mixed.artifact_dir)
+    assert mixed_manifest["counts"]["examples"] == manifest["counts"]["examples"] + 5
+    assert str(tmp_path / "curate") in {i["path"] for i in mixed_manifest["inputs"]}
+
 
 
 def test_cli_help_lists_examples():

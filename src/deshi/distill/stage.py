@@ -28,7 +28,7 @@ from pydantic import Field
 
 from deshi.artifacts import Manifest, describe_input, write_manifest
 from deshi.config import StageConfig
-from deshi.stages import StageContext, StageError, StageResult, resolve_in
+from deshi.stages import STAGES, StageContext, StageError, StageResult, resolve_in
 
 
 class Config(StageConfig):
@@ -61,6 +61,13 @@ class Config(StageConfig):
     # training
     seq_len: int = Field(256, ge=8)
     completion_only: bool = Field(False, description="Train only on response tokens (default: prompt and response).")
+    text_data: str | None = Field(
+        None,
+        description="Also distil on plain documents: a dataset path, or the name of an earlier stage (e.g. `curate`). "
+        "Trained on whole documents (completion_only does not apply to them), so a student that learns only answers "
+        "keeps the teacher's model of the domain's text; held-out perplexity, and a release gate, catch its loss.",
+    )
+    text_docs: int = Field(200, ge=1, description="At most this many documents from text_data (the first ones).")
     batch_size: int = Field(8, ge=1)
     grad_accum: int = Field(1, ge=1)
     steps: int | None = Field(None, ge=1)
@@ -234,6 +241,7 @@ def run_distill(
     base: Path | None = None,
     show_progress: bool = True,
     stop_after: int | None = None,
+    text_data: Path | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     """Everything the stage does; returns (student artifact dir, summary)."""
     import numpy as np
@@ -247,6 +255,15 @@ def run_distill(
     stage_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = tokenizer_for_model(teacher_dir)
     examples = load_examples(data)
+    if text_data is None and config.text_data:
+        text_data = Path(config.text_data)
+    if text_data is not None:
+        from deshi.dataset import iter_texts
+
+        texts = [t for t in iter_texts(text_data, config.text_docs) if t]
+        if not texts:
+            raise StageError(f"distill: text_data {text_data} has no documents")
+        examples = examples + texts
     train_ex, held_ex = _split(examples, config.heldout_fraction)
     packed = pack(tokenizer, train_ex, config.seq_len, config.completion_only)
     eval_packed = pack(tokenizer, held_ex, config.seq_len, config.completion_only) if held_ex else None
@@ -357,6 +374,8 @@ def run_distill(
             metrics["golden_retention"] = student_row["golden_score"] / teacher_row["golden_score"]
     counts = {"train_blocks": len(packed), "eval_blocks": len(eval_packed) if eval_packed is not None else 0, "steps": steps, "examples": len(examples)}
     inputs = [describe_input(teacher_dir), describe_input(data)]
+    if text_data is not None:
+        inputs.append(describe_input(text_data))
     if cache_info:
         inputs.append(describe_input(cache_info["path"]))
     extra = {"init": init_info, "mode": config.mode, "loss": config.loss, "cache": cache_info, "metrics": metrics, "resumed_from_step": student_result.resumed_from}
@@ -410,7 +429,12 @@ def run(config: Config, ctx: StageContext) -> StageResult:
     teacher = config.teacher or ctx.require("pretrain")
     data = config.data or ctx.require("generate")
     seed = config.seed if config.seed is not None else ctx.seed
-    out, summary = run_distill(config, Path(teacher), Path(data), stage_dir, seed, ctx.outputs.get("demo_data"))
+    text_data = None
+    if config.text_data:  # an earlier stage's name (e.g. curate) or a path
+        stage_names = {stage.name for stage in STAGES}
+        text_data = Path(ctx.require(config.text_data)) if config.text_data in stage_names else Path(config.text_data)
+    out, summary = run_distill(config, Path(teacher), Path(data), stage_dir, seed, ctx.outputs.get("demo_data"),
+                               text_data=text_data)
     lines = []
     for row in summary["table"]:
         golden = f"golden {row['golden_score']:.1%}" if "golden_score" in row else ""
