@@ -22,6 +22,7 @@ loss chosen by name need a loop you can read and change; Trainer would hide all 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import random
@@ -327,6 +328,10 @@ def _save_checkpoint(accelerator, run_dir: Path, step: int, cursor: dict[str, An
         shutil.rmtree(tmp, ignore_errors=True)
         root.mkdir(parents=True, exist_ok=True)
     accelerator.wait_for_everyone()
+    # Tied input/output embeddings share one tensor, which safetensors stores once; accelerate warns
+    # "Removed shared tensor {'lm_head.weight'}" at every checkpoint. It is benign here: resume loads
+    # the state into a model whose embeddings are already tied (the resume tests check the final loss).
+    logging.getLogger("accelerate.utils.other").setLevel(logging.ERROR)
     accelerator.save_state(str(tmp), safe_serialization=True)
     if accelerator.is_main_process:
         (tmp / "cursor.json").write_text(json.dumps(cursor, indent=2))
