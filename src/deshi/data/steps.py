@@ -72,22 +72,24 @@ class Step:
 
     def run(self, docs: Iterable[Document]) -> Iterator[Document]:
         """Apply to every not-yet-rejected document, count, and pass everything downstream."""
-        stats = self.stats
         for doc in docs:
-            if doc.rejected:
-                yield doc
-                continue
-            stats.seen += 1
-            before = doc.text
-            self.apply(doc)
-            if doc.rejected:
-                stats.dropped += 1
-                stats.reasons[doc.reason or "unspecified"] += 1
-            elif doc.text != before:
-                stats.changed += 1
-            else:
-                stats.kept += 1
+            if not doc.rejected:
+                self.apply_counted(doc)
             yield doc
+
+    def apply_counted(self, doc: Document) -> None:
+        """Apply to one not-yet-rejected document and count it as kept, changed or dropped (with reason)."""
+        stats = self.stats
+        stats.seen += 1
+        before = doc.text
+        self.apply(doc)
+        if doc.rejected:
+            stats.dropped += 1
+            stats.reasons[doc.reason or "unspecified"] += 1
+        elif doc.text != before:
+            stats.changed += 1
+        else:
+            stats.kept += 1
 
 
 def run_steps(steps: list[Step], docs: Iterable[Document]) -> Iterator[Document]:
@@ -105,15 +107,5 @@ def run_steps(steps: list[Step], docs: Iterable[Document]) -> Iterator[Document]
         for step in steps:
             if doc.rejected_by is not None:
                 break
-            stats = step.stats
-            stats.seen += 1
-            before = doc.text
-            step.apply(doc)
-            if doc.rejected_by is not None:
-                stats.dropped += 1
-                stats.reasons[doc.reason or "unspecified"] += 1
-            elif doc.text != before:
-                stats.changed += 1
-            else:
-                stats.kept += 1
+            step.apply_counted(doc)
         yield doc
