@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 SHAPES = {
     "demo-student": dict(hidden_size=96, num_hidden_layers=2, intermediate_size=256, num_attention_heads=4,
@@ -47,20 +48,13 @@ def _text(rng: random.Random, n: int) -> str:
 
 def build_model(shape: str, out: Path, vocab_size: int = 8000, seed: int = 0) -> Path:
     import torch
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import LlamaConfig, LlamaForCausalLM
 
-    chars = sorted(set(KANA + KANJI + "質問答え:?\n 0123456789。、"))
-    filler = [f"<f{i}>" for i in range(vocab_size - 4 - len(chars))]  # pad to the demo tokenizer's vocab size
-    vocab = {t: i for i, t in enumerate(["<pad>", "<s>", "</s>", "<unk>", *chars, *filler])}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
-    tok.decoder = decoders.Fuse()
-    tok.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", 1)])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-                                   unk_token="<unk>")
+    from evals_fixtures import char_tokenizer  # tests/: the same character tokenizer the eval tests use
+
+    fast = char_tokenizer([KANA + KANJI + "質問答え:?\n 0123456789。、"], vocab_size=vocab_size)
     torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=len(vocab), max_position_embeddings=512, pad_token_id=0, bos_token_id=1,
+    config = LlamaConfig(vocab_size=len(fast), max_position_embeddings=512, pad_token_id=0, bos_token_id=1,
                          eos_token_id=2, tie_word_embeddings=True, **SHAPES[shape])
     model = LlamaForCausalLM(config)
     model.save_pretrained(out)

@@ -70,12 +70,16 @@ def write_tasks(root: Path) -> Path:
     return tasks
 
 
-def _tokenizer(texts: list[str]):
+def char_tokenizer(texts: list[str], vocab_size: int | None = None):
+    """A character-level fast tokenizer over every character of ``texts`` (plus digits, ASCII letters and
+    punctuation), with BOS added and a chat template. ``vocab_size`` pads the vocabulary with filler tokens
+    (the benchmark gives a tiny model the demo tokenizer's 8,000-entry output layer)."""
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
     chars = sorted({c for t in texts for c in t} | set("0123456789 -?:.\nabcdefghijklmnopqrstuvwxyz"))
-    vocab = {tok: i for i, tok in enumerate(["<pad>", "<s>", "</s>", "<unk>", *chars])}
+    filler = [f"<f{i}>" for i in range(max(0, (vocab_size or 0) - 4 - len(chars)))]
+    vocab = {tok: i for i, tok in enumerate(["<pad>", "<s>", "</s>", "<unk>", *chars, *filler])}
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Split(Regex("."), behavior="isolated")
     tok.decoder = decoders.Fuse()
@@ -112,7 +116,7 @@ def _train(out: Path, texts: list[str], steps: int, seed: int, hidden: int, laye
 
     from deshi.artifacts import Manifest, write_manifest
 
-    tokenizer = _tokenizer(texts + (vocab_texts or []))
+    tokenizer = char_tokenizer(texts + (vocab_texts or []))
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=hidden * 2,
                          num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=4,
                          max_position_embeddings=256, pad_token_id=0, bos_token_id=1, eos_token_id=2,
