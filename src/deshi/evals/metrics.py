@@ -56,10 +56,14 @@ def _char_f1(pred: str, ref: str) -> float:
         return 1.0
     if not pred or not ref:
         return 0.0
-    common = sum((Counter(pred) & Counter(ref)).values())
-    if common == 0:
+    return _f1(sum((Counter(pred) & Counter(ref)).values()), len(pred), len(ref))
+
+
+def _f1(overlap: int, predicted: int, reference: int) -> float:
+    """Harmonic mean of overlap/predicted (precision) and overlap/reference (recall)."""
+    if overlap == 0:
         return 0.0
-    precision, recall = common / len(pred), common / len(ref)
+    precision, recall = overlap / predicted, overlap / reference
     return 2 * precision * recall / (precision + recall)
 
 
@@ -86,11 +90,7 @@ def _lcs_length(a: str, b: str) -> int:
 def _rouge_l(pred: str, ref: str) -> float:
     if not pred or not ref:
         return float(pred == ref)
-    lcs = _lcs_length(pred, ref)
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(pred), lcs / len(ref)
-    return 2 * precision * recall / (precision + recall)
+    return _f1(_lcs_length(pred, ref), len(pred), len(ref))
 
 
 def rouge_l(prediction: str, example: Mapping[str, Any]) -> float:
