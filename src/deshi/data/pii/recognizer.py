@@ -42,12 +42,13 @@ PRIORITY: dict[PIIType, int] = {
 }
 
 _HAS_DIGIT = re.compile(r"[0-9０-９]")
-# Pre-scans on the view (full-width digits already folded). Every pattern of a 12/13-digit number
-# (My Number, corporate number) or a card is a run of 12+ digits joined by at most one space or dash
-# between digits, and every postal code a run of 7, so documents without such a run skip those
-# recognisers: most documents carry dates and quantities, few carry a 7-digit run.
-_RUN7 = re.compile(r"\d(?:[ -]?\d){6}")
-_RUN12 = re.compile(r"\d(?:[ -]?\d){11}")
+# Pre-scan on the view (full-width digits already folded). Every pattern of a 12/13-digit number
+# (My Number, corporate number) or a card lies inside a run of 12+ digits joined by at most one space
+# or dash between digits, and every bare postal code inside a run of 7. One scan finds the maximal
+# such runs of 7+ digits (greedy from a run's first digit: a shorter run fails there and at every later
+# digit of it); documents without one skip those recognisers (most documents carry dates and
+# quantities, few a 7-digit run), and the others scan only these runs, not the whole text.
+_RUN7 = re.compile(r"\d(?:[ -]?\d){6,}")
 
 
 def resolve_overlaps(spans: Iterable[PIISpan]) -> list[PIISpan]:
@@ -112,17 +113,18 @@ class PIIRecognizer:
         if has_digit:
             if PIIType.PHONE in want:
                 spans.extend(find_phones(text, view))
-            run7 = _RUN7.search(view)
-            if run7 is not None:
-                if _RUN12.search(view, run7.start()) is not None:  # a 12-run contains a 7-run
+            runs7 = [m.span() for m in _RUN7.finditer(view)]
+            if runs7:
+                runs12 = [(s, e) for s, e in runs7 if e - s - view.count(" ", s, e) - view.count("-", s, e) >= 12]
+                if runs12:
                     if PIIType.MY_NUMBER in want:
-                        spans.extend(find_my_numbers(text, view))
+                        spans.extend(find_my_numbers(text, view, runs12))
                     if PIIType.CORPORATE_NUMBER in want:
-                        spans.extend(find_corporate_numbers(text, view))
+                        spans.extend(find_corporate_numbers(text, view, runs12))
                     if PIIType.CREDIT_CARD in want:
-                        spans.extend(find_cards(text, view))
+                        spans.extend(find_cards(text, view, runs12))
                 if PIIType.POSTAL_CODE in want:
-                    spans.extend(find_postal_codes(text, view, ADDRESS_START_RE))
+                    spans.extend(find_postal_codes(text, view, ADDRESS_START_RE, runs7))
             if PIIType.ADDRESS in want:
                 spans.extend(find_addresses(text, view))
                 spans.extend(find_romanised_addresses(text, view))
