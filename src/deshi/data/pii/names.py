@@ -484,10 +484,11 @@ class NameFinder:
     @staticmethod
     def _strip_title(text: str, s: int, end: int) -> int:
         name = text[s:end]
-        for hon in _HON_LONGEST_FIRST:
-            if name.endswith(hon) and len(name) > len(hon):
-                end -= len(hon)
-                break
+        if name.endswith(_HON_LONGEST_FIRST):  # one C-level test; the loop below only when one ends it
+            for hon in _HON_LONGEST_FIRST:
+                if name.endswith(hon) and len(name) > len(hon):
+                    end -= len(hon)
+                    break
         while end > s and text[end - 1] in " 　":
             end -= 1
         return end

@@ -51,6 +51,15 @@ _HAS_DIGIT = re.compile(r"[0-9０-９]")
 _RUN7 = re.compile(r"\d(?:[ -]?\d){6,}")
 
 
+def digit_runs(view: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Spans of the maximal runs of 7+ digits (joined by at most one space or dash), and of those
+    with 12+ digits: the only places a bare postal code, a My Number, a corporate number or a card
+    can be (the recognisers of those scan these spans only)."""
+    runs7 = [m.span() for m in _RUN7.finditer(view)]
+    runs12 = [(s, e) for s, e in runs7 if e - s - view.count(" ", s, e) - view.count("-", s, e) >= 12]
+    return runs7, runs12
+
+
 def resolve_overlaps(spans: Iterable[PIISpan]) -> list[PIISpan]:
     """Keep a non-overlapping subset (priority, then length, then score) sorted by position."""
     ordered = sorted(spans, key=lambda s: (-PRIORITY[s.type], -(s.end - s.start), -s.score, s.start))
@@ -113,9 +122,8 @@ class PIIRecognizer:
         if has_digit:
             if PIIType.PHONE in want:
                 spans.extend(find_phones(text, view))
-            runs7 = [m.span() for m in _RUN7.finditer(view)]
+            runs7, runs12 = digit_runs(view)
             if runs7:
-                runs12 = [(s, e) for s, e in runs7 if e - s - view.count(" ", s, e) - view.count("-", s, e) >= 12]
                 if runs12:
                     if PIIType.MY_NUMBER in want:
                         spans.extend(find_my_numbers(text, view, runs12))
