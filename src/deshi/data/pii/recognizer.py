@@ -13,6 +13,7 @@ import bisect
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from operator import attrgetter
 
 from deshi.data.pii.address import ADDRESS_START_RE, find_addresses, find_romanised_addresses
 from deshi.data.pii.names import NameFinder
@@ -49,6 +50,7 @@ _HAS_DIGIT = re.compile(r"[0-9０-９]")
 # digit of it); documents without one skip those recognisers (most documents carry dates and
 # quantities, few a 7-digit run), and the others scan only these runs, not the whole text.
 _RUN7 = re.compile(r"\d(?:[ -]?\d){6,}")
+_START = attrgetter("start")
 
 
 def digit_runs(view: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -151,7 +153,16 @@ class PIIRecognizer:
             spans = [s for s in spans if s.type in want]
         if len(spans) == 1:
             return spans if spans[0].end > spans[0].start else []
-        return resolve_overlaps(spans)
+        # Common case: the recognisers' spans do not overlap at all. resolve_overlaps would then keep
+        # every one of them, sorted by start, which is this list (two non-empty spans with the same
+        # start overlap, so the order has no ties).
+        ordered = sorted(spans, key=_START)
+        prev_end = -1
+        for span in ordered:
+            if span.start < prev_end or span.end <= span.start:
+                return resolve_overlaps(spans)
+            prev_end = span.end
+        return ordered
 
     __call__ = find
 
