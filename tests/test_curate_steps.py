@@ -20,7 +20,7 @@ from deshi.data.dedup import EXACT, KEEP, NEAR, ShardArrays, Signer, cluster
 from deshi.data.document import Document
 from deshi.data.language import JapaneseFilter
 from deshi.data.normalise import Normalise
-from deshi.data.quality import QualityFilter, char_repetition_ratio
+from deshi.data.quality import QualityFilter, char_repetition_exceeds, char_repetition_ratio
 from deshi.data.steps import run_steps
 from test_curate_support import LEGIT_TRICKY, TOXIC, _doc_text, near_copy
 
@@ -68,6 +68,18 @@ def test_quality_rules(text: str, reason: str | None) -> None:
     step = QualityFilter(QualityConfig())
     d = Normalise(NormaliseConfig()).apply(doc(text))
     assert step.apply(d).reason == reason
+
+
+def test_char_repetition_decision_matches_the_ratio() -> None:
+    """The quality step decides with a bound first; it must drop exactly the texts the ratio drops."""
+    rng = random.Random(3)
+    texts = [REPORT * 3, "ああああ" * 50, "abc", "", "abcde", "同じ行。\n" * 12, "お得なセール開催中！" * 9]
+    texts += [_doc_text(rng) for _ in range(40)]
+    texts += ["".join(rng.choice("あいうえおかきくけこ") for _ in range(rng.randrange(5, 300))) for _ in range(40)]
+    for text in texts:
+        ratio = char_repetition_ratio(text, 5)
+        for limit in (0.0, 0.05, 0.2, 0.33, 0.5, 0.9, ratio, max(0.0, ratio - 1e-9)):
+            assert char_repetition_exceeds(text, 5, limit) == (ratio > limit), (text[:40], limit, ratio)
 
 
 def test_char_repetition_ratio_equals_hojichar() -> None:

@@ -77,7 +77,11 @@ def char_repetition_ratio(text: str, n: int) -> float:
     if hashes.size == 0:
         return 0.0
     hashes.sort()
-    counts = _run_lengths(_first_of_runs(hashes))
+    return _top_share(hashes.size, _first_of_runs(hashes))
+
+
+def _top_share(total: int, first: np.ndarray) -> float:
+    counts = _run_lengths(first)
     repeated = np.count_nonzero(counts - 1)  # n-grams seen more than once
     # int(sqrt) of an int below 2^52 is the same in math and NumPy (both correctly rounded).
     top = min(int(math.sqrt(counts.size)), repeated)
@@ -85,7 +89,27 @@ def char_repetition_ratio(text: str, n: int) -> float:
         return 0.0
     counts.sort()
     # Integer sums below 2^53 divide to the same float in Python and in NumPy.
-    return int(counts[-top:].sum()) / hashes.size
+    return int(counts[-top:].sum()) / total
+
+
+def char_repetition_exceeds(text: str, n: int, limit: float) -> bool:
+    """``char_repetition_ratio(text, n) > limit``, usually without counting every n-gram.
+
+    The top k n-grams (k <= sqrt(#distinct)) cover at most ``total - (#distinct - k)`` occurrences,
+    since every other distinct n-gram occurs at least once; when that bound is within ``limit`` the
+    answer is no (most documents: ~6 µs of NumPy calls saved per document). Otherwise the exact share
+    is computed as in :func:`char_repetition_ratio`."""
+    hashes = ngram_hashes(text, n)
+    if hashes.size == 0:
+        return 0.0 > limit
+    hashes.sort()
+    first = _first_of_runs(hashes)
+    distinct = int(np.count_nonzero(first))
+    total = int(hashes.size)
+    # Same denominator on both sides: a smaller numerator never divides to a larger float.
+    if (total - distinct + int(math.sqrt(distinct))) / total <= limit:
+        return False
+    return _top_share(total, first) > limit
 
 
 def duplicate_line_ratio(text: str) -> float:
@@ -164,7 +188,7 @@ class QualityFilter(Step):
             doc.reject(self.name, "symbol_ratio")
         elif duplicate_line_ratio(text) > cfg.max_duplicate_line_ratio:
             doc.reject(self.name, "line_repetition")
-        elif char_repetition_ratio(text, cfg.char_ngram) > cfg.max_char_repetition:
+        elif char_repetition_exceeds(text, cfg.char_ngram, cfg.max_char_repetition):
             doc.reject(self.name, "char_repetition")
         elif ad_keyword_hits(text) > cfg.max_ad_keywords:
             doc.reject(self.name, "advertising")
