@@ -42,6 +42,22 @@ def test_normalise_nfkc_controls_html_and_whitespace() -> None:
     assert empty.rejected and empty.reason == "empty_after_normalise"
 
 
+def test_nfkc_fast_path_equals_unicodedata_nfkc() -> None:
+    """The normaliser maps compatibility characters one by one before (maybe) running the full NFKC;
+    the text must come out exactly as ``unicodedata.normalize("NFKC", …)`` writes it, also for
+    combining sequences, half-width voiced marks, many distinct characters and non-BMP letters."""
+    import unicodedata
+
+    from deshi.data.normalise import _FOLD, nfkc
+
+    rng = random.Random(5)
+    pool = [*_FOLD, "\u0308", "\u0327", "\u3099", "\u309a", "か", "ｶ", "ﾞ", "C", "a", " ", "𝐀", "𝟙", "ㄱ", "e\u0301", "漢"]
+    texts = ["℃\u0327", "ｶﾞｷﾞ", "か\u3099", "㈱テスト①②", "ＡＢＣ℃ｱｲｳ¼½¾", "".join(list(_FOLD)[:300])]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randrange(1, 40))) for _ in range(3000)]
+    for text in texts:
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), ascii(text)
+
+
 def test_language_keeps_japanese_by_script_share() -> None:
     step = JapaneseFilter(LanguageConfig())
     docs = [doc(REPORT, 0), doc("This pump report is written in English, with one word 点検.", 1),
