@@ -142,6 +142,24 @@ def test_sorted_counts_and_signatures_ignore_repeats() -> None:
     assert np.array_equal(signer.signatures(texts), by_distinct)
 
 
+def test_batch_shingle_hashes_equal_per_text_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signatures hash the n-grams of a whole batch of texts at once (joined, crossing n-grams dropped,
+    in pieces of at most BATCH_CHARS characters); each text must get exactly its own n-gram hashes,
+    also for empty and shorter-than-n texts and pieces that end anywhere."""
+    from deshi.data import dedup
+
+    rng = random.Random(4)
+    for limit in (1 << 20, 1, 7, 64):
+        monkeypatch.setattr(dedup, "BATCH_CHARS", limit)
+        for _ in range(60):
+            texts = ["".join(rng.choice("あいabc漢 \n") for _ in range(rng.choice([0, 1, 4, 5, 6, 40])))
+                     for _ in range(rng.randrange(1, 9))]
+            hashes, offsets = dedup.batch_shingle_hashes(texts, 5)
+            expected = [dedup.shingle_hashes(t, 5, distinct=False) for t in texts]
+            assert np.array_equal(hashes, np.concatenate(expected))
+            assert offsets.tolist() == np.cumsum([0] + [e.size for e in expected]).tolist()
+
+
 def test_prefix_gate_never_turns_away_a_text_containing_a_key() -> None:
     """The pre-check before the word-list automaton is exact in one direction: every text that
     contains a key (any length, ASCII case variants, characters past the table) passes it."""
