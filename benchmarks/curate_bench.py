@@ -509,7 +509,7 @@ def markdown(r: dict) -> str:
         "PII, near-duplicate MinHash LSH (128 permutations, 5-character shingles, threshold 0.8), JSONL output. HojiChar "
         "has no exact-hash dedup filter; identical texts get identical LSH keys, so its near-dedup also drops exact "
         "copies. deshi does more per document: HTML/control/whitespace cleanup, the quality rules (mojibake, symbol "
-        "ratio, repeated lines, character repetition, advertising keywords: ~40 µs per document here) that HojiChar's "
+        "ratio, repeated lines, character repetition, advertising keywords: ~30 µs per document here) that HojiChar's "
         "nearest-equivalent pipeline omits, morpheme-confirmed (not substring) content matching, nine PII recognisers "
         "instead of two regexes, dedup that is global across workers with exact-Jaccard verification, and an audit "
         "trail (rejected.jsonl, quarantine.jsonl, stats.json, report, manifest with a SHA-256 of every file).",

@@ -20,7 +20,7 @@ from deshi.data.dedup import EXACT, KEEP, NEAR, ShardArrays, Signer, cluster
 from deshi.data.document import Document
 from deshi.data.language import JapaneseFilter
 from deshi.data.normalise import Normalise
-from deshi.data.quality import QualityFilter, char_repetition_ratio
+from deshi.data.quality import QualityFilter, char_repetition_exceeds, char_repetition_ratio
 from deshi.data.steps import run_steps
 from test_curate_support import LEGIT_TRICKY, TOXIC, _doc_text, near_copy
 
@@ -40,6 +40,22 @@ def test_normalise_nfkc_controls_html_and_whitespace() -> None:
     # Markup that is only markup leaves nothing: dropped with a reason, not passed on empty.
     empty = list(step.run([doc("<br><br/>\x00", 1)]))[0]
     assert empty.rejected and empty.reason == "empty_after_normalise"
+
+
+def test_nfkc_fast_path_equals_unicodedata_nfkc() -> None:
+    """The normaliser maps compatibility characters one by one before (maybe) running the full NFKC;
+    the text must come out exactly as ``unicodedata.normalize("NFKC", …)`` writes it, also for
+    combining sequences, half-width voiced marks, many distinct characters and non-BMP letters."""
+    import unicodedata
+
+    from deshi.data.normalise import _FOLD, nfkc
+
+    rng = random.Random(5)
+    pool = [*_FOLD, "\u0308", "\u0327", "\u3099", "\u309a", "か", "ｶ", "ﾞ", "C", "a", " ", "𝐀", "𝟙", "ㄱ", "e\u0301", "漢"]
+    texts = ["℃\u0327", "ｶﾞｷﾞ", "か\u3099", "㈱テスト①②", "ＡＢＣ℃ｱｲｳ¼½¾", "".join(list(_FOLD)[:300])]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randrange(1, 40))) for _ in range(3000)]
+    for text in texts:
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), ascii(text)
 
 
 def test_language_keeps_japanese_by_script_share() -> None:
@@ -68,6 +84,18 @@ def test_quality_rules(text: str, reason: str | None) -> None:
     step = QualityFilter(QualityConfig())
     d = Normalise(NormaliseConfig()).apply(doc(text))
     assert step.apply(d).reason == reason
+
+
+def test_char_repetition_decision_matches_the_ratio() -> None:
+    """The quality step decides with a bound first; it must drop exactly the texts the ratio drops."""
+    rng = random.Random(3)
+    texts = [REPORT * 3, "ああああ" * 50, "abc", "", "abcde", "同じ行。\n" * 12, "お得なセール開催中！" * 9]
+    texts += [_doc_text(rng) for _ in range(40)]
+    texts += ["".join(rng.choice("あいうえおかきくけこ") for _ in range(rng.randrange(5, 300))) for _ in range(40)]
+    for text in texts:
+        ratio = char_repetition_ratio(text, 5)
+        for limit in (0.0, 0.05, 0.2, 0.33, 0.5, 0.9, ratio, max(0.0, ratio - 1e-9)):
+            assert char_repetition_exceeds(text, 5, limit) == (ratio > limit), (text[:40], limit, ratio)
 
 
 def test_char_repetition_ratio_equals_hojichar() -> None:
@@ -112,6 +140,24 @@ def test_sorted_counts_and_signatures_ignore_repeats() -> None:
     offsets = np.cumsum([0] + [d.size for d in distinct]).astype(np.uint64)
     by_distinct = np.asarray(rows(np.concatenate(distinct), offsets, num_perm=128, seed=42).to_rows(), dtype=np.uint32)
     assert np.array_equal(signer.signatures(texts), by_distinct)
+
+
+def test_batch_shingle_hashes_equal_per_text_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Signatures hash the n-grams of a whole batch of texts at once (joined, crossing n-grams dropped,
+    in pieces of at most BATCH_CHARS characters); each text must get exactly its own n-gram hashes,
+    also for empty and shorter-than-n texts and pieces that end anywhere."""
+    from deshi.data import dedup
+
+    rng = random.Random(4)
+    for limit in (1 << 20, 1, 7, 64):
+        monkeypatch.setattr(dedup, "BATCH_CHARS", limit)
+        for _ in range(60):
+            texts = ["".join(rng.choice("あいabc漢 \n") for _ in range(rng.choice([0, 1, 4, 5, 6, 40])))
+                     for _ in range(rng.randrange(1, 9))]
+            hashes, offsets = dedup.batch_shingle_hashes(texts, 5)
+            expected = [dedup.shingle_hashes(t, 5, distinct=False) for t in texts]
+            assert np.array_equal(hashes, np.concatenate(expected))
+            assert offsets.tolist() == np.cumsum([0] + [e.size for e in expected]).tolist()
 
 
 def test_prefix_gate_never_turns_away_a_text_containing_a_key() -> None:

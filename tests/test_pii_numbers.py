@@ -226,3 +226,56 @@ def test_ip_lookalikes_not_flagged(text: str) -> None:
 )
 def test_everyday_numbers_not_flagged_at_all(text: str) -> None:
     assert find_pii(text) == [], [(s.type.value, s.text(text)) for s in find_pii(text)]
+
+
+def _valid_my_number(body: str) -> str:
+    return body + str(my_number_check_digit(body))
+
+
+def _valid_corporate(body: str) -> str:
+    return str(corporate_number_check_digit(body)) + body
+
+
+def _valid_card(body: str) -> str:
+    return body + str(luhn_check_digit(body))
+
+
+def test_scanning_only_digit_runs_finds_what_a_whole_text_scan_finds() -> None:
+    """The long-number recognisers scan only the digit runs that can hold a match (a speed-up);
+    numbers at run edges, after separators, glued to other digits or at the text's ends must come out
+    exactly as when the whole text is scanned."""
+    from deshi.data.pii.address import ADDRESS_START_RE
+    from deshi.data.pii.normalize import matching_view
+    from deshi.data.pii.numbers import find_cards, find_corporate_numbers, find_my_numbers, find_postal_codes
+    from deshi.data.pii.recognizer import digit_runs
+
+    mn, cn, card = _valid_my_number("12345678901"), _valid_corporate("234567890123"), _valid_card("411111111111111")
+    grouped_mn = f"{mn[:4]} {mn[4:8]} {mn[8:]}"
+    grouped_card = "-".join(card[i : i + 4] for i in range(0, 16, 4))
+    texts = [
+        mn,
+        f"個人番号{mn}",
+        f"{grouped_mn} 2025/01/02",
+        f"1-{mn}",  # glued to an earlier digit group by a dash
+        f"{mn}-1",
+        f"9 {grouped_mn}",
+        f"法人番号：{cn}。T{cn} の請求書",
+        f"T{cn}",
+        f"カード {grouped_card}、有効期限 12/29",
+        f"{card[:8]} {card[8:]}",
+        f"{card}{mn}",  # one 28-digit run: neither
+        "〒100-0001 東京都千代田区千代田1-1、100-0001東京都、1000001 大阪府、12100-0001 東京都",
+        f"注文番号 {mn} / TEL 03-1234-5678 / 2024年5月1日 / 1 2 3 4 5 6 7 8 9 0 1 2",
+        "部品 1234567-89 東京都港区、ロット 123 4567 大阪市北区",
+        "０３－１２３４－５６７８ １２３４５６７８９０１２",
+    ]
+    for text in texts:
+        view = matching_view(text)
+        runs7, runs12 = digit_runs(view)
+        assert list(find_postal_codes(text, view, ADDRESS_START_RE, runs7)) == list(
+            find_postal_codes(text, view, ADDRESS_START_RE)), text
+        for finder in (find_my_numbers, find_corporate_numbers, find_cards):
+            assert list(finder(text, view, runs12)) == list(finder(text, view)), (finder.__name__, text)
+    assert only(f"個人番号 {grouped_mn}", PIIType.MY_NUMBER) == grouped_mn
+    assert only(f"T{cn}", PIIType.CORPORATE_NUMBER) == cn
+    assert only(f"カード {grouped_card}", PIIType.CREDIT_CARD) == grouped_card

@@ -136,7 +136,7 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
                     rejected.append({"id": doc.id, "source": doc.source, "line": doc.line,
                                      "step": doc.rejected_by, "reason": doc.reason})
                 continue
-            line = orjson.dumps(doc.to_record()) + b"\n"
+            line = orjson.dumps(doc.to_record(), option=orjson.OPT_APPEND_NEWLINE)  # dumps + newline without a second copy
             out.write(line)
             line_offsets.append(position)
             position += len(line)

@@ -484,10 +484,11 @@ class NameFinder:
     @staticmethod
     def _strip_title(text: str, s: int, end: int) -> int:
         name = text[s:end]
-        for hon in _HON_LONGEST_FIRST:
-            if name.endswith(hon) and len(name) > len(hon):
-                end -= len(hon)
-                break
+        if name.endswith(_HON_LONGEST_FIRST):  # one C-level test; the loop below only when one ends it
+            for hon in _HON_LONGEST_FIRST:
+                if name.endswith(hon) and len(name) > len(hon):
+                    end -= len(hon)
+                    break
         while end > s and text[end - 1] in " 　":
             end -= 1
         return end
@@ -576,11 +577,10 @@ class NameFinder:
         cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応)."""
         listed, prefixes = self.surnames, self._sur_prefixes
         for m in self._word_start.finditer(text):
-            i = m.start()
-            if m.group("k") is not None:
+            i, run_end = m.span()
+            if m.lastindex is not None:  # group "k" took part: the kanji branch
                 # Inline the commonest outcome of parse_at (no listed surname starts here): most
                 # kanji words merely share a first character with some surname.
-                run_end = m.end()
                 if text[i] not in listed and (run_end - i < 2 or text[i : i + 2] not in prefixes):
                     continue
                 parsed = self.parse_at(text, i, run_end=run_end)
@@ -602,8 +602,8 @@ class NameFinder:
                     ):
                         yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
             else:
-                e0 = m.end()
-                if m.group() not in self.kana_names and not (e0 < len(text) and text[e0] in "・＝"):
+                e0 = run_end
+                if text[i:e0] not in self.kana_names and not (e0 < len(text) and text[e0] in "・＝"):
                     continue  # cheap pre-check before the full katakana-name parse
                 parsed_kana = self._kana_name_at(text, i)
                 if parsed_kana is None:

@@ -56,15 +56,19 @@ def matching_view(text: str) -> str:
     ``len(matching_view(t)) == len(t)`` always holds, so a match at ``[i, j)`` in the view is the
     span ``[i, j)`` of the original.
     """
-    found = set(_FOLD_CHARS.findall(text))
-    if not found:
-        view = text
-    elif len(found) > _REPLACE_LIMIT:
-        view = text.translate(_TABLE)
-    else:
-        view = text
-        for ch in found:
-            view = view.replace(ch, _FOLD_STR[ch])
+    # One search per distinct foldable character, resuming where the previous one stopped (all
+    # earlier characters are folded already); folding maps to characters outside the set, so the
+    # order of the replacements cannot change the view.
+    view = text
+    pos = replaced = 0
+    while (m := _FOLD_CHARS.search(view, pos)) is not None:
+        if replaced == _REPLACE_LIMIT:
+            view = view.translate(_TABLE)
+            break
+        ch = m.group()
+        view = view.replace(ch, _FOLD_STR[ch])
+        replaced += 1
+        pos = m.start() + 1
     if "ー" in view or "ｰ" in view or "〜" in view or "~" in view:
         # A prolonged-sound mark or wave dash *between digits* is a dash typed with the IME.
         view = _DIGIT_DASH.sub("-", view)

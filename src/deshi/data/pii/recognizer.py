@@ -13,6 +13,7 @@ import bisect
 import re
 from collections.abc import Iterable
 from functools import lru_cache
+from operator import attrgetter
 
 from deshi.data.pii.address import ADDRESS_START_RE, find_addresses, find_romanised_addresses
 from deshi.data.pii.names import NameFinder
@@ -42,12 +43,23 @@ PRIORITY: dict[PIIType, int] = {
 }
 
 _HAS_DIGIT = re.compile(r"[0-9０-９]")
-# Pre-scans on the view (full-width digits already folded). Every pattern of a 12/13-digit number
-# (My Number, corporate number) or a card is a run of 12+ digits joined by at most one space or dash
-# between digits, and every postal code a run of 7, so documents without such a run skip those
-# recognisers: most documents carry dates and quantities, few carry a 7-digit run.
-_RUN7 = re.compile(r"\d(?:[ -]?\d){6}")
-_RUN12 = re.compile(r"\d(?:[ -]?\d){11}")
+# Pre-scan on the view (full-width digits already folded). Every pattern of a 12/13-digit number
+# (My Number, corporate number) or a card lies inside a run of 12+ digits joined by at most one space
+# or dash between digits, and every bare postal code inside a run of 7. One scan finds the maximal
+# such runs of 7+ digits (greedy from a run's first digit: a shorter run fails there and at every later
+# digit of it); documents without one skip those recognisers (most documents carry dates and
+# quantities, few a 7-digit run), and the others scan only these runs, not the whole text.
+_RUN7 = re.compile(r"\d(?:[ -]?\d){6,}")
+_START = attrgetter("start")
+
+
+def digit_runs(view: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """Spans of the maximal runs of 7+ digits (joined by at most one space or dash), and of those
+    with 12+ digits: the only places a bare postal code, a My Number, a corporate number or a card
+    can be (the recognisers of those scan these spans only)."""
+    runs7 = [m.span() for m in _RUN7.finditer(view)]
+    runs12 = [(s, e) for s, e in runs7 if e - s - view.count(" ", s, e) - view.count("-", s, e) >= 12]
+    return runs7, runs12
 
 
 def resolve_overlaps(spans: Iterable[PIISpan]) -> list[PIISpan]:
@@ -112,17 +124,17 @@ class PIIRecognizer:
         if has_digit:
             if PIIType.PHONE in want:
                 spans.extend(find_phones(text, view))
-            run7 = _RUN7.search(view)
-            if run7 is not None:
-                if _RUN12.search(view, run7.start()) is not None:  # a 12-run contains a 7-run
+            runs7, runs12 = digit_runs(view)
+            if runs7:
+                if runs12:
                     if PIIType.MY_NUMBER in want:
-                        spans.extend(find_my_numbers(text, view))
+                        spans.extend(find_my_numbers(text, view, runs12))
                     if PIIType.CORPORATE_NUMBER in want:
-                        spans.extend(find_corporate_numbers(text, view))
+                        spans.extend(find_corporate_numbers(text, view, runs12))
                     if PIIType.CREDIT_CARD in want:
-                        spans.extend(find_cards(text, view))
+                        spans.extend(find_cards(text, view, runs12))
                 if PIIType.POSTAL_CODE in want:
-                    spans.extend(find_postal_codes(text, view, ADDRESS_START_RE))
+                    spans.extend(find_postal_codes(text, view, ADDRESS_START_RE, runs7))
             if PIIType.ADDRESS in want:
                 spans.extend(find_addresses(text, view))
                 spans.extend(find_romanised_addresses(text, view))
@@ -141,7 +153,16 @@ class PIIRecognizer:
             spans = [s for s in spans if s.type in want]
         if len(spans) == 1:
             return spans if spans[0].end > spans[0].start else []
-        return resolve_overlaps(spans)
+        # Common case: the recognisers' spans do not overlap at all. resolve_overlaps would then keep
+        # every one of them, sorted by start, which is this list (two non-empty spans with the same
+        # start overlap, so the order has no ties).
+        ordered = sorted(spans, key=_START)
+        prev_end = -1
+        for span in ordered:
+            if span.start < prev_end or span.end <= span.start:
+                return resolve_overlaps(spans)
+            prev_end = span.end
+        return ordered
 
     __call__ = find
 
