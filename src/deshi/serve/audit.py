@@ -163,6 +163,7 @@ class _SqliteStore:
     def _ingest_loop(self) -> None:
         conn = sqlite3.connect(str(self._path), isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA busy_timeout=10000")
+        conn.execute("PRAGMA synchronous=NORMAL")  # the rows are durable in the journal already
         last_checkpoint = time.monotonic()
         try:
             while not self._closing.wait(INGEST_INTERVAL_S):
