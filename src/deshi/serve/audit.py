@@ -294,7 +294,7 @@ class AuditLog:
         rows = []
         for rec in records:
             self.seq += 1
-            values = tuple(rec.get(f) for f in FIELDS)
+            values = tuple(map(rec.get, FIELDS))
             digest = record_hash(self.head_hash, self.seq, values)
             rows.append((self.seq, *values, self.head_hash, digest))
             self.head_hash = digest
