@@ -149,3 +149,34 @@ def test_live_writer_ingests_the_journal_into_the_table(tmp_path):
         return seen
 
     assert asyncio.run(go()) == [("a",)]
+
+
+def test_failed_journal_write_leaves_no_partial_line(tmp_path, monkeypatch):
+    """A write that fails half-way (disk full) is cut back, so the next record's line stays readable."""
+    monkeypatch.setattr(audit_mod, "INGEST_INTERVAL_S", 3600.0)
+    db = tmp_path / "audit.db"
+    real_write = audit_mod.os.write
+    calls = {"n": 0}
+
+    def flaky_write(fd, data):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second record: half of it reaches the file, then the disk is full
+            real_write(fd, bytes(data[: len(data) // 2]))
+            raise OSError(28, "No space left on device")
+        return real_write(fd, data)
+
+    async def go():
+        log = AuditLog(f"sqlite:///{db}")
+        monkeypatch.setattr(audit_mod.os, "write", flaky_write)
+        await log.append({"kind": "request", "request_id": "a", "status": 200}, alone=True)
+        failed = log.append({"kind": "request", "request_id": "b", "status": 200}, alone=True)
+        assert isinstance(failed.exception(), audit_mod.AuditError)
+        await log.append({"kind": "request", "request_id": "c", "status": 200}, alone=True)
+        monkeypatch.setattr(audit_mod.os, "write", real_write)
+        return log  # never closed: readers must get everything from the journal
+
+    dead = asyncio.run(go())
+    assert request_ids(f"sqlite:///{db}") == {"a", "c"}
+    result = verify(f"sqlite:///{db}")
+    assert result.ok and result.records == 2, result.problems
+    dead.store._closing.set()

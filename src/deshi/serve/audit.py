@@ -42,7 +42,9 @@ from typing import Any
 import orjson
 
 from deshi.errors import DeshiError
+from deshi.log import get_logger
 
+log = get_logger("deshi.serve.audit")
 GENESIS = "0" * 64
 # Order matters: it is the order the chain hashes them in.
 FIELDS = (
@@ -167,10 +169,13 @@ class _SqliteStore:
         last_checkpoint = time.monotonic()
         try:
             while not self._closing.wait(INGEST_INTERVAL_S):
-                self._ingest(conn)
-                if time.monotonic() - last_checkpoint >= CHECKPOINT_INTERVAL_S:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                    last_checkpoint = time.monotonic()
+                try:
+                    self._ingest(conn)
+                    if time.monotonic() - last_checkpoint >= CHECKPOINT_INTERVAL_S:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                        last_checkpoint = time.monotonic()
+                except Exception:  # keep ingesting: the rows stay in the journal and the queue meanwhile
+                    log.exception("audit ingest failed; retrying")
         finally:
             conn.close()
 
@@ -201,7 +206,11 @@ class _SqliteStore:
             return
         data = b"".join([orjson.dumps(r) + b"\n" for r in rows])
         with self._jlock:
-            _write_all(self._fd, data)
+            try:
+                _write_all(self._fd, data)
+            except OSError:
+                os.ftruncate(self._fd, self._jbytes)  # no partial line for the next record to run into
+                raise
             self._queue += rows
             self._jbytes += len(data)
 
