@@ -42,18 +42,48 @@ def _check(raw: dict, chat: bool) -> bool:
     return True
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.dictionaries(_keys, _value, max_size=8), st.booleans())
 def test_fast_path_never_accepts_what_pydantic_rejects(raw, chat):
     _check(raw, chat)
 
 
-@settings(max_examples=1500, deadline=None)
-@given(st.fixed_dictionaries({"model": st.text(min_size=0, max_size=3), "messages": st.lists(_message, min_size=1, max_size=2)},
-                             optional={"temperature": _scalars, "top_p": _scalars, "max_tokens": _scalars, "seed": _scalars,
-                                       "stream": _scalars, "n": _scalars, "user": _scalars}))
+def _mostly(valid, edge):
+    """Mostly valid values (so the fast path is taken), sometimes an edge or a wrong type."""
+    return st.integers(0, 4).flatmap(lambda i: edge if i == 0 else valid)
+
+
+_edge = st.one_of(st.booleans(), st.text(max_size=2), st.integers(-3, 3), st.floats(allow_nan=False, allow_infinity=False))
+_near_message = st.fixed_dictionaries(
+    {"role": _mostly(st.sampled_from(["system", "user", "assistant", "tool", "developer"]), st.sampled_from(["bot", "", "USER"])),
+     "content": _mostly(st.text(max_size=5), st.one_of(st.none(), st.just([{"type": "text", "text": "hi"}]), st.integers()))},
+    optional={"name": _mostly(st.one_of(st.none(), st.text(max_size=3)), st.integers())})
+_near_fields = {
+    "temperature": _mostly(st.one_of(st.none(), st.floats(0, 2), st.integers(0, 2)), st.one_of(st.floats(-1, 3), _edge)),
+    "top_p": _mostly(st.one_of(st.none(), st.floats(0, 1, exclude_min=True), st.just(1)), st.one_of(st.just(0), st.just(0.0), _edge)),
+    "max_tokens": _mostly(st.one_of(st.none(), st.integers(1, 1_000_000)), st.one_of(st.integers(-2, 0), st.just(1_000_001), _edge)),
+    "max_completion_tokens": _mostly(st.integers(1, 64), st.one_of(st.just(0), st.floats(1, 2), _edge)),
+    "seed": _mostly(st.one_of(st.none(), st.integers(0, 2**63 - 1)), st.one_of(st.just(-1), st.just(2**63), _edge)),
+    "stream": _mostly(st.booleans(), st.one_of(st.none(), st.integers(0, 1))),
+    "n": _mostly(st.just(1), st.one_of(st.just(2), st.just(True), st.just(1.0))),
+    "user": _mostly(st.one_of(st.none(), st.text(max_size=4)), st.one_of(st.text(min_size=257, max_size=257), st.integers())),
+}
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.fixed_dictionaries({"model": _mostly(st.text(min_size=1, max_size=3), st.one_of(st.just(""), st.integers())),
+                              "messages": _mostly(st.lists(_near_message, min_size=1, max_size=3), st.just([]))},
+                             optional=_near_fields))
 def test_fast_path_on_near_valid_chat_bodies(raw):
     _check(raw, True)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.fixed_dictionaries({"model": _mostly(st.text(min_size=1, max_size=3), st.just("")),
+                              "prompt": _mostly(st.text(max_size=5), st.one_of(st.lists(st.text(max_size=2), max_size=2), st.none()))},
+                             optional={**_near_fields, "echo": _mostly(st.booleans(), st.one_of(st.none(), st.integers(0, 1)))}))
+def test_fast_path_on_near_valid_completion_bodies(raw):
+    _check(raw, False)
 
 
 @pytest.mark.parametrize("raw, chat", [
@@ -72,6 +102,20 @@ def test_common_shapes_take_the_fast_path(raw, chat):
     {"model": "m", "messages": [{"role": "user", "content": "hi"}], "logit_bias": {}},  # extra field
     {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": True},  # bool as int: pydantic decides
     {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": 3},
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}], "temperature": -0.1},
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}], "top_p": 0},
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 0},
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1_000_001},
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}], "seed": -1},
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}], "seed": 2**63},
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}], "n": 2},
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}], "n": True},
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": None},
+    {"model": "m", "messages": [{"role": "user", "content": "hi"}], "user": "u" * 257},
+    {"model": "m" * 257, "messages": [{"role": "user", "content": "hi"}]},
+    {"model": "m", "messages": [{"role": "user", "content": "hi", "name": 3}]},
+    {"model": "m", "messages": [{"role": "bot", "content": "hi"}]},
+    {"model": "m", "messages": [{"role": "user"}]},  # content missing: pydantic's default, not ours
     {"model": "m", "messages": []},
     {"model": "", "messages": [{"role": "user", "content": "hi"}]},
 ])
