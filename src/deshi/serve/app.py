@@ -1,7 +1,8 @@
 """The HTTP layer: OpenAI-compatible routes over the backends, with guard, cache, auth and audit.
 
-Hot path (why it looks like this): the request body is parsed once with orjson and validated by a
-pydantic model (Rust core); responses are dicts dumped by orjson; the two completion routes are
+Hot path (why it looks like this): the request body is parsed once with orjson and checked by
+``protocol.fast_request`` (common shapes) or validated by a pydantic model (everything else, and every
+error); responses are dicts dumped by orjson; the two completion routes are
 dispatched straight to the gateway, past Starlette's middleware and routing (``_GatewayApp``); metric
 children are memoised; the audit record is committed in a group with concurrent requests before the
 response is sent (see ``audit``). The FastAPI routes still declare their request models in the OpenAPI
@@ -175,10 +176,12 @@ class Gateway:
             raise ApiError(400, f"request body is not valid JSON (UTF-8): {exc}", code="invalid_json") from None
         if not isinstance(raw, dict):
             raise ApiError(400, "request body must be a JSON object", code="invalid_json")
-        try:
-            req = model_cls.model_validate(raw)
-        except ValidationError as exc:
-            raise _validation_error(exc) from None
+        req = P.fast_request(raw, model_cls is P.ChatCompletionRequest)
+        if req is None:
+            try:
+                req = model_cls.model_validate(raw)
+            except ValidationError as exc:
+                raise _validation_error(exc) from None
         return raw, req, body
 
     def _count_incidents(self, call: _Call) -> None:

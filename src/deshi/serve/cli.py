@@ -39,7 +39,9 @@ def run_server(config_path: Path, host: str | None = None, port: int | None = No
     try:
         import httptools  # noqa: F401
 
-        http = "httptools"
+        from deshi.serve.server import protocol_for
+
+        http = protocol_for(gateway)  # uvicorn's httptools protocol + the gateway's fast path
     except ImportError:
         http = "h11"
     uvicorn.run(app, host=host or config.host, port=port if port is not None else config.port, loop=loop, http=http,

@@ -82,6 +82,11 @@ class _Conn(asyncio.Protocol):
             self.transport.close()
 
 
+def _expire(waiter: asyncio.Future[tuple[int, bytes, bool]]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError("upstream did not answer in time"))
+
+
 class HttpPool:
     """Keep-alive connections to one origin (``http://`` or ``https://``), for ``post``."""
 
@@ -120,31 +125,40 @@ class HttpPool:
         return None
 
     async def post(self, path: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
-        """POST ``body`` to ``prefix + path``; (status, response body). Raises HttpClientError or TimeoutError."""
+        """POST ``body`` to ``prefix + path``; (status, response body). Raises HttpClientError or TimeoutError.
+
+        The timeout is one ``call_at`` timer on the response future (an ``asyncio.timeout`` block
+        cost ~3x as much per request: context manager, task cancellation and uncancel bookkeeping).
+        """
         head = [f"POST {self.prefix}{path} HTTP/1.1\r\n".encode("latin-1"), self._host_line,
                 f"Content-Length: {len(body)}\r\n".encode("latin-1")]
         head += [f"{k}: {v}\r\n".encode("latin-1") for k, v in headers.items()]
         request = b"".join(head) + b"\r\n" + body
-        async with asyncio.timeout(timeout):
-            conn = self._take_idle()
-            if conn is not None:
-                try:
-                    return await self._send(conn, request)
-                except HttpClientError:
-                    if conn.got_bytes:  # the upstream answered something: not a stale socket, do not resend
-                        raise
-            return await self._send(await self._connect(), request)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        conn = self._take_idle()
+        if conn is not None:
+            try:
+                return await self._send(conn, request, deadline)
+            except HttpClientError:
+                if conn.got_bytes:  # the upstream answered something: not a stale socket, do not resend
+                    raise
+        conn = await asyncio.wait_for(self._connect(), max(0.0, deadline - loop.time()))
+        return await self._send(conn, request, deadline)
 
-    async def _send(self, conn: _Conn, request: bytes) -> tuple[int, bytes]:
-        conn.waiter = asyncio.get_running_loop().create_future()
+    async def _send(self, conn: _Conn, request: bytes, deadline: float) -> tuple[int, bytes]:
+        loop = asyncio.get_running_loop()
+        waiter = conn.waiter = loop.create_future()
+        timer = loop.call_at(deadline, _expire, waiter)
         conn.got_bytes = False
         try:
             conn.transport.write(request)  # type: ignore[union-attr]
-            status, data, keep_alive = await conn.waiter
+            status, data, keep_alive = await waiter
         except BaseException:  # timeout, cancellation, error: the connection's state is unknown
             conn.close()
             raise
         finally:
+            timer.cancel()
             conn.waiter = None
         if keep_alive and not conn.closed:
             conn.used_at = time.monotonic()

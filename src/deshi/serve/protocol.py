@@ -111,6 +111,111 @@ class CompletionRequest(_SamplingRequest):
         return self.prompt if isinstance(self.prompt, str) else self.prompt[0]
 
 
+# ---------------------------------------------------------------------------------------------------
+# Fast path for the common request shape. Why: pydantic validation of a chat request (model, nested
+# message models, field validators) was ~30 µs of the gateway's CPU per request at one client, a tenth
+# of it. ``fast_request`` accepts only bodies whose every field has exactly the JSON type and range the
+# models above accept, with no extra fields, no ``stop``, ``stream_options`` or ``response_format`` and
+# plain-string content, and builds an object with the same attributes and methods; anything else
+# returns None and goes through pydantic, so every error body is still pydantic's (a property test
+# checks that whatever the fast path accepts, pydantic accepts with the same values).
+
+_FAST_COMMON = ("model", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stream", "n", "user")
+_FAST_CHAT_KEYS = frozenset((*_FAST_COMMON, "messages"))
+_FAST_COMPLETION_KEYS = frozenset((*_FAST_COMMON, "prompt", "echo"))
+_FAST_MESSAGE_KEYS = frozenset(("role", "content", "name"))
+_ROLES = frozenset(("system", "user", "assistant", "tool", "developer"))
+_SEED_MAX = 2**63 - 1
+
+
+class FastMessage:
+    """A chat message the fast path checked (string content); duck-types ``ChatMessage``."""
+
+    __slots__ = ("role", "content", "name")
+
+    def __init__(self, role: str, content: str, name: str | None) -> None:
+        self.role, self.content, self.name = role, content, name
+
+    text = ChatMessage.text
+
+
+class FastRequest:
+    """A request the fast path checked; duck-types the request models (same attributes and methods)."""
+
+    __slots__ = ("model", "max_tokens", "max_completion_tokens", "temperature", "top_p", "seed", "stream", "n",
+                 "user", "messages", "prompt", "echo")
+    stop = None
+    stream_options = None
+    response_format = None
+
+    limit = _SamplingRequest.limit
+    deterministic = _SamplingRequest.deterministic
+    stops = _SamplingRequest.stops
+    prompt_text = CompletionRequest.prompt_text
+
+
+def _opt_int(value: Any, low: int, high: int) -> bool:
+    return value is None or (type(value) is int and low <= value <= high)
+
+
+def _opt_float(value: Any, low: float, high: float, low_open: bool = False) -> float | None | bool:
+    """The value as pydantic's float field gives it, or False when the fast path must not decide."""
+    if value is None:
+        return None
+    if type(value) is not float and type(value) is not int:
+        return False
+    if value > high or value < low or (low_open and value == low):
+        return False
+    return float(value)
+
+
+def fast_request(raw: dict[str, Any], chat: bool) -> FastRequest | None:
+    """The checked request, or None when pydantic must validate it (see above)."""
+    if not (_FAST_CHAT_KEYS if chat else _FAST_COMPLETION_KEYS).issuperset(raw):
+        return None
+    get = raw.get
+    model = get("model")
+    if type(model) is not str or not 1 <= len(model) <= 256:
+        return None
+    max_tokens, max_completion_tokens, seed = get("max_tokens"), get("max_completion_tokens"), get("seed")
+    if not (_opt_int(max_tokens, 1, 1_000_000) and _opt_int(max_completion_tokens, 1, 1_000_000)
+            and _opt_int(seed, 0, _SEED_MAX)):
+        return None
+    temperature = _opt_float(get("temperature"), 0.0, 2.0)
+    top_p = _opt_float(get("top_p"), 0.0, 1.0, low_open=True)
+    if temperature is False or top_p is False:
+        return None
+    stream, n, user = get("stream", False), get("n", 1), get("user")
+    if type(stream) is not bool or type(n) is not int or n != 1:
+        return None
+    if user is not None and (type(user) is not str or len(user) > 256):
+        return None
+    req = FastRequest()
+    if chat:
+        messages = get("messages")
+        if type(messages) is not list or not 1 <= len(messages) <= 1024:
+            return None
+        checked = []
+        for m in messages:
+            if type(m) is not dict or not _FAST_MESSAGE_KEYS.issuperset(m):
+                return None
+            role, content, name = m.get("role"), m.get("content"), m.get("name")
+            if type(role) is not str or role not in _ROLES or type(content) is not str:
+                return None
+            if name is not None and type(name) is not str:
+                return None
+            checked.append(FastMessage(role, content, name))
+        req.messages = checked
+    else:
+        prompt, echo = get("prompt"), get("echo", False)
+        if type(prompt) is not str or type(echo) is not bool:
+            return None
+        req.prompt, req.echo = prompt, echo
+    req.model, req.max_tokens, req.max_completion_tokens, req.seed = model, max_tokens, max_completion_tokens, seed
+    req.temperature, req.top_p, req.stream, req.n, req.user = temperature, top_p, stream, n, user
+    return req
+
+
 def new_id(prefix: str) -> str:
     # 128 random bits like uuid4, without building a UUID object (~4x cheaper; runs on every request).
     return f"{prefix}-{os.urandom(16).hex()}"

@@ -83,7 +83,7 @@ def run(config: Config, ctx: StageContext) -> StageResult:
     import openai
     import yaml
 
-    from deshi.serve.audit import verify
+    from deshi.serve.audit import JOURNAL_SUFFIX, verify
 
     student = Path(ctx.require("distill")).resolve()
     gated = "gate" in ctx.outputs
@@ -101,7 +101,8 @@ def run(config: Config, ctx: StageContext) -> StageResult:
         "audit": {"url": f"sqlite:///{(run_dir / 'audit.db').resolve()}"},
         "release": {"workspace": str(ctx.workspace.resolve()), "registry_url": ctx.registry.url},
     }
-    for name in ("audit.db", "audit.db-wal", "audit.db-shm"):
+    # The journal too: a fresh audit db must not replay a killed earlier run's journal into itself.
+    for name in ("audit.db", "audit.db-wal", "audit.db-shm", "audit.db" + JOURNAL_SUFFIX):
         (run_dir / name).unlink(missing_ok=True)
     (out / "serve.yaml").write_text(yaml.safe_dump(serve_yaml, sort_keys=False), encoding="utf-8")
     port = _free_port()
