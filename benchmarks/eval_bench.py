@@ -172,14 +172,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=32,
                         help="Rows in flight / examples per forward pass of the batched mode (deshi's default).")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch intra-op threads (1: on a shared 2-core box, 2 spinning threads are many times slower).")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads (default: torch's own choice, all cores, as `deshi eval` runs). "
+                             "Pass 1 on a machine shared with other jobs: spinning threads there are many times slower.")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args()
 
     import torch
 
-    torch.set_num_threads(args.threads)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     results = []
     with tempfile.TemporaryDirectory(prefix="eval-bench-") as tmp:
@@ -203,7 +205,8 @@ def main() -> None:
              f"The demo's eval workload: three tasks × {args.examples} examples (generative QA, 2-shot, 24 new "
              f"tokens; 4-way multiple choice by log-likelihood; held-out perplexity) plus every bundled safety "
              f"probe (32 new tokens), through the full deshi runner incl. metrics and 1000-sample bootstrap; "
-             f"{args.rounds} interleaved rounds, medians; torch threads {args.threads}. Target: ≥ 4× examples/s.", "",
+             f"{args.rounds} interleaved rounds, medians; torch threads {torch.get_num_threads()}"
+             f"{' (torch default, as `deshi eval` runs)' if not args.threads else ''}. Target: ≥ 4× examples/s.", "",
              "| model | params | batched ex/s | one-at-a-time ex/s | speedup (wall) | speedup (CPU s) | "
              "QA | probes | multiple choice | perplexity | "
              "p50 / p95 / p99 e2e ms (batched) | p50 / p95 / p99 e2e ms (single) | identical answers | "
@@ -222,8 +225,9 @@ def main() -> None:
                      f"{r['batched_answers_identical']} (MC picks {r['choice_same_picks']}) | "
                      f"{r['choice_max_abs_loglik_diff']:.1e} / {r['heldout_max_abs_logprob_diff']:.1e} |")
     lines += ["", "Per-column cells: batched / one-at-a-time examples/s, wall clock (speedup). Speedup (CPU s): "
-              "the same runs measured in CPU seconds of the benchmark process (torch uses one thread), which other "
-              "processes on a shared machine disturb far less than wall time. Identical answers: every QA "
+              "the same runs measured in CPU seconds of the benchmark process, which other processes on a shared machine "
+              "disturb far less than wall time (with more than one torch thread, CPU seconds also count threads "
+              "spinning while they wait, so wall clock is the measure that matters then). Identical answers: every QA "
               "prediction and every probe output of the last batched round equals the one-at-a-time round's, and "
               "multiple choice picks the same choice; max Δ log-lik: largest absolute difference of a multiple-choice "
               "log-likelihood / a held-out text's log-probability between the two modes (float rounding).", "",
