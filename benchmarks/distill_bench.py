@@ -316,6 +316,7 @@ def main() -> None:
             add("trl_gkd_beta0", lambda prec=prec: run_trl(student0, teacher, tok, train_blocks, 0.0, args.steps, args.batch, work, precision=prec))
             add("trl_gkd_beta0.5", lambda prec=prec: run_trl(student0, teacher, tok, train_blocks, 0.5, args.steps, args.batch, work, precision=prec))
 
+    loads = [os.getloadavg()[0]]
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     cpu_samples: dict[str, list[float]] = {name: [] for name in contenders}
     first_step_cpu_s: dict[str, list[float]] = {name: [] for name in contenders}
@@ -328,6 +329,7 @@ def main() -> None:
             cpu_samples[name] += cpu_rates[1:]
             first_step_cpu_s[name].append(step_tokens / cpu_rates[0])
             first_step_wall_s[name].append(step_tokens / rates[0])
+            loads.append(os.getloadavg()[0])
             print(f"round {r + 1}/{args.rounds} {name}: {statistics.median(rates[1:]):.0f} tokens/s, {statistics.median(cpu_rates[1:]):.0f} tokens/CPU-s")
 
     wall = {name: statistics.median(v) for name, v in samples.items() if v}
@@ -372,6 +374,7 @@ def main() -> None:
     command = "python benchmarks/distill_bench.py " + " ".join(sys.argv[1:])
     result = {
         "command": command.strip(),
+        "load_average": f"{min(loads):.1f}-{max(loads):.1f}",
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch_threads": args.threads, "torch": torch.__version__},
         "setup": {"teacher_params": params(teacher), "student_params": params(student0), "vocab": args.vocab, "seq_len": args.seq_len,
                   "batch": args.batch, "rounds": args.rounds, "steps_per_round": args.steps, "precisions": precisions},
@@ -408,7 +411,8 @@ def markdown(r: dict) -> str:
         f"precisions {', '.join(s.get('precisions', ['fp32']))} (bf16: deshi `precision: bf16` and TRL `bf16=True`, both bf16 autocast with fp32 weights and optimizer; names ending `_bf16`). "
         f"Teacher {s['teacher_params'] / 1e6:.1f}M, student {s['student_params'] / 1e6:.1f}M parameters (Llama), vocab {s['vocab']}, "
         f"seq {s['seq_len']}, batch {s['batch']}; {s['rounds']} interleaved rounds × {s['steps_per_round'] - 1} timed steps per contender "
-        "(first step of each round discarded). The machine was shared with other jobs (load average 7-9 on 2 cores), "
+        "(first step of each round discarded). The machine was shared with other jobs "
+        f"(load average {r.get('load_average', 'not recorded')} on {r['machine']['cpus']} cores), "
         "so ratios use tokens per CPU-second of the single-threaded benchmark process; wall-clock medians are shown too.",
         "",
         "| contender | median training tokens per CPU-second | median tokens per wall-second |",
