@@ -217,6 +217,42 @@ def test_chunked_fused_head_gives_the_same_loss_and_gradients(mode, loss, alpha,
         torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("mode,loss,alpha", [("ce", "forward_kl", 0.0), ("offline", "generalized_jsd", 0.3)])
+def test_bf16_fused_head_matches_the_autocast_model_path(mode, loss, alpha):
+    """``precision: bf16`` through the fused head trains the same objective as the autocast model + loss.
+
+    Both round the head's products to bf16, in different orders, so they agree to bf16 precision (not
+    bit-for-bit); both stay close to the fp32 objective, and the gradients point the same way.
+    """
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    from deshi.distill.trainer import TrainConfig, compute_loss, fused_head_ok
+
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(LlamaConfig(vocab_size=300, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True))
+    x = torch.randint(0, 300, (3, 20))
+    values, ids = torch.log_softmax(2 * torch.randn(3, 19, 300), -1).topk(8, -1)
+    batch = {"input_ids": x, "loss_mask": torch.ones_like(x, dtype=torch.uint8), "ids": ids, "values": values}
+    results = {}
+    for name, precision, body in (("fp32", "fp32", None), ("autocast", "bf16", None), ("fused", "bf16", model.model)):
+        cfg = TrainConfig(mode=mode, loss=L.LossSpec(loss, alpha=alpha), fused_chunk=7, precision=precision)
+        assert fused_head_ok(model, cfg)
+        model.zero_grad()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            value, _ = compute_loss(model, batch, cfg, progress=0.4, body=body)
+            value.backward()
+        assert value.dtype == torch.float32
+        grads = torch.cat([p.grad.flatten() for p in model.parameters()])
+        assert grads.dtype == torch.float32 and torch.isfinite(grads).all()
+        results[name] = (value.item(), grads)
+    (ref, g_ref), (auto, g_auto), (fused, g_fused) = results["fp32"], results["autocast"], results["fused"]
+    assert fused == pytest.approx(auto, rel=2e-2)
+    assert fused == pytest.approx(ref, rel=2e-2)
+    assert F.cosine_similarity(g_fused, g_auto, dim=0) > 0.99
+    assert F.cosine_similarity(g_fused, g_ref, dim=0) > 0.99
+
+
 def test_fused_head_is_only_used_where_it_is_exact():
     from transformers import LlamaConfig, LlamaForCausalLM
 
@@ -226,7 +262,7 @@ def test_fused_head_is_only_used_where_it_is_exact():
                                          num_attention_heads=2, num_key_value_heads=1))
     assert fused_head_ok(model, TrainConfig(mode="offline"))
     assert not fused_head_ok(model, TrainConfig(mode="offline", loss=L.LossSpec("forward_kl", temperature=2.0)))
-    assert not fused_head_ok(model, TrainConfig(mode="offline", precision="bf16"))
+    assert fused_head_ok(model, TrainConfig(mode="offline", precision="bf16"))  # bf16 head matmuls, fp32 loss
     assert not fused_head_ok(model, TrainConfig(mode="offline", fused_head=False))
     model.config.model_type = "gemma2"  # soft-capped logits: lm_head(hidden) is not the whole story
     assert not fused_head_ok(model, TrainConfig(mode="offline"))

@@ -224,3 +224,27 @@ def test_decode_speeds_time_every_model_with_one_harness_and_restore_threads(wor
     speeds = decode_speeds({"teacher": teacher, "student": student}, tok, new_tokens=6, rounds=3, threads=1)
     assert set(speeds) == {"teacher", "student"} and all(v > 0 for v in speeds.values())
     assert torch.get_num_threads() == threads
+
+
+def test_whole_examples_packing_never_cuts_an_instruction_pair():
+    """Stream packing cuts examples at block boundaries; ``whole_examples`` starts a new block instead."""
+    tok = tiny_tokenizer()
+    pairs = [(f"q{i} " + SENTENCES[i % len(SENTENCES)], SENTENCES[(i + 1) % len(SENTENCES)]) for i in range(20)]
+    seq = 96  # longer than every example (longer ones would still be cut)
+    eos = tok.eos_token_id
+
+    def examples_per_block(packed):
+        # every whole example in a block ends with an EOS that is trained on (completion mask = 1)
+        return [int(((row == eos) & (m == 1)).sum()) for row, m in zip(packed.input_ids, packed.loss_mask, strict=True)]
+
+    stream = pack(tok, pairs, seq, completion_only=True)
+    whole = pack(tok, pairs, seq, completion_only=True, whole_examples=True)
+    # the same answer tokens are trained on, none lost
+    assert int(whole.loss_mask.sum()) == int(stream.loss_mask.sum())
+    assert sum(examples_per_block(whole)) == len(pairs)
+    # each block of the whole-example packing starts with a prompt, i.e. with a masked (context) token
+    # that is the first token of a prompt, never mid-answer
+    firsts = {tok(p, add_special_tokens=False)["input_ids"][0] for p, _ in pairs}
+    assert all(int(row[0]) in firsts for row in whole.input_ids)
+    assert not all(int(row[0]) in firsts for row in stream.input_ids)  # the default stream packing does cut
+    assert len(whole) >= len(stream)

@@ -319,15 +319,20 @@ class _ChunkedHeadLoss(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, hidden, weight, ids, row_loss, chunk: int, parts: dict[str, float]):
+    def forward(ctx, hidden, weight, ids, row_loss, chunk: int, parts: dict[str, float], matmul_dtype=None):
         n = hidden.size(0)
-        grad_hidden = torch.empty_like(hidden)
-        grad_weight = torch.zeros_like(weight)
+        grad_hidden = torch.empty(hidden.shape, dtype=torch.float32, device=hidden.device)
+        grad_weight = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device)
         total = hidden.new_zeros((), dtype=torch.float32)
+        low = matmul_dtype is not None and matmul_dtype != torch.float32
+        # bf16: cast the head and the hidden states once; each product is accumulated in fp32 by the
+        # kernel and only its output is rounded, the same numerics as an autocast ``lm_head``.
+        w_mm = weight.detach().to(matmul_dtype) if low else weight.detach().float()
+        h_all = hidden.detach().to(matmul_dtype) if low else hidden.detach().float()
         for start in range(0, n, chunk):
             end = min(n, start + chunk)
-            h = hidden[start:end]
-            z = h @ weight.t()
+            h = h_all[start:end]
+            z = (h @ w_mm.t()).float()
             top = z.amax(-1, keepdim=True)
             e = torch.sub(z, top).exp_()  # the chunk's only vocabulary-sized allocation besides z
             norm = e.sum(-1, keepdim=True)
@@ -344,15 +349,21 @@ class _ChunkedHeadLoss(torch.autograd.Function):
             for key, part in chunk_parts.items():
                 parts[key] = parts.get(key, 0.0) + float(part)
             e.mul_(-(g.sum(-1, keepdim=True) / norm)).scatter_add_(-1, idx, g)  # d loss / d logits
-            torch.mm(e, weight, out=grad_hidden[start:end])
-            grad_weight.addmm_(e.t(), h)
-        ctx.save_for_backward(grad_hidden, grad_weight)
+            if low:
+                e_mm = e.to(matmul_dtype)
+                del e
+                grad_hidden[start:end] = e_mm @ w_mm
+                grad_weight += e_mm.t() @ h
+            else:
+                torch.mm(e, w_mm, out=grad_hidden[start:end])
+                grad_weight.addmm_(e.t(), h)
+        ctx.save_for_backward(grad_hidden.to(hidden.dtype), grad_weight.to(weight.dtype))
         return total
 
     @staticmethod
     def backward(ctx, grad_output):
         grad_hidden, grad_weight = ctx.saved_tensors
-        return grad_hidden * grad_output, grad_weight * grad_output, None, None, None, None
+        return grad_hidden * grad_output, grad_weight * grad_output, None, None, None, None, None
 
 
 def chunked_head_loss(
@@ -361,6 +372,7 @@ def chunked_head_loss(
     ids: torch.Tensor,
     row_loss: Callable[[torch.Tensor, int, int], tuple[torch.Tensor, dict[str, torch.Tensor]]],
     chunk: int = 512,
+    matmul_dtype: torch.dtype | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """``Σ_chunks row_loss(log_softmax(hidden @ weight.T).gather(-1, ids)[rows], rows)`` with fused gradients.
 
@@ -368,7 +380,10 @@ def chunked_head_loss(
     gathered log-probabilities of rows ``start:end`` (requires grad) and returns that chunk's share of
     the scalar loss (already divided by any global normaliser) plus detached parts for logging, summed
     over chunks. Equivalent, up to float rounding, to computing the full logits first.
+
+    ``matmul_dtype=torch.bfloat16`` runs the three head matrix multiplies in bf16 (what autocast does
+    to ``lm_head``) while the softmax, the loss and the gradients it returns stay fp32.
     """
     parts: dict[str, float] = {}
-    loss = _ChunkedHeadLoss.apply(hidden, weight, ids.long(), row_loss, int(chunk), parts)
+    loss = _ChunkedHeadLoss.apply(hidden, weight, ids.long(), row_loss, int(chunk), parts, matmul_dtype)
     return loss, parts

@@ -61,6 +61,10 @@ class Config(StageConfig):
     # training
     seq_len: int = Field(256, ge=8)
     completion_only: bool = Field(False, description="Train only on response tokens (default: prompt and response).")
+    whole_examples: bool = Field(
+        False,
+        description="Pack so that no example is cut at a block boundary (a cut instruction pair loses its prompt); costs padding.",
+    )
     text_data: str | None = Field(
         None,
         description="Also distil on plain documents: a dataset path, or the name of an earlier stage (e.g. `curate`). "
@@ -265,8 +269,8 @@ def run_distill(
             raise StageError(f"distill: text_data {text_data} has no documents")
         examples = examples + texts
     train_ex, held_ex = _split(examples, config.heldout_fraction)
-    packed = pack(tokenizer, train_ex, config.seq_len, config.completion_only)
-    eval_packed = pack(tokenizer, held_ex, config.seq_len, config.completion_only) if held_ex else None
+    packed = pack(tokenizer, train_ex, config.seq_len, config.completion_only, whole_examples=config.whole_examples)
+    eval_packed = pack(tokenizer, held_ex, config.seq_len, config.completion_only, whole_examples=config.whole_examples) if held_ex else None
     eval_source = PackedSource(eval_packed) if eval_packed is not None else None
     steps = config.steps or max(1, math.ceil(config.epochs * len(packed) / (config.batch_size * config.grad_accum)))
 

@@ -141,11 +141,12 @@ class Order:
 def fused_head_ok(model, cfg: TrainConfig) -> bool:
     """Whether the chunked fused head may replace ``model(...).logits`` for this model and run.
 
-    Only for plain (unwrapped, fp32) models of architectures whose logits are exactly
-    ``lm_head(hidden)``; distributed wrappers must see their own forward (gradient sync), and other
-    heads (soft-capping, logit scales, biases) would not be reproduced.
+    Only for plain (unwrapped) models of architectures whose logits are exactly ``lm_head(hidden)``;
+    distributed wrappers must see their own forward (gradient sync), and other heads (soft-capping,
+    logit scales, biases) would not be reproduced. With ``precision: bf16`` the head's matrix
+    multiplies run in bf16 like the rest of the autocast model; softmax and loss stay fp32.
     """
-    if not cfg.fused_head or cfg.precision != "fp32" or model is not unwrap(model):
+    if not cfg.fused_head or model is not unwrap(model):
         return False
     if cfg.mode == "offline" and cfg.loss.temperature != 1.0:
         return False  # CE needs log q at T=1 and KD at T: the fused pass computes one temperature
@@ -196,7 +197,8 @@ def _fused_loss(model, body, batch, labels, valid, cfg: TrainConfig, progress: f
             return loss, {"ce": ce.detach(), "kd": kd.detach()}
 
     weight = model.lm_head.weight
-    loss, parts = L.chunked_head_loss(flat_hidden, weight, ids, row_loss, chunk)
+    matmul_dtype = torch.bfloat16 if cfg.precision == "bf16" else None
+    loss, parts = L.chunked_head_loss(flat_hidden, weight, ids, row_loss, chunk, matmul_dtype)
     return loss, parts
 
 
