@@ -20,30 +20,22 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from deshi.log import get_logger
 from deshi.serve import protocol as P
+from deshi.serve.app import _RawRequest
 
 log = get_logger("deshi.serve.server")
 _FAST = {b"/v1/chat/completions": "chat", b"/v1/completions": "completion"}
 _ERROR_500 = P.error_body("internal error", "server_error")
 
 
-class _FastRequest:
-    """What ``Gateway.handle`` reads from a request (a header, the body), already buffered."""
+class _FastRequest(_RawRequest):
+    """What ``Gateway.handle`` reads from a request (a header, the body), already buffered: the header
+    lookup of the raw-ASGI stand-in over uvicorn's (lower-cased) header list, and the body as read."""
 
-    __slots__ = ("_headers", "_body")
+    __slots__ = ("_body",)
 
     def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        self._headers, self._body = headers, body
-
-    @property
-    def headers(self) -> _FastRequest:
-        return self
-
-    def get(self, name: str, default: str | None = None) -> str | None:
-        key = name.lower().encode("latin-1")
-        for k, v in self._headers:  # uvicorn lower-cases the names
-            if k == key:
-                return v.decode("latin-1")
-        return default
+        super().__init__({"headers": headers}, None)
+        self._body = body
 
     async def body(self) -> bytes:
         return self._body
