@@ -11,12 +11,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from deshi.cli_config import ConfigOpt, SetOpt
-from deshi.cli_config import load_stage_config as _load
+from deshi.cli_config import ConfigOpt, SetOpt, load_stage_config
 
 console = Console()
-
-
 
 
 def pretrain(
@@ -37,7 +34,7 @@ def pretrain(
     """
     from deshi.distill.pretrain_stage import Config, run_pretrain
 
-    cfg = _load(Config, config, {"dataset": dataset, "tokenizer": tokenizer, "steps": steps, "qa_file": qa_file}, set_)
+    cfg = load_stage_config(Config, config, {"dataset": dataset, "tokenizer": tokenizer, "steps": steps, "qa_file": qa_file}, set_)
     if cfg.dataset is None or cfg.tokenizer is None:
         raise typer.BadParameter("--dataset and --tokenizer are required (or set them in --config)")
     model_dir, summary = run_pretrain(cfg, cfg.dataset, cfg.tokenizer, out, cfg.seed if cfg.seed is not None else seed)
@@ -65,7 +62,7 @@ def generate(
     from deshi.distill.generate_stage import Config, run_generate
 
     endpoint = {"base_url": endpoint_url, "model": endpoint_model or "teacher"} if endpoint_url else None
-    cfg = _load(
+    cfg = load_stage_config(
         Config, config,
         {"teacher": teacher, "endpoint": endpoint, "dataset": dataset, "curriculum": curriculum, "questions_file": questions_file, "samples_per_prompt": samples},
         set_,
@@ -105,7 +102,7 @@ def distill(
         return
     from deshi.distill.stage import Config, run_distill
 
-    cfg = _load(Config, config, {"teacher": teacher, "data": data, "mode": mode, "loss": loss, "cache": cache, "steps": steps}, set_)
+    cfg = load_stage_config(Config, config, {"teacher": teacher, "data": data, "mode": mode, "loss": loss, "cache": cache, "steps": steps}, set_)
     if cfg.teacher is None or cfg.data is None:
         raise typer.BadParameter("--teacher and --data are required (or set them in --config)")
     student, summary = run_distill(cfg, cfg.teacher, cfg.data, out, cfg.seed if cfg.seed is not None else seed)
@@ -139,7 +136,7 @@ def distill_cache(
     from deshi.distill.packing import pack
     from deshi.distill.stage import Config, _split, build_or_open_cache, load_examples
 
-    cfg = _load(
+    cfg = load_stage_config(
         Config, config,
         {"teacher": teacher, "data": data, "cache_k": k, "cache_method": method, "cache_dtype": dtype, "seq_len": seq_len, "temperature": temperature, "cache": out},
         set_,
