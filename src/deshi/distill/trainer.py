@@ -146,8 +146,8 @@ def fused_head_ok(model, cfg: TrainConfig) -> bool:
     logit scales, biases) would not be reproduced. With ``precision: bf16`` the head's matrix
     multiplies run in bf16 like the rest of the autocast model; softmax and loss stay fp32.
     """
-    if not cfg.fused_head or model is not unwrap(model):
-        return False
+    if not cfg.fused_head or cfg.mode not in ("ce", "offline") or model is not unwrap(model):
+        return False  # online KD needs the student's full logits next to the teacher's
     if cfg.mode == "offline" and cfg.loss.temperature != 1.0:
         return False  # CE needs log q at T=1 and KD at T: the fused pass computes one temperature
     head = getattr(model, "lm_head", None)
@@ -160,7 +160,7 @@ def fused_head_ok(model, cfg: TrainConfig) -> bool:
     )
 
 
-def _fused_loss(model, body, batch, labels, valid, cfg: TrainConfig, progress: float, cache_method: str, chunk: int):
+def _fused_loss(model, body, batch, labels, valid, cfg: TrainConfig, progress: float, cache_method: str):
     """The ``ce`` / ``offline`` loss through the chunked fused head (``losses.chunked_head_loss``)."""
     x = batch["input_ids"]
     hidden = body(input_ids=x).last_hidden_state[:, :-1]
@@ -198,7 +198,7 @@ def _fused_loss(model, body, batch, labels, valid, cfg: TrainConfig, progress: f
 
     weight = model.lm_head.weight
     matmul_dtype = torch.bfloat16 if cfg.precision == "bf16" else None
-    loss, parts = L.chunked_head_loss(flat_hidden, weight, ids, row_loss, chunk, matmul_dtype)
+    loss, parts = L.chunked_head_loss(flat_hidden, weight, ids, row_loss, cfg.fused_chunk, matmul_dtype)
     return loss, parts
 
 
@@ -219,8 +219,8 @@ def compute_loss(
     x = batch["input_ids"]
     labels = labels_from(x, batch["loss_mask"])
     valid = labels != -100
-    if body is not None and "teacher_logits" not in batch and cfg.mode in ("ce", "offline"):
-        return _fused_loss(model, body, batch, labels, valid, cfg, progress, cache_method, cfg.fused_chunk)
+    if body is not None and "teacher_logits" not in batch:
+        return _fused_loss(model, body, batch, labels, valid, cfg, progress, cache_method)
     logits = model(input_ids=x).logits[:, :-1]
     spec = cfg.loss
     need_ce = cfg.mode == "ce" or spec.alpha > 0
@@ -438,18 +438,13 @@ def train(
         for p in teacher.parameters():
             p.requires_grad_(False)
 
-    body = None
-    if fused_head_ok(model, cfg):
-        body = unwrap(model).model
+    # Compile what runs: the decoder under the fused head, else the whole model (the plain path).
+    fused = fused_head_ok(model, cfg)
+    target = model.model if fused else model
     if cfg.compile:
-        body = _CompileOrEager(body if body is not None else model)
-        if not fused_head_ok(model, cfg):
-            model_forward = body  # compiled full model: used by the plain path through `model=`
-            body = None
-        else:
-            model_forward = model
-    else:
-        model_forward = model
+        target = _CompileOrEager(target)
+    body = target if fused else None
+    model_forward = model if fused else target
 
     metrics_path = run_dir / "metrics.jsonl"
     start_step, resumed_from, tokens_seen = 0, None, 0
@@ -575,8 +570,6 @@ class _CompileOrEager:
 
     def __init__(self, module):
         self.module = module
-        self.config = getattr(module, "config", None)
-        self.lm_head = getattr(module, "lm_head", None)
         try:
             self.compiled = torch.compile(module)
         except Exception as exc:  # noqa: BLE001 - any failure means: run eagerly
