@@ -319,7 +319,7 @@ class _ChunkedHeadLoss(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, hidden, weight, ids, row_loss, chunk: int, parts: dict[str, float], matmul_dtype=None):
+    def forward(ctx, hidden, weight, ids, row_loss, chunk: int, parts: dict[str, torch.Tensor], matmul_dtype=None):
         n = hidden.size(0)
         grad_hidden = torch.empty(hidden.shape, dtype=torch.float32, device=hidden.device)
         grad_weight = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device)
@@ -346,8 +346,8 @@ class _ChunkedHeadLoss(torch.autograd.Function):
             if g is None:  # nothing in this chunk counts (all positions masked)
                 g = torch.zeros_like(at)
             total += value.detach()
-            for key, part in chunk_parts.items():
-                parts[key] = parts.get(key, 0.0) + float(part)
+            for key, part in chunk_parts.items():  # summed as tensors: one host sync per key, at the end
+                parts[key] = parts[key] + part if key in parts else part
             e.mul_(-(g.sum(-1, keepdim=True) / norm)).scatter_add_(-1, idx, g)  # d loss / d logits
             if low:
                 e_mm = e.to(matmul_dtype)
@@ -384,6 +384,6 @@ def chunked_head_loss(
     ``matmul_dtype=torch.bfloat16`` runs the three head matrix multiplies in bf16 (what autocast does
     to ``lm_head``) while the softmax, the loss and the gradients it returns stay fp32.
     """
-    parts: dict[str, float] = {}
+    parts: dict[str, torch.Tensor] = {}
     loss = _ChunkedHeadLoss.apply(hidden, weight, ids.long(), row_loss, int(chunk), parts, matmul_dtype)
-    return loss, parts
+    return loss, {key: float(value) for key, value in parts.items()}
