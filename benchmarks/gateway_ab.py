@@ -12,7 +12,6 @@ before it on the shared machine, where only interleaved runs are comparable:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import statistics
 import subprocess
@@ -20,36 +19,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gateway_bench as gb  # noqa: E402  (benchmarks/ is not a package)
-
-
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _start(tmp: Path, name: str, src: str, upstream_port: int) -> tuple[subprocess.Popen, int]:
     run_dir = tmp / name
     run_dir.mkdir()
     port = gb.free_port()
-    config = {
-        "host": "127.0.0.1", "port": port,
-        "models": [{"name": "mock", "upstreams": [{"url": f"http://127.0.0.1:{upstream_port}/v1"}],
-                    "cost": {"input_per_1k": 0.0005, "output_per_1k": 0.0015}}],
-        "auth": {"enabled": True, "keys": [{"id": "bench", "sha256": hashlib.sha256(gb.KEY.encode()).hexdigest(),
-                                            "token_budget": 10**12}]},
-        "guard": {"prompt_pii": "mask", "output_pii": "flag", "injection": "flag"},
-        "cache": {"enabled": True, "max_entries": 10000},
-        "audit": {"url": f"sqlite:///{run_dir / 'audit.db'}"},
-    }
-    (run_dir / "serve.yaml").write_text(yaml.safe_dump(config))
-    proc = subprocess.Popen([sys.executable, "-m", "deshi.cli", "serve", "--config", str(run_dir / "serve.yaml")],
-                            env={**os.environ, "PYTHONPATH": src})
-    gb.wait_http(f"http://127.0.0.1:{port}/health")
-    return proc, port
+    return gb.start_deshi(run_dir, upstream_port, port, Path(src)), port
 
 
 def main() -> int:
@@ -75,11 +53,11 @@ def main() -> int:
         for rnd in range(args.rounds):
             base = gb.run_wrk(f"http://127.0.0.1:{mock_port}/v1/chat/completions", args.clients, args.duration, lua)
             for name in (("before", "after") if rnd % 2 == 0 else ("after", "before")):
-                cpu0 = _cpu_s(procs[name].pid)
+                cpu0 = gb.tree_cpu_seconds(procs[name].pid)
                 r = gb.run_wrk(f"http://127.0.0.1:{ports[name]}/v1/chat/completions", args.clients, args.duration, lua)
                 row = {"p50": r["p50"] / 1000, "p99": r["p99"] / 1000, "added_p50": (r["p50"] - base["p50"]) / 1000,
                        "added_p99": (r["p99"] - base["p99"]) / 1000, "rps": r["rps"], "non2xx": r["non2xx"],
-                       "cpu_ms_per_request": (_cpu_s(procs[name].pid) - cpu0) * 1000 / max(1, r["requests"])}
+                       "cpu_ms_per_request": (gb.tree_cpu_seconds(procs[name].pid) - cpu0) * 1000 / max(1, r["requests"])}
                 results[name].append(row)
                 print(f"round {rnd} {name:6s} p50 {row['p50']:.3f} p99 {row['p99']:.3f} added {row['added_p50']:.3f}/"
                       f"{row['added_p99']:.3f} ms  {row['rps']:.0f} rps  cpu {row['cpu_ms_per_request']:.3f} ms/req  "

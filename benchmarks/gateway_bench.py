@@ -149,7 +149,8 @@ def start_mock(port: int) -> subprocess.Popen:
     return proc
 
 
-def start_deshi(tmp: Path, upstream_port: int, port: int) -> subprocess.Popen:
+def start_deshi(tmp: Path, upstream_port: int, port: int, src: Path = ROOT / "src") -> subprocess.Popen:
+    """deshi serving the mock with everything on; ``src`` picks the source tree (gateway_ab.py: before/after)."""
     import hashlib
 
     import yaml
@@ -165,7 +166,7 @@ def start_deshi(tmp: Path, upstream_port: int, port: int) -> subprocess.Popen:
         "audit": {"url": f"sqlite:///{tmp / 'audit.db'}"},
     }
     (tmp / "serve.yaml").write_text(yaml.safe_dump(config))
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(src)}
     proc = subprocess.Popen([sys.executable, "-m", "deshi.cli", "serve", "--config", str(tmp / "serve.yaml")], env=env)
     wait_http(f"http://127.0.0.1:{port}/health")
     return proc

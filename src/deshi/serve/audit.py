@@ -129,7 +129,6 @@ class _SqliteStore:
         self.conn.execute("PRAGMA wal_autocheckpoint=0")
         self._path = path
         self.journal_path = path.with_name(path.name + JOURNAL_SUFFIX)
-        self._owner = owner
         self._closing = threading.Event()
         self._jlock = threading.Lock()  # journal writes vs the ingest thread's hand-over and truncation
         self._queue: list[tuple[Any, ...]] = []  # rows in the journal, not yet in the table
@@ -208,9 +207,8 @@ class _SqliteStore:
 
     def insert(self, rows: list[tuple[Any, ...]]) -> None:
         """Durable once this returns: the rows are in the journal (ingested into the table later)."""
-        if self._fd is None:
-            self._insert_rows(self.conn, rows)  # not the owner (or closed): straight into the table
-            return
+        if self._fd is None:  # only the gateway's writer appends; readers replay and read
+            raise AuditError(f"{self._path}: this audit store was opened for reading (or is closed)")
         data = b"".join([orjson.dumps(r) + b"\n" for r in rows])
         with self._jlock:
             try:
@@ -232,13 +230,13 @@ class _SqliteStore:
         if self._closing.is_set():
             return
         self._closing.set()
-        if self._owner:
+        if self._fd is not None:  # the writer: hand the last rows to the table, then drop the journal
             self._ingester.join(timeout=15)
             with self._jlock:
                 rows, self._queue = self._queue, []
             if rows:
                 self._insert_rows(self.conn, rows)
-            os.close(self._fd)  # type: ignore[arg-type]
+            os.close(self._fd)
             self._fd = None
             self.journal_path.unlink(missing_ok=True)  # every row is in the table now
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -20,10 +20,10 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from deshi.log import get_logger
 from deshi.serve import protocol as P
-from deshi.serve.app import _RawRequest
+from deshi.serve.app import _GatewayApp, _RawRequest
 
 log = get_logger("deshi.serve.server")
-_FAST = {b"/v1/chat/completions": "chat", b"/v1/completions": "completion"}
+_FAST = {path.encode(): kind for path, kind in _GatewayApp._FAST.items()}  # uvicorn gives the path as bytes
 _ERROR_500 = P.error_body("internal error", "server_error")
 
 
