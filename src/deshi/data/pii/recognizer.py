@@ -64,6 +64,17 @@ def digit_runs(view: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]
 
 def resolve_overlaps(spans: Iterable[PIISpan]) -> list[PIISpan]:
     """Keep a non-overlapping subset (priority, then length, then score) sorted by position."""
+    spans = list(spans)
+    # Common case: no two spans overlap and none is empty; then every one is kept, sorted by start
+    # (two non-empty spans with the same start overlap, so that order has no ties).
+    by_start = sorted(spans, key=_START)
+    prev_end = -1
+    for span in by_start:
+        if span.start < prev_end or span.end <= span.start:
+            break
+        prev_end = span.end
+    else:
+        return by_start
     ordered = sorted(spans, key=lambda s: (-PRIORITY[s.type], -(s.end - s.start), -s.score, s.start))
     # Kept spans never overlap, so sorted by start they are also sorted by end: a new span can only
     # collide with its two neighbours (bisect keeps this O(n log n) on pathological documents).
@@ -151,18 +162,7 @@ class PIIRecognizer:
             return []
         if not self._all_types:
             spans = [s for s in spans if s.type in want]
-        if len(spans) == 1:
-            return spans if spans[0].end > spans[0].start else []
-        # Common case: the recognisers' spans do not overlap at all. resolve_overlaps would then keep
-        # every one of them, sorted by start, which is this list (two non-empty spans with the same
-        # start overlap, so the order has no ties).
-        ordered = sorted(spans, key=_START)
-        prev_end = -1
-        for span in ordered:
-            if span.start < prev_end or span.end <= span.start:
-                return resolve_overlaps(spans)
-            prev_end = span.end
-        return ordered
+        return resolve_overlaps(spans)
 
     __call__ = find
 
