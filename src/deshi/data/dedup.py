@@ -158,10 +158,10 @@ class ShardArrays:
 def shingle_hashes(text: str, n: int, distinct: bool = True) -> np.ndarray:
     """Sorted distinct 64-bit hashes of the character n-gram shingles (the whole text when shorter);
     with ``distinct=False`` every shingle's hash in text order (enough for MinHash)."""
-    from deshi.data.quality import ngram_hashes, sorted_counts
+    from deshi.data.quality import ngram_hashes, sorted_distinct
 
     hashes = ngram_hashes(text, n) if len(text) >= n else ngram_hashes(text.ljust(n, "\0"), n)
-    return sorted_counts(hashes)[0] if distinct else hashes
+    return sorted_distinct(hashes) if distinct else hashes
 
 
 # Characters hashed in one joined piece by batch_shingle_hashes: bounds its temporary arrays (~3 int64

@@ -59,6 +59,14 @@ def _run_lengths(first: np.ndarray) -> np.ndarray:
     return counts
 
 
+def sorted_distinct(hashes: np.ndarray) -> np.ndarray:
+    """Distinct values ascending: :func:`sorted_counts` without the counts (dedup's shingles need none)."""
+    if hashes.size == 0:
+        return hashes
+    ordered = np.sort(hashes)
+    return ordered[_first_of_runs(ordered)]
+
+
 def sorted_counts(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(distinct values ascending, occurrences of each) — ``np.unique(hashes, return_counts=True)``.
 
