@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
@@ -177,8 +178,6 @@ def test_checkpoints_of_other_data_are_never_resumed(world, tmp_path):
     tok, packed, teacher = world
     cfg = TrainConfig(mode="ce", max_steps=4, batch_size=4, checkpoint_every=2, fingerprint="data-a")
     train(tiny_llama(len(tok), 32, 2), PackedSource(packed), tmp_path / "r", cfg, show_progress=False)
-    import dataclasses
-
     other = dataclasses.replace(cfg, fingerprint="data-b", max_steps=6)
     with pytest.raises(TrainError, match="other settings or data"):
         train(tiny_llama(len(tok), 32, 2), PackedSource(packed), tmp_path / "r", other, show_progress=False)
@@ -203,16 +202,12 @@ def test_compile_falls_back_to_eager_when_compilation_fails(world, tmp_path, mon
 
     monkeypatch.setattr(torch, "compile", broken_compile)
     compiled = tiny_llama(len(tok), 32, 2, seed=1)
-    result = train(compiled, LogitCache(tmp_path / "cache"), tmp_path / "compiled", dataclasses_replace(cfg, compile=True), show_progress=False)
+    result = train(compiled, LogitCache(tmp_path / "cache"), tmp_path / "compiled", dataclasses.replace(cfg, compile=True), show_progress=False)
     assert result.steps == 4 and "torch.compile failed" in caplog.text
     for a, b in zip(eager.parameters(), compiled.parameters(), strict=True):
         torch.testing.assert_close(a, b)
 
 
-def dataclasses_replace(cfg, **changes):
-    import dataclasses
-
-    return dataclasses.replace(cfg, **changes)
 
 
 def test_decode_speeds_time_every_model_with_one_harness_and_restore_threads(world):

@@ -15,6 +15,7 @@ re-asking the teacher for prompts it already answered.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -74,7 +75,7 @@ class Sampling:
 
     def with_overrides(self, overrides: dict[str, Any]) -> Sampling:
         """These settings with a curriculum task's overrides applied."""
-        return Sampling(**{**self.as_dict(), **overrides}) if overrides else self
+        return dataclasses.replace(self, **overrides) if overrides else self
 
 
 @dataclass
@@ -309,7 +310,7 @@ def run_generation(
         for batch in _batches(todo, sampling, batch_size):
             seed = int(hashlib.sha256(batch[0].id.encode()).hexdigest()[:8], 16) ^ sampling.seed
             settings = sampling.with_overrides(batch[0].sampling)
-            groups = backend.generate([p.text for p in batch], Sampling(**{**settings.as_dict(), "seed": seed}))
+            groups = backend.generate([p.text for p in batch], dataclasses.replace(settings, seed=seed))
             for prompt, group in zip(batch, groups, strict=True):
                 record = {"prompt_id": prompt.id, "samples": [s.__dict__ for s in group]}
                 raw.write(json.dumps(record, ensure_ascii=False) + "\n")

@@ -92,12 +92,6 @@ def perplexity(model, tokenizer, texts: list[str], seq_len: int, batch_size: int
 
 
 @torch.no_grad()
-def decode_ms_per_token(model, tokenizer, prompt: str = "質問: 点検間隔は？\n回答: ", new_tokens: int = 48, repeats: int = 3) -> float:
-    """Median wall-clock milliseconds per generated token (greedy, batch 1, KV cache, EOS ignored)."""
-    return decode_speeds({"model": model}, tokenizer, prompt, new_tokens, rounds=repeats)["model"]
-
-
-@torch.no_grad()
 def decode_speeds(
     models: dict[str, Any], tokenizer, prompt: str = "質問: 点検間隔は？\n回答: ", new_tokens: int = 48, rounds: int = 5, threads: int = 1
 ) -> dict[str, float]:

@@ -264,7 +264,7 @@ def run_distill(
     if text_data is not None:
         from deshi.dataset import iter_texts
 
-        texts = [t for t in iter_texts(text_data, config.text_docs) if t]
+        texts = list(iter_texts(text_data, config.text_docs))  # non-empty texts only
         if not texts:
             raise StageError(f"distill: text_data {text_data} has no documents")
         examples = examples + texts
