@@ -442,7 +442,7 @@ def engine_bench(args: argparse.Namespace) -> dict:
         n = (out.shape[1] - width) * 16
         return n / (time.perf_counter() - t), n / (time.process_time() - c)
 
-    async def client(i: int, t_start: float, deadline: float, lat: list, ttft: list) -> int:
+    async def client(i: int, deadline: float, lat: list, ttft: list) -> int:
         await asyncio.sleep(random.Random(i).uniform(0, args.stagger))  # staggered arrival
         n = 0
         while time.perf_counter() < deadline:  # closed loop: next request as soon as this one is answered
@@ -462,7 +462,7 @@ def engine_bench(args: argparse.Namespace) -> dict:
         ttft: list[float] = []
         steps0 = engine.steps
         t0, c0 = time.perf_counter(), time.process_time()
-        counts = await asyncio.gather(*[client(i, t0, t0 + duration, lat, ttft) for i in range(n_clients)])
+        counts = await asyncio.gather(*[client(i, t0 + duration, lat, ttft) for i in range(n_clients)])
         wall = time.perf_counter() - t0
         # process CPU: the engine's worker thread *and* the clients' event loop (charged to the engine)
         return {"tokens": sum(counts), "wall_s": wall, "tps": sum(counts) / wall, "lat": lat, "ttft": ttft,

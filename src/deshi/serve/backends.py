@@ -49,7 +49,8 @@ class UpstreamBackend:
         key = up.api_key or (os.environ.get(up.api_key_env) if up.api_key_env else None)
         if key:
             headers["authorization"] = f"Bearer {key}"
-        return _Endpoint(up.url.rstrip("/"), up.model or alias, headers, HttpPool(up.url.rstrip("/")))
+        base = up.url.rstrip("/")
+        return _Endpoint(base, up.model or alias, headers, HttpPool(base))
 
     def session(self) -> Any:
         import aiohttp

@@ -20,11 +20,11 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from deshi.log import get_logger
 from deshi.serve import protocol as P
-from deshi.serve.app import _GatewayApp, _RawRequest
+from deshi.serve.app import JsonResponse, _GatewayApp, _RawRequest
 
 log = get_logger("deshi.serve.server")
 _FAST = {path.encode(): kind for path, kind in _GatewayApp._FAST.items()}  # uvicorn gives the path as bytes
-_ERROR_500 = P.error_body("internal error", "server_error")
+_ERROR_500 = JsonResponse(P.error_body("internal error", "server_error"), 500)  # immutable: shared
 
 
 class _FastRequest(_RawRequest):
@@ -108,11 +108,10 @@ class GatewayHttpProtocol(HttpToolsProtocol):
     async def _answer(self, cycle: _FastCycle, request: _FastRequest) -> None:
         try:
             response = await self.gateway.handle(request, cycle.kind)
-            status, headers, body = response.status_code, response.raw_headers, response.body
         except Exception:
             log.exception("unhandled error")
-            status, body = 500, _ERROR_500
-            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            response = _ERROR_500
+        status, headers, body = response.status_code, response.raw_headers, response.body
         if cycle.disconnected or self.transport.is_closing():
             return  # the client went away (uvicorn's own cycle drops the response the same way)
         content = [STATUS_LINE[status]]
