@@ -14,6 +14,7 @@ import unicodedata
 
 from deshi.data.config import NormaliseConfig
 from deshi.data.document import Document
+from deshi.data.pii.normalize import replace_distinct
 from deshi.data.steps import Step
 
 # C0/C1 controls except \t and \n, plus zero-width and bidi formatting characters (a BOM mid-text).
@@ -64,25 +65,13 @@ def _char_class(chars: list[str]) -> str:
 
 _FOLD = _build_fold()  # every BMP character NFKC changes -> its NFKC image (~3,000; built in ~15 ms)
 _FOLD_CHARS = re.compile(_char_class(list(_FOLD)))
-_REPLACE_LIMIT = 12  # more distinct characters to map than this: one translate pass is cheaper
 
 
 def nfkc(text: str) -> str:
-    # Each distinct character to map is found by a search that resumes where the previous one
-    # stopped (everything before it is mapped already) instead of a findall of every occurrence.
-    pos = replaced = 0
-    translated = False
-    while (m := _FOLD_CHARS.search(text, pos)) is not None:
-        if replaced == _REPLACE_LIMIT:
-            if translated:
-                break  # many distinct compatibility characters: the full NFKC below does the rest
-            text = text.translate(_WIDE)  # the full-width block in one pass
-            translated, replaced, pos = True, 0, 0
-            continue
-        ch = m.group()
-        text = text.replace(ch, _FOLD[ch])
-        replaced += 1
-        pos = m.start() + 1
+    text, complete = replace_distinct(text, _FOLD_CHARS, _FOLD)
+    if not complete:  # many distinct characters: the full-width block in one pass, then the rest
+        text = text.translate(_WIDE)
+        text, _ = replace_distinct(text, _FOLD_CHARS, _FOLD)  # still too many: the full NFKC below does it
     return text if unicodedata.is_normalized("NFKC", text) else unicodedata.normalize("NFKC", text)
 
 

@@ -44,10 +44,30 @@ _TABLE = _build_table()
 # them with one compiled character class and folding each with str.replace is ~6x cheaper.
 _FOLD_CHARS = re.compile("[" + re.escape("".join(map(chr, sorted(_TABLE)))) + "]")
 _FOLD_STR = {chr(k): chr(v) for k, v in _TABLE.items()}
-_REPLACE_LIMIT = 12  # more distinct foldable characters than this: one translate pass is cheaper
+REPLACE_LIMIT = 12  # more distinct characters to map than this: one translate pass is cheaper
 # ｰ: the half-width prolonged sound mark. The look-behind follows the mark (not before it) so the
 # regex engine can skip ahead to the marks instead of trying every position of the text.
 _DIGIT_DASH = re.compile(r"[ーｰ〜~](?<=[0-9].)(?=[0-9])")
+
+
+def replace_distinct(text: str, pattern: re.Pattern[str], mapping: dict[str, str],
+                     limit: int = REPLACE_LIMIT) -> tuple[str, bool]:
+    """Replace each distinct character ``pattern`` finds by ``mapping[ch]``, one ``str.replace`` each.
+
+    (text, True) when every such character was replaced; (partly replaced text, False) once ``limit``
+    distinct characters were, so the caller switches to one ``translate`` pass. One search per
+    distinct character, resuming where the previous one stopped (everything earlier is replaced
+    already): the mapping's images must lie outside the pattern's set.
+    """
+    pos = replaced = 0
+    while (m := pattern.search(text, pos)) is not None:
+        if replaced == limit:
+            return text, False
+        ch = m.group()
+        text = text.replace(ch, mapping[ch])
+        replaced += 1
+        pos = m.start() + 1
+    return text, True
 
 
 def matching_view(text: str) -> str:
@@ -56,19 +76,10 @@ def matching_view(text: str) -> str:
     ``len(matching_view(t)) == len(t)`` always holds, so a match at ``[i, j)`` in the view is the
     span ``[i, j)`` of the original.
     """
-    # One search per distinct foldable character, resuming where the previous one stopped (all
-    # earlier characters are folded already); folding maps to characters outside the set, so the
-    # order of the replacements cannot change the view.
-    view = text
-    pos = replaced = 0
-    while (m := _FOLD_CHARS.search(view, pos)) is not None:
-        if replaced == _REPLACE_LIMIT:
-            view = view.translate(_TABLE)
-            break
-        ch = m.group()
-        view = view.replace(ch, _FOLD_STR[ch])
-        replaced += 1
-        pos = m.start() + 1
+    # Folding maps to characters outside the set, so the order of the replacements cannot change the view.
+    view, complete = replace_distinct(text, _FOLD_CHARS, _FOLD_STR)
+    if not complete:
+        view = view.translate(_TABLE)
     if "ー" in view or "ｰ" in view or "〜" in view or "~" in view:
         # A prolonged-sound mark or wave dash *between digits* is a dash typed with the IME.
         view = _DIGIT_DASH.sub("-", view)
