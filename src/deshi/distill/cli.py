@@ -143,8 +143,8 @@ def distill_cache(
     )
     tokenizer = tokenizer_for_model(cfg.teacher)
     train_ex, _ = _split(load_examples(cfg.data), cfg.heldout_fraction)
-    packed = pack(tokenizer, train_ex, cfg.seq_len, cfg.completion_only)
-    cache, built = build_or_open_cache(cfg, cfg.teacher, cfg.data, packed, out, cfg.seed or 0)
+    packed = pack(tokenizer, train_ex, cfg.seq_len, cfg.completion_only, whole_examples=cfg.whole_examples)
+    cache, built = build_or_open_cache(cfg, cfg.teacher, cfg.data, packed, out, cfg.seed or 0, eos_id=tokenizer.eos_token_id)
     info = cache.info
     console.print(
         f"[green]{'built' if built else 'reused'}[/green] {out}: {info['blocks']} blocks, {info['positions']} positions, "

@@ -37,10 +37,14 @@ import numpy as np
 import torch
 
 from deshi.artifacts import Manifest, load_manifest, write_manifest
+from deshi.distill.packing import example_position_ids
 from deshi.errors import DeshiError
 from deshi.log import get_logger
 
 log = get_logger("distill.cache")
+
+# Manifest fields added after caches were already in use, and what an older cache without them means.
+_INFO_DEFAULTS: dict[str, Any] = {"isolate_examples": False}
 
 VALUE_DTYPES = ("float16", "bfloat16", "float32", "uint8")
 METHODS = ("topk", "sampled")
@@ -130,17 +134,24 @@ def build_cache(
     inputs: list | None = None,
     seed: int = 0,
     progress=None,
+    isolate_eos: int | None = None,
 ) -> dict[str, Any]:
     """Run ``teacher`` over packed ``blocks`` and write a sharded sparse cache to ``out``.
 
     ``lineage`` (teacher / dataset / tokenizer hashes) goes into the manifest and is what training
     checks before it trusts the cache. Complete shards from an interrupted build with the same settings
     are kept; returns the summary written to the manifest.
+
+    ``isolate_eos``: the teacher scores each EOS-separated example on its own
+    (``packing.example_position_ids``), as a student trained with ``isolate_examples`` sees it.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     vocab = int(teacher.config.get_text_config().vocab_size)
+    isolated = isolate_eos is not None
     key = {"spec": asdict(spec), "lineage": lineage or {}, "n_blocks": len(blocks), "seq_len": int(blocks.input_ids.shape[1])}
+    if isolated:
+        key["isolate_examples"] = True
     key_file = out / "build.json"
     if key_file.exists() and json.loads(key_file.read_text()) != key:
         log.info("cache settings changed; rebuilding %s", out)
@@ -180,8 +191,9 @@ def build_cache(
         for b0 in range(0, m, batch_size):
             b1 = min(m, b0 + batch_size)
             x = torch.from_numpy(blocks.input_ids[start + b0 : start + b1].astype(np.int64)).to(device)
+            isolation = {"position_ids": example_position_ids(x, isolate_eos), "use_cache": False} if isolated else {}
             with torch.inference_mode():
-                logits = teacher(input_ids=x).logits[:, :-1]
+                logits = teacher(input_ids=x, **isolation).logits[:, :-1]
             ids, values, weights = sparse_targets(logits.cpu(), spec, gen)
             ids_mm[b0:b1] = ids.numpy().astype(ids_dt)
             val_mm[b0:b1] = encode_values(values, spec.dtype)
@@ -197,7 +209,7 @@ def build_cache(
         built += m
     seconds = time.perf_counter() - started
     summary = _summarise(out, spec, vocab, n, L)
-    summary.update({"build_seconds": round(seconds, 3), "blocks_built_this_run": built, **(lineage or {})})
+    summary.update({"build_seconds": round(seconds, 3), "blocks_built_this_run": built, "isolate_examples": isolated, **(lineage or {})})
     write_manifest(
         out,
         Manifest("logit_cache", asdict(spec), inputs or [], {"blocks": n, "tokens": n * L}, {"build_s": seconds}, seed, {"cache": summary}),
@@ -261,7 +273,7 @@ class LogitCache:
     def check(self, expected: dict[str, Any]) -> None:
         """Refuse a cache built for another teacher / data set / tokenizer / sequence length."""
         for key, want in expected.items():
-            have = self.info.get(key)
+            have = self.info.get(key, _INFO_DEFAULTS.get(key))
             if want is not None and have != want:
                 raise CacheError(
                     f"{self.path} was built with {key}={have!r} but this run has {key}={want!r}; "

@@ -104,6 +104,27 @@ def pack(
     return Packed(ids, lm)
 
 
+def example_position_ids(input_ids, eos_id: int):
+    """Position ids that restart at 0 after every EOS: each packed example gets its own positions.
+
+    Given to a Hugging Face decoder as ``position_ids`` (with no ``attention_mask``), transformers'
+    mask utilities read the restarts as sequence boundaries and build a block-diagonal causal mask
+    (the "packed / padding-free" format of ``DataCollatorWithFlattening``), so a token attends only to
+    its own example. Why: in a plain packed block an answer is learned in the context of unrelated
+    earlier examples, but at inference its question stands alone. EOS separates examples (``pack``
+    appends one to each); the EOS padding that ``whole_examples`` inserts becomes one-token sequences.
+    """
+    import torch
+
+    n, length = input_ids.shape
+    index = torch.arange(length, device=input_ids.device).expand(n, length)
+    starts = torch.zeros_like(input_ids, dtype=torch.bool)
+    starts[:, 0] = True
+    starts[:, 1:] = input_ids[:, :-1] == eos_id
+    last_start = torch.where(starts, index, torch.zeros_like(index)).cummax(dim=1).values
+    return index - last_start
+
+
 def labels_from(input_ids, loss_mask):
     """Next-token labels for positions 0..L-2 ([n, L-1]); -100 where the next token is masked out."""
 

@@ -65,6 +65,12 @@ class Config(StageConfig):
         False,
         description="Pack so that no example is cut at a block boundary (a cut instruction pair loses its prompt); costs padding.",
     )
+    isolate_examples: bool = Field(
+        False,
+        description="Each packed example attends only to itself (position ids restart after EOS; transformers builds the "
+        "block-diagonal mask), for teacher logits and student alike: what a model learns for an answer then does not "
+        "depend on unrelated examples packed before it, which it will not see at inference.",
+    )
     text_data: str | None = Field(
         None,
         description="Also distil on plain documents: a dataset path, or the name of an earlier stage (e.g. `curate`). "
@@ -178,11 +184,15 @@ def _train_config(config: Config, mode: str, loss: str, steps: int, seed: int):
         compile=config.compile,
         fused_head=config.fused_head,
         on_policy_fraction=config.on_policy_fraction if loss != "ce" else 0.0,
+        isolate_examples=config.isolate_examples,
         seed=seed,
     )
 
 
-def build_or_open_cache(config: Config, teacher_dir: Path, data: Path, packed, cache_dir: Path, seed: int, teacher=None, show_progress: bool = True):
+def build_or_open_cache(
+    config: Config, teacher_dir: Path, data: Path, packed, cache_dir: Path, seed: int, teacher=None, show_progress: bool = True,
+    eos_id: int | None = None,
+):
     """Open the cache when its manifest matches this teacher, data and settings; otherwise (re)build it."""
     from rich.progress import Progress
 
@@ -195,7 +205,9 @@ def build_or_open_cache(config: Config, teacher_dir: Path, data: Path, packed, c
         "dataset_sha256": describe_input(data).sha256,
         "blocks_sha256": blocks_sha256(packed),
     }
-    wanted = {**lineage, "method": spec.method, "k": spec.k, "dtype": spec.dtype}
+    wanted = {**lineage, "method": spec.method, "k": spec.k, "dtype": spec.dtype, "isolate_examples": config.isolate_examples}
+    if config.isolate_examples and eos_id is None:
+        raise StageError("distill: isolate_examples needs the tokenizer's EOS id (it separates packed examples)")
     if spec.method == "sampled":
         wanted["temperature"] = spec.temperature
     try:
@@ -215,7 +227,7 @@ def build_or_open_cache(config: Config, teacher_dir: Path, data: Path, packed, c
             build_cache(
                 teacher, packed, cache_dir, spec, batch_size=config.batch_size, lineage=lineage,
                 inputs=[describe_input(teacher_dir), describe_input(data)], seed=seed,
-                progress=lambda n: bar.advance(task, n),
+                progress=lambda n: bar.advance(task, n), isolate_eos=eos_id if config.isolate_examples else None,
             )
     state.wait_for_everyone()
     return LogitCache(cache_dir), True
@@ -293,7 +305,9 @@ def run_distill(
     source: Any = PackedSource(packed)
     if config.mode == "offline" and config.loss != "ce":
         cache_dir = config.cache or (stage_dir / "cache")
-        source, built = build_or_open_cache(config, teacher_dir, data, packed, cache_dir, seed, teacher, show_progress)
+        source, built = build_or_open_cache(
+            config, teacher_dir, data, packed, cache_dir, seed, teacher, show_progress, eos_id=tokenizer.eos_token_id
+        )
         cache_info = {**source.info, "path": str(cache_dir), "built_this_run": built}
 
     runs: dict[str, Any] = {}

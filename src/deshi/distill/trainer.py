@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from deshi.distill import losses as L
-from deshi.distill.packing import Packed, labels_from
+from deshi.distill.packing import Packed, example_position_ids, labels_from
 from deshi.errors import DeshiError
 from deshi.log import get_logger
 
@@ -76,6 +76,7 @@ class TrainConfig:
     fused_chunk: int = 512  # rows (token positions) per chunk of the fused head
     compile: bool = False  # torch.compile the student's decoder (falls back to eager if compilation fails)
     log_every: int = 1
+    isolate_examples: bool = False  # each packed example attends only to itself (position ids restart after EOS)
     fingerprint: str = ""  # identity of model init + data (+ teacher): a checkpoint resumes only the same run
 
     def __post_init__(self) -> None:
@@ -160,10 +161,20 @@ def fused_head_ok(model, cfg: TrainConfig) -> bool:
     )
 
 
+def isolation_kwargs(position_ids) -> dict[str, Any]:
+    """Forward arguments that make each packed example attend only to itself (none when not isolating).
+
+    ``use_cache=False`` matters: transformers detects packed sequences from restarting position ids
+    only when no KV cache is passed, and a CausalLM forward creates one when the config says
+    ``use_cache: true`` (the saved default).
+    """
+    return {} if position_ids is None else {"position_ids": position_ids, "use_cache": False}
+
+
 def _fused_loss(model, body, batch, labels, valid, cfg: TrainConfig, progress: float, cache_method: str):
     """The ``ce`` / ``offline`` loss through the chunked fused head (``losses.chunked_head_loss``)."""
     x = batch["input_ids"]
-    hidden = body(input_ids=x).last_hidden_state[:, :-1]
+    hidden = body(input_ids=x, **isolation_kwargs(batch.get("position_ids"))).last_hidden_state[:, :-1]
     flat_hidden = hidden.reshape(-1, hidden.size(-1))
     flat_labels = labels.reshape(-1, 1).clamp_min(0)
     flat_valid = valid.reshape(-1).float()
@@ -221,7 +232,8 @@ def compute_loss(
     valid = labels != -100
     if body is not None and "teacher_logits" not in batch:
         return _fused_loss(model, body, batch, labels, valid, cfg, progress, cache_method)
-    logits = model(input_ids=x).logits[:, :-1]
+    isolation = isolation_kwargs(batch.get("position_ids"))
+    logits = model(input_ids=x, **isolation).logits[:, :-1]
     spec = cfg.loss
     need_ce = cfg.mode == "ce" or spec.alpha > 0
     student_at = None
@@ -243,7 +255,7 @@ def compute_loss(
         kd_tok = L.dense_kd(logits, batch["teacher_logits"], divergence, spec.temperature)
     elif cfg.mode == "online":
         with torch.no_grad():
-            teacher_logits = teacher(input_ids=x).logits[:, :-1]
+            teacher_logits = teacher(input_ids=x, **isolation).logits[:, :-1]
         kd_tok = L.dense_kd(logits, teacher_logits, divergence, spec.temperature)
     elif cache_method == "sampled":
         kd_tok = L.sampled_forward_kl(
@@ -286,8 +298,12 @@ def on_policy_batch(model, teacher, batch, cfg: TrainConfig, eos_id: int | None)
 
 
 @torch.no_grad()
-def evaluate(model, source, batch_size: int, max_batches: int, accelerator=None) -> float:
-    """Mean next-token cross-entropy over (up to) ``max_batches`` batches of held-out blocks."""
+def evaluate(model, source, batch_size: int, max_batches: int, accelerator=None, isolate_eos: int | None = None) -> float:
+    """Mean next-token cross-entropy over (up to) ``max_batches`` batches of held-out blocks.
+
+    ``isolate_eos``: score each EOS-separated example on its own (``example_position_ids``), as trained
+    with ``isolate_examples``.
+    """
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
@@ -298,7 +314,8 @@ def evaluate(model, source, batch_size: int, max_batches: int, accelerator=None)
         if accelerator is not None:
             x = x.to(accelerator.device)
         labels = labels_from(x, batch["loss_mask"].to(x.device))
-        logits = model(input_ids=x).logits[:, :-1]
+        isolation = isolation_kwargs(example_position_ids(x, isolate_eos) if isolate_eos is not None else None)
+        logits = model(input_ids=x, **isolation).logits[:, :-1]
         tok = L.token_cross_entropy(logits, labels)
         valid = labels != -100
         total += float(tok[valid].sum())
@@ -401,6 +418,8 @@ def train(
             f"the sampled cache was drawn at temperature {source.info.get('temperature')}; "
             f"train with the same temperature (got {cfg.loss.temperature})"
         )
+    if cfg.isolate_examples and eos_id is None:
+        raise TrainError("isolate_examples needs the EOS id that separates packed examples (pass eos_id)")
     if teacher is not None and cfg.mode != "ce":
         L.check_vocab(model.get_output_embeddings().weight.shape[0], teacher.get_output_embeddings().weight.shape[0])
     if cfg.mode == "offline":
@@ -491,6 +510,8 @@ def train(
             for micro in range(cfg.grad_accum):
                 start = step * per_step + (micro * world + rank) * cfg.batch_size
                 batch = source.get(order.indices(start, cfg.batch_size))
+                if cfg.isolate_examples:
+                    batch["position_ids"] = example_position_ids(batch["input_ids"], eos_id)
                 batch = {k: v.to(accelerator.device) for k, v in batch.items()}
                 if on_policy:
                     batch = on_policy_batch(model, teacher, batch, cfg, eos_id)
@@ -529,7 +550,9 @@ def train(
             if on_policy:
                 record["on_policy"] = True
             if eval_source is not None and (done % cfg.eval_every == 0 or done == cfg.max_steps):
-                eval_loss = evaluate(model, eval_source, cfg.batch_size, cfg.eval_batches, accelerator)
+                eval_loss = evaluate(
+                    model, eval_source, cfg.batch_size, cfg.eval_batches, accelerator, eos_id if cfg.isolate_examples else None
+                )
                 record["eval_loss"] = round(eval_loss, 6)
             history.append(record)
             if accelerator.is_main_process and (done % cfg.log_every == 0 or "eval_loss" in record):

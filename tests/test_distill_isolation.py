@@ -1,0 +1,99 @@
+"""``isolate_examples``: each packed example is seen on its own by the teacher's cache and the student."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from deshi.distill.logit_cache import CacheError, CacheSpec, LogitCache, build_cache
+from deshi.distill.packing import example_position_ids, pack
+from deshi.distill.trainer import PackedSource, TrainConfig, TrainError, evaluate, isolation_kwargs, train
+from distill_fixtures import SENTENCES, single_thread, tiny_llama, tiny_tokenizer
+
+single_thread()
+
+
+@pytest.fixture(scope="module")
+def world():
+    tok = tiny_tokenizer()
+    pairs = [(f"質問: {SENTENCES[i % 8]}\n回答: ", SENTENCES[(i + 3) % 8]) for i in range(12)]
+    packed = pack(tok, pairs, 256, completion_only=True, whole_examples=True)  # 3-4 examples a block
+    teacher = tiny_llama(len(tok), 32, 2, seed=5).eval()
+    return tok, pairs, packed, teacher
+
+
+def _second_example(tok, packed):
+    """(block index, start, end) of the second example of block 0: after the first EOS, up to its own EOS."""
+    row = packed.input_ids[0]
+    eos_at = np.flatnonzero(row == tok.eos_token_id)
+    return int(eos_at[0]) + 1, int(eos_at[1]) + 1
+
+
+def test_positions_restart_after_every_eos():
+    eos = 3
+    x = torch.tensor([[5, 6, eos, 7, 8, 9, eos, eos, eos], [eos, 4, 4, 4, 4, eos, 5, 5, 5]])
+    assert example_position_ids(x, eos).tolist() == [[0, 1, 2, 0, 1, 2, 3, 0, 0], [0, 0, 1, 2, 3, 4, 0, 1, 2]]
+
+
+def test_an_isolated_example_gets_the_logits_it_gets_alone(world):
+    tok, _, packed, teacher = world
+    start, end = _second_example(tok, packed)
+    block = torch.from_numpy(packed.input_ids[:1].astype(np.int64))
+    alone = block[:, start:end]
+    with torch.no_grad():
+        reference = teacher(input_ids=alone).logits
+        isolated = teacher(input_ids=block, **isolation_kwargs(example_position_ids(block, tok.eos_token_id))).logits
+        packed_plain = teacher(input_ids=block).logits
+    torch.testing.assert_close(isolated[:, start:end], reference, atol=1e-5, rtol=1e-5)
+    # without isolation the earlier example changes what the model predicts for this one
+    assert (packed_plain[:, start:end] - reference).abs().max() > 1e-3
+
+
+def test_isolated_cache_holds_each_examples_own_teacher_targets(world, tmp_path):
+    tok, _, packed, teacher = world
+    build_cache(teacher, packed, tmp_path / "iso", CacheSpec(k=8), isolate_eos=tok.eos_token_id)
+    build_cache(teacher, packed, tmp_path / "plain", CacheSpec(k=8))
+    start, end = _second_example(tok, packed)
+    alone = torch.from_numpy(packed.input_ids[:1, start:end].astype(np.int64))
+    with torch.no_grad():
+        top = torch.log_softmax(teacher(input_ids=alone).logits[:, :-1], -1).topk(8, -1)
+    iso = LogitCache(tmp_path / "iso")
+    got = iso.get([0])
+    assert torch.equal(got["ids"][:, start : end - 1], top.indices)
+    assert torch.allclose(got["values"][:, start : end - 1], top.values, atol=2e-3)
+    # a run that wants isolation refuses a cache built without it, and the other way round
+    iso.check({"isolate_examples": True})
+    with pytest.raises(CacheError, match="isolate_examples=False"):
+        LogitCache(tmp_path / "plain").check({"isolate_examples": True})
+    with pytest.raises(CacheError, match="isolate_examples=True"):
+        iso.check({"isolate_examples": False})
+
+
+def test_caches_from_before_the_setting_count_as_not_isolated(world, tmp_path):
+    tok, _, packed, teacher = world
+    build_cache(teacher, packed, tmp_path / "old", CacheSpec(k=4))
+    cache = LogitCache(tmp_path / "old")
+    cache.info.pop("isolate_examples")  # what a cache written by an older deshi has
+    cache.check({"isolate_examples": False})
+    with pytest.raises(CacheError):
+        cache.check({"isolate_examples": True})
+
+
+def test_isolated_training_learns_answers_without_the_neighbouring_examples(world, tmp_path):
+    """Trained isolated, the model's loss on an example no longer depends on what was packed before it."""
+    tok, _, packed, _ = world
+    student = tiny_llama(len(tok), 32, 2, seed=1)
+    cfg = TrainConfig(mode="ce", max_steps=30, batch_size=2, lr=3e-3, warmup_steps=2, isolate_examples=True, eval_every=10)
+    result = train(student, PackedSource(packed), tmp_path / "run", cfg, eos_id=tok.eos_token_id, eval_source=PackedSource(packed), show_progress=False)
+    assert result.history[-1]["ce"] < result.history[0]["ce"]
+    # the eval loss of an isolated run is the isolated loss
+    isolated = evaluate(student, PackedSource(packed), 2, 8, isolate_eos=tok.eos_token_id)
+    assert result.final_eval_loss == pytest.approx(isolated, rel=1e-5)
+    assert evaluate(student, PackedSource(packed), 2, 8) != pytest.approx(isolated, rel=1e-3)
+
+
+def test_isolation_without_an_eos_id_is_a_clear_error(world, tmp_path):
+    tok, _, packed, _ = world
+    with pytest.raises(TrainError, match="eos_id"):
+        train(tiny_llama(len(tok), 32, 1), PackedSource(packed), tmp_path / "r", TrainConfig(mode="ce", max_steps=1, isolate_examples=True), show_progress=False)
