@@ -1,4 +1,4 @@
-"""``isolate_examples``: each packed example is seen on its own by the teacher's cache and the student."""
+"""``isolate_examples``: packed examples seen each on its own by the teacher's cache and the student."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from deshi.distill.logit_cache import CacheError, CacheSpec, LogitCache, build_cache
-from deshi.distill.packing import example_position_ids, pack
+from deshi.distill.packing import block_position_ids, example_position_ids, isolation_plan, pack
 from deshi.distill.trainer import PackedSource, TrainConfig, TrainError, evaluate, isolation_kwargs, train
 from distill_fixtures import SENTENCES, single_thread, tiny_llama, tiny_tokenizer
 
@@ -36,6 +36,15 @@ def test_positions_restart_after_every_eos():
     assert example_position_ids(x, eos).tolist() == [[0, 1, 2, 0, 1, 2, 3, 0, 0], [0, 0, 1, 2, 3, 4, 0, 1, 2]]
 
 
+def test_a_share_of_blocks_is_isolated_the_same_way_every_time():
+    plan = isolation_plan(138, 0.5)
+    assert plan.sum() == 69 and np.array_equal(plan, isolation_plan(138, 0.5))
+    assert isolation_plan(10, 0.0).sum() == 0 and isolation_plan(10, 1.0).all()
+    eos = 3
+    x = torch.tensor([[5, eos, 6, 7], [5, eos, 6, 7]])
+    assert block_position_ids(x, eos, np.array([True, False])).tolist() == [[0, 1, 0, 1], [0, 1, 2, 3]]
+
+
 def test_an_isolated_example_gets_the_logits_it_gets_alone(world):
     tok, _, packed, teacher = world
     start, end = _second_example(tok, packed)
@@ -62,12 +71,29 @@ def test_isolated_cache_holds_each_examples_own_teacher_targets(world, tmp_path)
     got = iso.get([0])
     assert torch.equal(got["ids"][:, start : end - 1], top.indices)
     assert torch.allclose(got["values"][:, start : end - 1], top.values, atol=2e-3)
-    # a run that wants isolation refuses a cache built without it, and the other way round
-    iso.check({"isolate_examples": True})
-    with pytest.raises(CacheError, match="isolate_examples=False"):
-        LogitCache(tmp_path / "plain").check({"isolate_examples": True})
-    with pytest.raises(CacheError, match="isolate_examples=True"):
-        iso.check({"isolate_examples": False})
+    # a run that wants isolation refuses a cache built without it (or with another share), and the other way round
+    iso.check({"isolate_examples": 1.0})
+    with pytest.raises(CacheError, match="isolate_examples=0.0"):
+        LogitCache(tmp_path / "plain").check({"isolate_examples": 1.0})
+    with pytest.raises(CacheError, match="isolate_examples=1.0"):
+        iso.check({"isolate_examples": 0.5})
+
+
+def test_half_isolated_cache_isolates_exactly_the_planned_blocks(world, tmp_path):
+    tok, _, packed, teacher = world
+    build_cache(teacher, packed, tmp_path / "half", CacheSpec(k=4), isolate_eos=tok.eos_token_id, isolate_fraction=0.5)
+    cache = LogitCache(tmp_path / "half")
+    assert cache.info["isolate_examples"] == 0.5
+    plan = isolation_plan(len(packed), 0.5)
+    x = torch.from_numpy(packed.input_ids.astype(np.int64))
+    with torch.no_grad():
+        plain = torch.log_softmax(teacher(input_ids=x).logits[:, :-1], -1).topk(4, -1).indices
+        alone = torch.log_softmax(
+            teacher(input_ids=x, **isolation_kwargs(example_position_ids(x, tok.eos_token_id))).logits[:, :-1], -1
+        ).topk(4, -1).indices
+    got = cache.get(list(range(len(packed))))["ids"]
+    for i in range(len(packed)):
+        assert torch.equal(got[i], alone[i] if plan[i] else plain[i])
 
 
 def test_caches_from_before_the_setting_count_as_not_isolated(world, tmp_path):
@@ -75,16 +101,16 @@ def test_caches_from_before_the_setting_count_as_not_isolated(world, tmp_path):
     build_cache(teacher, packed, tmp_path / "old", CacheSpec(k=4))
     cache = LogitCache(tmp_path / "old")
     cache.info.pop("isolate_examples")  # what a cache written by an older deshi has
-    cache.check({"isolate_examples": False})
+    cache.check({"isolate_examples": 0.0})
     with pytest.raises(CacheError):
-        cache.check({"isolate_examples": True})
+        cache.check({"isolate_examples": 1.0})
 
 
 def test_isolated_training_learns_answers_without_the_neighbouring_examples(world, tmp_path):
     """Trained isolated, the model's loss on an example no longer depends on what was packed before it."""
     tok, _, packed, _ = world
     student = tiny_llama(len(tok), 32, 2, seed=1)
-    cfg = TrainConfig(mode="ce", max_steps=30, batch_size=2, lr=3e-3, warmup_steps=2, isolate_examples=True, eval_every=10)
+    cfg = TrainConfig(mode="ce", max_steps=30, batch_size=2, lr=3e-3, warmup_steps=2, isolate_examples=1.0, eval_every=10)
     result = train(student, PackedSource(packed), tmp_path / "run", cfg, eos_id=tok.eos_token_id, eval_source=PackedSource(packed), show_progress=False)
     assert result.history[-1]["ce"] < result.history[0]["ce"]
     # the eval loss of an isolated run is the isolated loss
@@ -96,4 +122,4 @@ def test_isolated_training_learns_answers_without_the_neighbouring_examples(worl
 def test_isolation_without_an_eos_id_is_a_clear_error(world, tmp_path):
     tok, _, packed, _ = world
     with pytest.raises(TrainError, match="eos_id"):
-        train(tiny_llama(len(tok), 32, 1), PackedSource(packed), tmp_path / "r", TrainConfig(mode="ce", max_steps=1, isolate_examples=True), show_progress=False)
+        train(tiny_llama(len(tok), 32, 1), PackedSource(packed), tmp_path / "r", TrainConfig(mode="ce", max_steps=1, isolate_examples=1.0), show_progress=False)

@@ -37,14 +37,14 @@ import numpy as np
 import torch
 
 from deshi.artifacts import Manifest, load_manifest, write_manifest
-from deshi.distill.packing import example_position_ids
+from deshi.distill.packing import block_position_ids, isolation_plan
 from deshi.errors import DeshiError
 from deshi.log import get_logger
 
 log = get_logger("distill.cache")
 
 # Manifest fields added after caches were already in use, and what an older cache without them means.
-_INFO_DEFAULTS: dict[str, Any] = {"isolate_examples": False}
+_INFO_DEFAULTS: dict[str, Any] = {"isolate_examples": 0.0}
 
 VALUE_DTYPES = ("float16", "bfloat16", "float32", "uint8")
 METHODS = ("topk", "sampled")
@@ -135,6 +135,7 @@ def build_cache(
     seed: int = 0,
     progress=None,
     isolate_eos: int | None = None,
+    isolate_fraction: float = 1.0,
 ) -> dict[str, Any]:
     """Run ``teacher`` over packed ``blocks`` and write a sharded sparse cache to ``out``.
 
@@ -142,16 +143,17 @@ def build_cache(
     checks before it trusts the cache. Complete shards from an interrupted build with the same settings
     are kept; returns the summary written to the manifest.
 
-    ``isolate_eos``: the teacher scores each EOS-separated example on its own
-    (``packing.example_position_ids``), as a student trained with ``isolate_examples`` sees it.
+    ``isolate_eos``: in ``isolate_fraction`` of the blocks (``packing.isolation_plan``) the teacher scores
+    each EOS-separated example on its own, as a student trained with ``isolate_examples`` sees it.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     vocab = int(teacher.config.get_text_config().vocab_size)
-    isolated = isolate_eos is not None
+    fraction = float(isolate_fraction) if isolate_eos is not None else 0.0
+    plan = isolation_plan(len(blocks), fraction)
     key = {"spec": asdict(spec), "lineage": lineage or {}, "n_blocks": len(blocks), "seq_len": int(blocks.input_ids.shape[1])}
-    if isolated:
-        key["isolate_examples"] = True
+    if fraction:
+        key["isolate_examples"] = fraction
     key_file = out / "build.json"
     if key_file.exists() and json.loads(key_file.read_text()) != key:
         log.info("cache settings changed; rebuilding %s", out)
@@ -191,7 +193,8 @@ def build_cache(
         for b0 in range(0, m, batch_size):
             b1 = min(m, b0 + batch_size)
             x = torch.from_numpy(blocks.input_ids[start + b0 : start + b1].astype(np.int64)).to(device)
-            isolation = {"position_ids": example_position_ids(x, isolate_eos), "use_cache": False} if isolated else {}
+            rows = plan[start + b0 : start + b1]
+            isolation = {"position_ids": block_position_ids(x, isolate_eos, rows), "use_cache": False} if rows.any() else {}
             with torch.inference_mode():
                 logits = teacher(input_ids=x, **isolation).logits[:, :-1]
             ids, values, weights = sparse_targets(logits.cpu(), spec, gen)
@@ -209,7 +212,7 @@ def build_cache(
         built += m
     seconds = time.perf_counter() - started
     summary = _summarise(out, spec, vocab, n, L)
-    summary.update({"build_seconds": round(seconds, 3), "blocks_built_this_run": built, "isolate_examples": isolated, **(lineage or {})})
+    summary.update({"build_seconds": round(seconds, 3), "blocks_built_this_run": built, "isolate_examples": fraction, **(lineage or {})})
     write_manifest(
         out,
         Manifest("logit_cache", asdict(spec), inputs or [], {"blocks": n, "tokens": n * L}, {"build_s": seconds}, seed, {"cache": summary}),

@@ -125,6 +125,29 @@ def example_position_ids(input_ids, eos_id: int):
     return index - last_start
 
 
+def isolation_plan(n_blocks: int, fraction: float) -> np.ndarray:
+    """Which blocks (by index) are trained with isolated examples: ``round(fraction · n)`` of them.
+
+    A fixed permutation (not the run's seed), so the teacher's cache and every training run of the same
+    packed data agree on it. Why a share and not all-or-nothing: a model trained only on isolated
+    examples never sees a question after unrelated text, and answers worse after few-shot examples or
+    chat history; the non-isolated blocks keep that skill.
+    """
+    chosen = np.zeros(n_blocks, dtype=bool)
+    chosen[np.random.default_rng(0x150).permutation(n_blocks)[: round(fraction * n_blocks)]] = True
+    return chosen
+
+
+def block_position_ids(input_ids, eos_id: int, isolated_rows):
+    """Position ids for a batch: ``example_position_ids`` on the isolated rows, 0..L-1 on the others."""
+    import torch
+
+    positions = example_position_ids(input_ids, eos_id)
+    plain = ~torch.as_tensor(isolated_rows, dtype=torch.bool, device=input_ids.device)
+    positions[plain] = torch.arange(input_ids.shape[1], device=input_ids.device)
+    return positions
+
+
 def labels_from(input_ids, loss_mask):
     """Next-token labels for positions 0..L-2 ([n, L-1]); -100 where the next token is masked out."""
 

@@ -65,11 +65,12 @@ class Config(StageConfig):
         False,
         description="Pack so that no example is cut at a block boundary (a cut instruction pair loses its prompt); costs padding.",
     )
-    isolate_examples: bool = Field(
-        False,
-        description="Each packed example attends only to itself (position ids restart after EOS; transformers builds the "
-        "block-diagonal mask), for teacher logits and student alike: what a model learns for an answer then does not "
-        "depend on unrelated examples packed before it, which it will not see at inference.",
+    isolate_examples: float = Field(
+        0.0, ge=0, le=1,
+        description="Share of packed blocks (0-1; true = 1) whose examples attend only to themselves (position ids restart "
+        "after EOS; transformers builds the block-diagonal mask), for teacher logits and student alike: an answer is then "
+        "learned without the unrelated examples packed before it. The other blocks keep the packed context, so the model "
+        "still learns to answer after unrelated text (few-shot prompts, chat history).",
     )
     text_data: str | None = Field(
         None,
@@ -205,7 +206,7 @@ def build_or_open_cache(
         "dataset_sha256": describe_input(data).sha256,
         "blocks_sha256": blocks_sha256(packed),
     }
-    wanted = {**lineage, "method": spec.method, "k": spec.k, "dtype": spec.dtype, "isolate_examples": config.isolate_examples}
+    wanted = {**lineage, "method": spec.method, "k": spec.k, "dtype": spec.dtype, "isolate_examples": float(config.isolate_examples)}
     if config.isolate_examples and eos_id is None:
         raise StageError("distill: isolate_examples needs the tokenizer's EOS id (it separates packed examples)")
     if spec.method == "sampled":
@@ -228,6 +229,7 @@ def build_or_open_cache(
                 teacher, packed, cache_dir, spec, batch_size=config.batch_size, lineage=lineage,
                 inputs=[describe_input(teacher_dir), describe_input(data)], seed=seed,
                 progress=lambda n: bar.advance(task, n), isolate_eos=eos_id if config.isolate_examples else None,
+                isolate_fraction=config.isolate_examples,
             )
     state.wait_for_everyone()
     return LogitCache(cache_dir), True

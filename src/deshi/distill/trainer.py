@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from deshi.distill import losses as L
-from deshi.distill.packing import Packed, example_position_ids, labels_from
+from deshi.distill.packing import Packed, block_position_ids, isolation_plan, labels_from
 from deshi.errors import DeshiError
 from deshi.log import get_logger
 
@@ -76,7 +76,7 @@ class TrainConfig:
     fused_chunk: int = 512  # rows (token positions) per chunk of the fused head
     compile: bool = False  # torch.compile the student's decoder (falls back to eager if compilation fails)
     log_every: int = 1
-    isolate_examples: bool = False  # each packed example attends only to itself (position ids restart after EOS)
+    isolate_examples: float = 0.0  # share of blocks whose examples attend only to themselves (packing.isolation_plan)
     fingerprint: str = ""  # identity of model init + data (+ teacher): a checkpoint resumes only the same run
 
     def __post_init__(self) -> None:
@@ -84,6 +84,8 @@ class TrainConfig:
             raise TrainError(f"mode must be one of {MODES} (got {self.mode!r})")
         if self.precision not in ("fp32", "bf16"):
             raise TrainError(f"precision must be fp32 or bf16 (got {self.precision!r})")
+        if not 0.0 <= float(self.isolate_examples) <= 1.0:
+            raise TrainError(f"isolate_examples must be in [0, 1] (got {self.isolate_examples})")
         if not 0.0 <= self.on_policy_fraction <= 1.0:
             raise TrainError(f"on_policy_fraction must be in [0, 1] (got {self.on_policy_fraction})")
 
@@ -298,23 +300,27 @@ def on_policy_batch(model, teacher, batch, cfg: TrainConfig, eos_id: int | None)
 
 
 @torch.no_grad()
-def evaluate(model, source, batch_size: int, max_batches: int, accelerator=None, isolate_eos: int | None = None) -> float:
+def evaluate(
+    model, source, batch_size: int, max_batches: int, accelerator=None, isolate_eos: int | None = None, isolate_fraction: float = 1.0
+) -> float:
     """Mean next-token cross-entropy over (up to) ``max_batches`` batches of held-out blocks.
 
-    ``isolate_eos``: score each EOS-separated example on its own (``example_position_ids``), as trained
-    with ``isolate_examples``.
+    ``isolate_eos``: score the examples of ``isolate_fraction`` of the blocks (``packing.isolation_plan``)
+    each on its own, as trained with ``isolate_examples``.
     """
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
     n = len(source)
+    plan = isolation_plan(n, isolate_fraction) if isolate_eos is not None else None
     for start in range(0, min(n, batch_size * max_batches), batch_size):
-        batch = source.get(list(range(start, min(n, start + batch_size))))
+        rows = list(range(start, min(n, start + batch_size)))
+        batch = source.get(rows)
         x = batch["input_ids"]
         if accelerator is not None:
             x = x.to(accelerator.device)
         labels = labels_from(x, batch["loss_mask"].to(x.device))
-        isolation = isolation_kwargs(example_position_ids(x, isolate_eos) if isolate_eos is not None else None)
+        isolation = isolation_kwargs(block_position_ids(x, isolate_eos, plan[rows]) if plan is not None and plan[rows].any() else None)
         logits = model(input_ids=x, **isolation).logits[:, :-1]
         tok = L.token_cross_entropy(logits, labels)
         valid = labels != -100
@@ -490,6 +496,7 @@ def train(
 
     world, rank = accelerator.num_processes, accelerator.process_index
     order = Order(len(source), cfg.seed)
+    isolated = isolation_plan(len(source), float(cfg.isolate_examples)) if cfg.isolate_examples else None
     per_step = cfg.batch_size * cfg.grad_accum * world
     end_step = cfg.max_steps if stop_after is None else min(cfg.max_steps, start_step + stop_after)
     model.train()
@@ -509,9 +516,10 @@ def train(
             step_tokens = 0
             for micro in range(cfg.grad_accum):
                 start = step * per_step + (micro * world + rank) * cfg.batch_size
-                batch = source.get(order.indices(start, cfg.batch_size))
-                if cfg.isolate_examples:
-                    batch["position_ids"] = example_position_ids(batch["input_ids"], eos_id)
+                rows = order.indices(start, cfg.batch_size)
+                batch = source.get(rows)
+                if isolated is not None and isolated[rows].any():
+                    batch["position_ids"] = block_position_ids(batch["input_ids"], eos_id, isolated[rows])
                 batch = {k: v.to(accelerator.device) for k, v in batch.items()}
                 if on_policy:
                     batch = on_policy_batch(model, teacher, batch, cfg, eos_id)
@@ -551,7 +559,8 @@ def train(
                 record["on_policy"] = True
             if eval_source is not None and (done % cfg.eval_every == 0 or done == cfg.max_steps):
                 eval_loss = evaluate(
-                    model, eval_source, cfg.batch_size, cfg.eval_batches, accelerator, eos_id if cfg.isolate_examples else None
+                    model, eval_source, cfg.batch_size, cfg.eval_batches, accelerator,
+                    eos_id if cfg.isolate_examples else None, float(cfg.isolate_examples),
                 )
                 record["eval_loss"] = round(eval_loss, 6)
             history.append(record)
