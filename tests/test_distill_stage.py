@@ -90,6 +90,19 @@ def test_pretrain_generate_distill_stages(tmp_path):
     assert mixed_manifest["counts"]["examples"] == manifest["counts"]["examples"] + 5
     assert str(tmp_path / "curate") in {i["path"] for i in mixed_manifest["inputs"]}
 
+    # isolate_examples: a cache built for another share is rebuilt (never reused: its teacher targets differ)
+    # and the manifest records the share; a re-run with the same share reuses it
+    def run_with(share):
+        return stage.run(
+            stage.Config(student={"hidden_size": 32, "num_hidden_layers": 1, "intermediate_size": 64, "num_attention_heads": 4, "num_key_value_heads": 2},
+                         seq_len=64, steps=2, eval_every=2, checkpoint_every=2, cache_k=8, completion_only=True, whole_examples=True,
+                         isolate_examples=share, compare_ce=False, evaluate_teacher=False),
+            ctx,
+        )
+
+    for share, built in ((0.0, True), (0.5, True), (0.5, False)):
+        cache = load_manifest(run_with(share).artifact_dir)["extra"]["cache"]
+        assert cache["isolate_examples"] == share and cache["built_this_run"] is built
 
 
 def test_cli_help_lists_examples():
