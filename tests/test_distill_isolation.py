@@ -123,3 +123,15 @@ def test_isolation_without_an_eos_id_is_a_clear_error(world, tmp_path):
     tok, _, packed, _ = world
     with pytest.raises(TrainError, match="eos_id"):
         train(tiny_llama(len(tok), 32, 1), PackedSource(packed), tmp_path / "r", TrainConfig(mode="ce", max_steps=1, isolate_examples=1.0), show_progress=False)
+
+
+def test_a_checkpoint_resumes_only_with_the_same_share(world, tmp_path):
+    tok, _, packed, _ = world
+    student = tiny_llama(len(tok), 32, 1)
+    cfg = TrainConfig(mode="ce", max_steps=4, batch_size=2, checkpoint_every=1)
+    train(student, PackedSource(packed), tmp_path / "r", cfg, eos_id=tok.eos_token_id, stop_after=1, show_progress=False)
+    with pytest.raises(TrainError, match="other settings"):
+        train(student, PackedSource(packed), tmp_path / "r", TrainConfig(**{**cfg.__dict__, "isolate_examples": 0.5}),
+              eos_id=tok.eos_token_id, show_progress=False)
+    resumed = train(student, PackedSource(packed), tmp_path / "r", cfg, eos_id=tok.eos_token_id, show_progress=False)
+    assert resumed.resumed_from == 1

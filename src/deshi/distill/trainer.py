@@ -631,6 +631,8 @@ def _config_key(cfg: TrainConfig) -> dict[str, Any]:
     body = asdict(cfg)
     for volatile in ("eval_every", "checkpoint_every", "keep_checkpoints", "log_every", "eval_batches"):
         body.pop(volatile, None)
+    if not body.get("isolate_examples"):
+        body.pop("isolate_examples", None)  # the default: checkpoints written before this setting existed still resume
     return json.loads(json.dumps(body))
 
 
