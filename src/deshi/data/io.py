@@ -138,6 +138,30 @@ def plan_shards(files: list[Path], shard_size: int) -> list[ShardSpec]:
     return shards
 
 
+def split_shard(shard: ShardSpec, parts: int) -> list[ShardSpec]:
+    """``shard`` as up to ``parts`` consecutive slices of about equal line counts (indices 0..k-1, to be
+    renumbered by the caller), so several processes can share one output shard's work.
+
+    Only plain JSONL is split (a slice starts at a byte offset found by one pass over the shard's
+    lines); a .jsonl.gz slice would have to decompress everything before it, and Parquet shards are
+    whole row groups, so those come back as one slice."""
+    if parts <= 1 or shard.kind != "jsonl" or shard.path.endswith(".gz") or shard.count <= parts:
+        return [shard]
+    size = -(-shard.count // parts)
+    slices: list[ShardSpec] = []
+    with open(shard.path, "rb") as handle:
+        handle.seek(shard.offset)
+        offset, line = shard.offset, shard.start_line
+        end_line = shard.start_line + shard.count
+        while line < end_line:
+            count = min(size, end_line - line)
+            slices.append(ShardSpec(len(slices), shard.path, "jsonl", line, count, offset))
+            for _ in range(count):
+                offset += len(handle.readline())
+            line += count
+    return slices
+
+
 def _to_document(record: Any, source: str, line: int, text_field: str, id_field: str) -> Document | Quarantined:
     if not isinstance(record, dict):
         return Quarantined(source, line, "not_an_object", type(record).__name__)

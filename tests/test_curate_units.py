@@ -1,0 +1,172 @@
+"""Work units finer than output shards, and the executor that shares them with the coordinator.
+
+With several workers, output shards are split into smaller phase-1 units (``runner.UNIT_DOCS``) and
+the coordinator processes units next to its pool. None of that may change a byte of the output, lose
+or repeat a line, or break resume after SIGKILL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from deshi.artifacts import verify
+from deshi.data import runner
+from deshi.data.config import CurateConfig
+from deshi.data.executor import LocalExecutor
+from deshi.data.io import Quarantined, plan_shards, read_shard, split_shard
+from deshi.data.runner import curate
+from test_curate_support import append_bad_lines, make_corpus
+
+OUTPUT_FILES = ("stats.json", "quarantine.jsonl", "rejected.jsonl", "summary.md")
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "data").iterdir())}
+    files.update({name: (out / name).read_bytes() for name in OUTPUT_FILES})
+    return files
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("units") / "corpus.jsonl"
+    make_corpus(path, 500, seed=5)
+    append_bad_lines(path)
+    with open(path, "ab") as handle:  # blank lines count as lines but are not records
+        handle.write(b"\n\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(corpus, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("units-ref") / "out"
+    curate(corpus, out, CurateConfig(shard_size=120, workers=1))
+    return out
+
+
+def _items(specs) -> list[tuple]:
+    items = []
+    for spec in specs:
+        for item in read_shard(spec):
+            items.append(("q", item.line, item.reason) if isinstance(item, Quarantined) else ("d", item.line, item.id, item.text))
+    return items
+
+
+def test_split_shard_slices_cover_each_line_once(corpus) -> None:
+    shards = plan_shards([corpus], 120)
+    for parts in (2, 3, 7):
+        slices = [piece for shard in shards for piece in split_shard(shard, parts)]
+        assert _items(slices) == _items(shards)
+        assert sum(s.count for s in slices) == sum(s.count for s in shards)
+    # The last shard is short (and ends in blank lines): it still splits into whole lines.
+    assert len(split_shard(shards[-1], 3)) > 1
+
+
+def test_gz_shards_are_not_split(tmp_path, corpus) -> None:
+    import gzip
+
+    gz = tmp_path / "c.jsonl.gz"
+    gz.write_bytes(gzip.compress(corpus.read_bytes()))
+    shard = plan_shards([gz], 120)[0]
+    assert split_shard(shard, 4) == [shard]
+
+
+def test_two_workers_with_small_units_write_the_one_worker_bytes(corpus, reference, tmp_path) -> None:
+    plan = runner.plan_units(plan_shards([corpus], 120), workers=2, unit_size=35)
+    assert len(plan.units) > 2 * len(plan.shards)  # the shards really were split
+    assert runner.plan_units(plan_shards([corpus], 120), workers=1, unit_size=35).units == plan.shards
+    out = tmp_path / "two"
+    result = curate(corpus, out, CurateConfig(shard_size=120, workers=2, unit_size=35))
+    assert outputs(out) == outputs(reference)
+    assert result.stats["output"]["shards"] == len(plan.shards)
+    assert verify(out).ok
+
+
+def test_executor_returns_results_in_call_order_and_uses_both_processes() -> None:
+    executor = LocalExecutor(2).start()
+    try:
+        ticks = []
+        results = executor.map(_slow_pid, [(i,) for i in range(12)], lambda: ticks.append(1))
+    finally:
+        executor.close()
+    assert [i for i, _ in results] == list(range(12)) and len(ticks) == 12
+    assert len({pid for _, pid in results}) == 2 and os.getpid() in {pid for _, pid in results}
+
+
+def test_executor_reports_a_failing_call() -> None:
+    executor = LocalExecutor(2).start()
+    try:
+        with pytest.raises(ValueError, match="call 5"):
+            executor.map(_fail_on_five, [(i,) for i in range(10)], lambda: None)
+    finally:
+        executor.close()
+
+
+def _slow_pid(i: int) -> tuple[int, int]:
+    time.sleep(0.05)
+    return i, os.getpid()
+
+
+def _fail_on_five(i: int) -> int:
+    time.sleep(0.02)
+    if i == 5:
+        raise ValueError(f"call {i}")
+    return i
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the worker processes")
+def test_sigkill_of_two_worker_cli_run_then_resume(corpus, reference, tmp_path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    cli = [sys.executable, "-m", "deshi.cli", "curate", "run", str(corpus)]
+    out = tmp_path / "killed"
+    # Units of ~4 documents (30 per output shard): many markers, so the kill lands mid-phase.
+    args = ["--shard-size", "120", "--workers", "2", "--set", "unit_size=4"]
+    proc = subprocess.Popen([*cli, "--out", str(out), *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list((out / ".work").glob("*.p1.done"))) < 3:
+        time.sleep(0.01)
+    workers = _children(proc.pid)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "manifest.json").exists(), "the run finished before it could be killed"
+    plan = json.loads((out / ".work" / "plan.json").read_text())
+    done = list((out / ".work").glob("*.p1.done"))
+    assert 0 < len(done) < len(plan["units"])
+    # Orphaned workers notice their coordinator is gone and leave.
+    deadline = time.time() + 10
+    while time.time() < deadline and any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+
+    resumed = subprocess.run([*cli, "--out", str(out), *args], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert outputs(out) == outputs(reference)
+    assert verify(out).ok
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
