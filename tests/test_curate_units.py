@@ -170,3 +170,55 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "Z"
+
+
+def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, monkeypatch) -> None:
+    import numpy as np
+
+    from deshi.data import dedup as dd
+
+    out = tmp_path / "kept"
+    cfg = CurateConfig(shard_size=120, keep_work=True)
+    curate(corpus, out, cfg)
+    work = out / ".work"
+    counts = [json.loads(p.read_text())["kept"] for p in sorted(work.glob("*.p1.done"))]
+    arrays = [dd.ShardArrays(*(work / f"{runner.shard_name(i)}.{part}" for part in
+                               ("hash.npy", "bands.npy", "sig.npy", "docs.jsonl", "offsets.npy")), c)
+              for i, c in enumerate(counts)]
+    calls_seen: list[int] = []
+
+    def in_process(fn, calls):
+        calls_seen.append(len(calls))
+        return [fn(*args) for args in calls]
+
+    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 1)
+    for threshold in (0.5, 0.8, 0.9):
+        config = cfg.dedup.model_copy(update={"threshold": threshold})
+        kind, keeper = dd.cluster(arrays, config)
+        assert (kind == dd.NEAR).any()
+        for processes in (2, 3):
+            par_kind, par_keeper = dd.cluster(arrays, config, in_process, processes)
+            assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
+    assert calls_seen and max(calls_seen) >= 2  # the work really was split
+
+
+def test_component_groups_keep_each_component_whole() -> None:
+    import numpy as np
+
+    from deshi.data.dedup import _component_groups
+
+    pairs = np.array([[0, 1], [1, 2], [5, 6], [7, 9], [2, 3], [10, 11], [6, 12], [20, 21]], dtype=np.int64)
+    groups = _component_groups(pairs, 2)
+    assert sorted(map(tuple, np.concatenate(groups).tolist())) == sorted(map(tuple, pairs.tolist()))
+    nodes = [set(g.ravel().tolist()) for g in groups]
+    assert not nodes[0] & nodes[1]
+    assert {0, 1, 2, 3} <= nodes[0] or {0, 1, 2, 3} <= nodes[1]
+
+
+def test_two_workers_share_dedup_and_write_the_same_bytes(corpus, reference, tmp_path, monkeypatch) -> None:
+    from deshi.data import dedup as dd
+
+    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 1)
+    out = tmp_path / "two"
+    curate(corpus, out, CurateConfig(shard_size=120, workers=2, unit_size=50))
+    assert outputs(out) == outputs(reference)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -309,6 +309,7 @@ class _SignatureRows:
     def __init__(self, shards: Sequence[ShardArrays], offsets: np.ndarray) -> None:
         self.offsets = offsets
         self.files = [_NpyRows(s.signatures) if s.count else None for s in shards]
+        self.width = next((f.width for f in self.files if f is not None), 0)
 
     def __call__(self, index: np.ndarray) -> np.ndarray:
         """Rows for ``index`` (any order, repeats allowed); each distinct row is read once."""
@@ -399,6 +400,7 @@ def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.n
 
     Keys are read one shard's band file at a time (shard_size × bands × 8 bytes), so only the
     keys of this pass are held."""
+    n = int(offsets[-1])
     active_at = np.searchsorted(active, offsets)
     spans = [(k, int(active_at[k]), int(active_at[k + 1])) for k in range(len(shards)) if active_at[k + 1] > active_at[k]]
     if parts == 1:
@@ -432,15 +434,175 @@ def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.n
         later_members = members[order[here]]
         # Pair each later member with its bucket's first member and with its predecessor, so chains
         # of similar documents inside one bucket are found even when the ends differ more.
-        pairs = np.concatenate([
-            np.stack([members[order[firsts]], later_members], axis=1),
-            np.stack([members[order[here - 1]], later_members], axis=1),
-        ]).astype(np.int64)
-        pairs = np.unique(np.sort(pairs, axis=1), axis=0)
+        first = np.concatenate([members[order[firsts]], members[order[here - 1]]]).astype(np.int64)
+        second = np.concatenate([later_members, later_members]).astype(np.int64)
+        # Distinct pairs sorted by (a, b), as np.unique(axis=0) on the sorted pairs gives, through
+        # one int64 code a * n + b per pair (a 1-D unique: ~5× faster than the row-wise one).
+        codes = np.unique(np.minimum(first, second) * n + np.maximum(first, second))
+        pairs = np.stack([codes // n, codes % n], axis=1)
         yield pairs[pairs[:, 0] != pairs[:, 1]]
 
 
-def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
+def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray, n_bands: int,
+                       uf: _UnionFind, config: DedupConfig) -> None:
+    """Every band's candidate pairs, pre-screened by the MinHash estimate and verified by exact Jaccard,
+    merged into ``uf`` in this process (memory bounded whatever the corpus; see :func:`cluster`)."""
+    n = int(offsets[-1])
+    parts = _passes(len(active))
+    shingles_of = _ShingleReader(shards, offsets, config.ngram)
+    sig_rows = _SignatureRows(shards, offsets)
+    # Pairs that failed exact verification (estimate within 0.15 of the threshold but below
+    # it), so a pair sharing many bands is read once: sorted codes a * n + b, 8 bytes each
+    # (a Python set of tuples took ~120 bytes per pair and was what grew on a heavily
+    # duplicated corpus), forgotten past FAILED_MAX pairs, which only costs re-verification.
+    # The clusters do not depend on the order pairs are judged in (connected components of the
+    # verified pairs; roots are the smallest index), so passes and slices may split a band freely.
+    failed = np.zeros(0, dtype=np.int64)
+    all_pairs = (pairs for band, part in itertools.product(range(n_bands), range(parts))
+                 for pairs in _band_pairs(shards, offsets, active, band, part, parts))
+    for pairs in all_pairs:
+        new_failed: list[int] = []  # pairs are distinct within one array of pairs
+        for lo in range(0, len(pairs), PAIR_CHUNK):
+            chunk = pairs[lo : lo + PAIR_CHUNK]
+            # Pairs already in one cluster would be skipped below anyway (clusters only grow):
+            # leave them out, and the known failures, before reading their signatures.
+            todo = _roots(uf.parent, chunk[:, 0]) != _roots(uf.parent, chunk[:, 1])
+            if len(failed):
+                codes = chunk[:, 0] * n + chunk[:, 1]
+                at = np.minimum(np.searchsorted(failed, codes), len(failed) - 1)
+                todo &= failed[at] != codes
+            chunk = chunk[todo]
+            if not len(chunk):
+                continue
+            rows = sig_rows(chunk.ravel()).reshape(len(chunk), 2, -1)
+            estimate = (rows[:, 0] == rows[:, 1]).mean(axis=1)
+            del rows
+            # The MinHash estimate (sd ~0.04) only rules out clear non-duplicates; the decision
+            # is the exact Jaccard, so pairs near the threshold are judged exactly.
+            for a, b in chunk[estimate >= config.threshold - ESTIMATE_MARGIN].tolist():
+                if uf.find(a) == uf.find(b):
+                    continue
+                if jaccard_hashed(shingles_of(a), shingles_of(b)) >= config.threshold:
+                    uf.union(a, b)
+                else:
+                    new_failed.append(a * n + b)
+        if new_failed:
+            if len(failed) + len(new_failed) > FAILED_MAX:
+                failed = failed[:0]
+            failed = np.union1d(failed, np.array(new_failed, dtype=np.int64))
+    shingles_of.close()
+    sig_rows.close()
+
+
+ParallelMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
+# The parallel verification holds every candidate pair that passes the estimate (8 bytes each) at
+# once; past this many it leaves the corpus to the sequential, memory-bounded path.
+PARALLEL_PAIRS_MAX = 1 << 22
+# Below this many pairs to verify, handing them to other processes costs more than it saves.
+PARALLEL_PAIRS_MIN = 256
+
+
+def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray, n_bands: int,
+                     config: DedupConfig) -> np.ndarray | None:
+    """All distinct candidate pairs of all bands whose MinHash estimate is within ``ESTIMATE_MARGIN``
+    of the threshold, as an (m, 2) array sorted by (a, b); None when more than ``PARALLEL_PAIRS_MAX``."""
+    n = int(offsets[-1])
+    parts = _passes(len(active))
+    found: list[np.ndarray] = []
+    held = 0
+    for band, part in itertools.product(range(n_bands), range(parts)):
+        for pairs in _band_pairs(shards, offsets, active, band, part, parts):
+            found.append(pairs[:, 0] * n + pairs[:, 1])
+            held += len(pairs)
+            if held > PARALLEL_PAIRS_MAX:  # most pairs recur in several bands: drop the repeats first
+                found = [np.unique(np.concatenate(found))]
+                held = len(found[0])
+                if held > PARALLEL_PAIRS_MAX:
+                    return None
+    codes = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    pairs = np.stack([codes // n, codes % n], axis=1)
+    keep = np.zeros(len(pairs), dtype=bool)
+    sig_rows = _SignatureRows(shards, offsets)
+    try:
+        for lo in range(0, len(pairs), PAIR_CHUNK):
+            rows = sig_rows(pairs[lo : lo + PAIR_CHUNK].ravel()).reshape(-1, 2, sig_rows.width)
+            keep[lo : lo + PAIR_CHUNK] = (rows[:, 0] == rows[:, 1]).mean(axis=1) >= config.threshold - ESTIMATE_MARGIN
+    finally:
+        sig_rows.close()
+    return pairs[keep]
+
+
+def _component_groups(pairs: np.ndarray, groups: int) -> list[np.ndarray]:
+    """``pairs`` split into ``groups`` arrays, each holding whole connected components of the pair
+    graph (so one process sees all pairs of a cluster and skips those its own merges already joined),
+    balanced by pair count. Components by min-label propagation with pointer jumping (vectorised)."""
+    nodes, inverse = np.unique(pairs, return_inverse=True)
+    edges = inverse.reshape(-1, 2)
+    label = np.arange(len(nodes))
+    while True:
+        low = np.minimum(label[edges[:, 0]], label[edges[:, 1]])
+        new = label.copy()
+        np.minimum.at(new, edges[:, 0], low)
+        np.minimum.at(new, edges[:, 1], low)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    component = label[edges[:, 0]]
+    ids, sizes = np.unique(component, return_counts=True)
+    load = [0] * groups
+    owner = np.empty(len(ids), dtype=np.int64)
+    for k in np.argsort(-sizes, kind="stable").tolist():  # largest first, to the least loaded group
+        g = min(range(groups), key=load.__getitem__)
+        owner[k] = g
+        load[g] += int(sizes[k])
+    group_of_pair = owner[np.searchsorted(ids, component)]
+    return [pairs[group_of_pair == g] for g in range(groups)]
+
+
+def verify_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.ndarray, ngram: int,
+                 threshold: float) -> np.ndarray:
+    """The pairs (of ``pairs``, sorted) whose exact Jaccard reaches ``threshold``, skipping pairs that the
+    ones found so far already connect: a spanning forest of the duplicate graph on these pairs. Runs in
+    a worker; module-level so that it pickles by name."""
+    n = int(offsets[-1])
+    uf = _UnionFind(n, np.int32 if n < 2**31 else np.int64)
+    shingles_of = _ShingleReader(shards, offsets, ngram)
+    found: list[tuple[int, int]] = []
+    try:
+        for a, b in pairs.tolist():
+            if uf.find(a) != uf.find(b) and jaccard_hashed(shingles_of(a), shingles_of(b)) >= threshold:
+                uf.union(a, b)
+                found.append((a, b))
+    finally:
+        shingles_of.close()
+    return np.array(found, dtype=np.int64).reshape(-1, 2)
+
+
+def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray, n_bands: int,
+                     uf: _UnionFind, config: DedupConfig, parallel: ParallelMap, processes: int) -> bool:
+    """Verification shared by ``processes`` processes; False (nothing done) when the sequential path
+    should run instead (too many pairs to hold, or too few to be worth sending).
+
+    Why the clusters are the same: the sequential path merges the connected components of {candidate
+    pairs whose estimate passes and whose exact Jaccard reaches the threshold}; skipping a pair that
+    is already connected, or that failed before, changes no component. Here the same pair set is
+    split by connected components of the candidate graph; each process returns a spanning forest of
+    the verified pairs of its share, and merging all forests gives the same components, with the
+    smallest index as each root (union by smallest index)."""
+    pairs = _estimated_pairs(shards, offsets, active, n_bands, config)
+    if pairs is None or len(pairs) < PARALLEL_PAIRS_MIN:
+        return False
+    calls = [(list(shards), offsets, group, config.ngram, config.threshold)
+             for group in _component_groups(pairs, processes) if len(group)]
+    for found in parallel(verify_pairs, calls):
+        for a, b in found.tolist():
+            uf.union(a, b)
+    return True
+
+
+def cluster(shards: Sequence[ShardArrays], config: DedupConfig, parallel: ParallelMap | None = None,
+            processes: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Phase 2. Returns (kind, keeper) over all documents in input order.
 
     ``kind[i]`` is KEEP, EXACT or NEAR; ``keeper[i]`` is the index of the kept document of i's
@@ -453,6 +615,10 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
     growing at ~18 MB. What still grows with the corpus: the union-find parent and active list
     (4 + 4 bytes per document), ``kind`` (1) and, at the end, the returned ``keeper`` (8), i.e.
     ~17 bytes per document (3.4 MB per 200,000), plus the exact and near duplicates' indices.
+
+    With ``parallel`` (``map(fn, calls)``, e.g. the run's executor) and ``processes > 1``, the exact
+    Jaccard verification, phase 2's main cost, is shared: see :func:`_verify_parallel`. The clusters
+    are the same either way.
     """
     offsets = np.cumsum([0] + [s.count for s in shards])
     n = int(offsets[-1])
@@ -468,52 +634,11 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
 
     if config.near:
         active = np.flatnonzero(kind == KEEP).astype(index_dtype)
-        shingles_of = _ShingleReader(shards, offsets, config.ngram)
-        sig_rows = _SignatureRows(shards, offsets)
         n_bands = next((int(np.load(s.bands, mmap_mode="r").shape[1]) for s in shards if s.count), 0)
         uf = _UnionFind(n, index_dtype)
-        parts = _passes(len(active))
-        # Pairs that failed exact verification (estimate within 0.15 of the threshold but below
-        # it), so a pair sharing many bands is read once: sorted codes a * n + b, 8 bytes each
-        # (a Python set of tuples took ~120 bytes per pair and was what grew on a heavily
-        # duplicated corpus), forgotten past FAILED_MAX pairs, which only costs re-verification.
-        # The clusters do not depend on the order pairs are judged in (connected components of the
-        # verified pairs; roots are the smallest index), so passes and slices may split a band freely.
-        failed = np.zeros(0, dtype=np.int64)
-        all_pairs = (pairs for band, part in itertools.product(range(n_bands), range(parts))
-                     for pairs in _band_pairs(shards, offsets, active, band, part, parts))
-        for pairs in all_pairs:
-            new_failed: list[int] = []  # pairs are distinct within one array of pairs
-            for lo in range(0, len(pairs), PAIR_CHUNK):
-                chunk = pairs[lo : lo + PAIR_CHUNK]
-                # Pairs already in one cluster would be skipped below anyway (clusters only grow):
-                # leave them out, and the known failures, before reading their signatures.
-                todo = _roots(uf.parent, chunk[:, 0]) != _roots(uf.parent, chunk[:, 1])
-                if len(failed):
-                    codes = chunk[:, 0] * n + chunk[:, 1]
-                    at = np.minimum(np.searchsorted(failed, codes), len(failed) - 1)
-                    todo &= failed[at] != codes
-                chunk = chunk[todo]
-                if not len(chunk):
-                    continue
-                rows = sig_rows(chunk.ravel()).reshape(len(chunk), 2, -1)
-                estimate = (rows[:, 0] == rows[:, 1]).mean(axis=1)
-                del rows
-                # The MinHash estimate (sd ~0.04) only rules out clear non-duplicates; the decision
-                # is the exact Jaccard, so pairs near the threshold are judged exactly.
-                for a, b in chunk[estimate >= config.threshold - ESTIMATE_MARGIN].tolist():
-                    if uf.find(a) == uf.find(b):
-                        continue
-                    if jaccard_hashed(shingles_of(a), shingles_of(b)) >= config.threshold:
-                        uf.union(a, b)
-                    else:
-                        new_failed.append(a * n + b)
-            if new_failed:
-                if len(failed) + len(new_failed) > FAILED_MAX:
-                    failed = failed[:0]
-                failed = np.union1d(failed, np.array(new_failed, dtype=np.int64))
-        shingles_of.close()
-        sig_rows.close()
+        if not (parallel is not None and processes > 1
+                and _verify_parallel(shards, offsets, active, n_bands, uf, config, parallel, processes)):
+            _verify_sequential(shards, offsets, active, n_bands, uf, config)
     keeper = np.arange(n, dtype=np.int64)
     keeper[exact_dup] = exact_first
     if config.near:

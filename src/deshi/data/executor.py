@@ -40,6 +40,22 @@ from typing import Any
 # Modules a fork server imports once, before it forks workers.
 PRELOAD = ["deshi.data.runner", "deshi.data.content", "deshi.data.language", "deshi.data.quality",
            "deshi.data.normalise", "deshi.data.pii_step", "deshi.data.pii"]
+_TRACE = os.environ.get("DESHI_CURATE_TRACE")
+
+
+def trace(event: str, **fields: Any) -> None:
+    """Diagnostics: with ``DESHI_CURATE_TRACE=FILE`` every process of a run appends one JSON line per
+    event (wall clock, process id, its CPU seconds so far) to FILE, to show where the time goes
+    (``benchmarks/curate_scaling.py`` reads it). Nothing is written without the variable."""
+    if _TRACE:
+        import json
+
+        line = json.dumps({"event": event, "t": time.time(), "pid": os.getpid(), "cpu": time.process_time(), **fields})
+        fd = os.open(_TRACE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode() + b"\n")
+        finally:
+            os.close(fd)
 
 
 def _single_threaded() -> bool:
@@ -73,6 +89,7 @@ def _warm(config_json: str) -> int:
     from deshi.data.runner import _steps_for
 
     _steps_for(CurateConfig.model_validate_json(config_json))
+    trace("worker_ready")
     return os.getpid()
 
 
@@ -120,6 +137,7 @@ class LocalExecutor:
                 context.set_forkserver_preload(PRELOAD)
             else:
                 context = multiprocessing.get_context("spawn")
+        trace("pool_start", method=context.get_start_method())
         self._pool = ProcessPoolExecutor(self.pool_size, mp_context=context, initializer=_watch_parent,
                                          initargs=(os.getpid(),))
         if context.get_start_method() == "fork":
@@ -165,26 +183,35 @@ class LocalExecutor:
                 return next_call[0] - 1
 
         def feed() -> None:
-            # The pool's share: one call in flight per pool worker, the next claimed when one ends,
-            # so the pool never holds calls this process could be running.
+            # The pool's share, claimed a call at a time. Two calls per pool worker are in flight
+            # while many are left, so a worker finds its next call already queued: handing it one
+            # takes this thread, the pool's manager thread and its queue thread, and each waits for
+            # the GIL that this process's own calls hold (up to the 5 ms switch interval, several
+            # times). Near the end one per worker, so the pool holds no call this process could run.
             from concurrent.futures import FIRST_COMPLETED, wait
+
+            def fill(inflight: dict[Any, int]) -> None:
+                while True:
+                    with lock:
+                        left = n - next_call[0]
+                    if len(inflight) >= self.pool_size * (2 if left > 2 * self.pool_size else 1):
+                        return
+                    i = claim()
+                    if i is None:
+                        return
+                    inflight[self._pool.submit(fn, *calls[i])] = i
 
             try:
                 self._ready.wait()
                 if self._error is not None:
                     raise self._error
                 inflight: dict[Any, int] = {}
-                for _ in range(self.pool_size):
-                    i = claim()
-                    if i is not None:
-                        inflight[self._pool.submit(fn, *calls[i])] = i
+                fill(inflight)
                 while inflight:
                     done, _ = wait(inflight, return_when=FIRST_COMPLETED)
                     for future in done:
                         finished.put((inflight.pop(future), future))
-                        i = claim()
-                        if i is not None:
-                            inflight[self._pool.submit(fn, *calls[i])] = i
+                    fill(inflight)
             except BaseException as exc:
                 finished.put((-1, exc))
 

@@ -31,6 +31,7 @@ from deshi.data import dedup as dd
 from deshi.data.config import CurateConfig
 from deshi.data.document import Document
 from deshi.data.executor import LocalExecutor, make_executor
+from deshi.data.executor import trace as _trace
 from deshi.data.io import (
     OUTPUT_SUFFIX,
     Quarantined,
@@ -51,20 +52,6 @@ log = get_logger("deshi.data")
 WORK = ".work"
 STEP_ORDER = ("normalise", "language", "quality", "content", "pii")
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
-_TRACE = os.environ.get("DESHI_CURATE_TRACE")
-
-
-def _trace(event: str, **fields: Any) -> None:
-    """Diagnostics: with ``DESHI_CURATE_TRACE=FILE`` every process appends one JSON line per event
-    (wall clock, process id, its CPU seconds so far) to FILE, to show where a run's time goes
-    (``benchmarks/curate_scaling.py`` reads it). Nothing is written without the variable."""
-    if _TRACE:
-        line = json.dumps({"event": event, "t": time.time(), "pid": os.getpid(), "cpu": time.process_time(), **fields})
-        fd = os.open(_TRACE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line.encode() + b"\n")
-        finally:
-            os.close(fd)
 
 
 def build_steps(config: CurateConfig) -> list[Step]:
@@ -196,8 +183,10 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 # ---------------------------------------------------------------- phase 2
 
 
-def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig) -> dict[str, Any]:
-    """Global exact + near dedup over all shards in input order; writes dedup.npz and keeper ids."""
+def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig,
+                parallel: dd.ParallelMap | None = None, processes: int = 1) -> dict[str, Any]:
+    """Global exact + near dedup over all units in input order; writes dedup.npz and keeper ids.
+    ``parallel``/``processes``: share the pair verification (:func:`deshi.data.dedup.cluster`)."""
     marker = work_dir / "dedup.done"
     if marker.exists():
         return json.loads(marker.read_text())
@@ -206,7 +195,7 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig) -
                          ("hash.npy", "bands.npy", "sig.npy", "docs.jsonl", "offsets.npy")), count)
         for i, count in enumerate(shard_counts)
     ]
-    kind, keeper = dd.cluster(arrays, config.dedup)
+    kind, keeper = dd.cluster(arrays, config.dedup, parallel, processes)
     # Ids of the kept documents that duplicates point to (O(duplicates) memory, sorted NumPy indices
     # rather than a Python set: the coordinator's memory should not follow the corpus size).
     needed = np.unique(keeper[kind != dd.KEEP])
@@ -396,7 +385,11 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
 
         t = time.perf_counter()
         counts = [r["kept"] for r in p1]
-        dedup_stats = dedup_phase(work, counts, config)
+        parallel = None
+        if isinstance(executor, LocalExecutor) and executor.pool_size:
+            def parallel(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
+                return executor.map(fn, calls, lambda: None)
+        dedup_stats = dedup_phase(work, counts, config, parallel, config.workers)
         timings["dedup_s"] = time.perf_counter() - t
         _trace("dedup_end")
 
