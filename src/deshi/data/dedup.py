@@ -394,7 +394,7 @@ def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray) -> tup
 
 
 def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray,
-                band: int, part: int, parts: int) -> Iterator[np.ndarray]:
+                band: int, part: int, parts: int, all_keys: np.ndarray | None = None) -> Iterator[np.ndarray]:
     """Candidate pairs (a < b, distinct) of one LSH band among the ``active`` documents whose key
     falls in hash partition ``part`` of ``parts``, in arrays of at most ``2 * PAIR_SLICE`` pairs.
 
@@ -403,7 +403,9 @@ def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.n
     n = int(offsets[-1])
     active_at = np.searchsorted(active, offsets)
     spans = [(k, int(active_at[k]), int(active_at[k + 1])) for k in range(len(shards)) if active_at[k + 1] > active_at[k]]
-    if parts == 1:
+    if all_keys is not None:  # every band's keys of the active documents, already read (one pass)
+        members, keys = active, np.ascontiguousarray(all_keys[:, band])
+    elif parts == 1:
         members = active
         keys = np.empty(len(active), dtype=np.uint64)
         for k, lo, hi in spans:
@@ -495,9 +497,12 @@ def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, activ
 
 
 ParallelMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
-# The parallel verification holds every candidate pair that passes the estimate (8 bytes each) at
-# once; past this many it leaves the corpus to the sequential, memory-bounded path.
-PARALLEL_PAIRS_MAX = 1 << 22
+# The parallel verification holds every distinct candidate pair at once (an 8-byte code, then 16
+# bytes as a pair: ~40 MB with temporaries at this cap); past this many it leaves the corpus to the
+# sequential path, whose memory does not follow the number of pairs.
+PARALLEL_PAIRS_MAX = 1 << 20
+# The parallel path reads all band keys of the active documents at once when they fit in this.
+ALL_KEYS_BYTES = 32 << 20
 # Below this many pairs to verify, handing them to other processes costs more than it saves.
 PARALLEL_PAIRS_MIN = 256
 
@@ -508,10 +513,19 @@ def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active:
     of the threshold, as an (m, 2) array sorted by (a, b); None when more than ``PARALLEL_PAIRS_MAX``."""
     n = int(offsets[-1])
     parts = _passes(len(active))
+    all_keys = None
+    if parts == 1 and len(active) * n_bands * 8 <= ALL_KEYS_BYTES:
+        # Each unit's band file read once rather than once per band (18 bands × many small units).
+        all_keys = np.empty((len(active), n_bands), dtype=np.uint64)
+        active_at = np.searchsorted(active, offsets)
+        for k, shard in enumerate(shards):
+            lo, hi = int(active_at[k]), int(active_at[k + 1])
+            if hi > lo:
+                all_keys[lo:hi] = np.load(shard.bands)[active[lo:hi] - offsets[k]]
     found: list[np.ndarray] = []
     held = 0
     for band, part in itertools.product(range(n_bands), range(parts)):
-        for pairs in _band_pairs(shards, offsets, active, band, part, parts):
+        for pairs in _band_pairs(shards, offsets, active, band, part, parts, all_keys):
             found.append(pairs[:, 0] * n + pairs[:, 1])
             held += len(pairs)
             if held > PARALLEL_PAIRS_MAX:  # most pairs recur in several bands: drop the repeats first

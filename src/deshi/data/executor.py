@@ -58,6 +58,16 @@ def trace(event: str, **fields: Any) -> None:
             os.close(fd)
 
 
+def _traced(fn: Callable[..., Any], index: int, *args: Any) -> Any:
+    """``fn(*args)``, with a trace event at its start and end (see :func:`trace`)."""
+    if not _TRACE:
+        return fn(*args)
+    trace("call_start", fn=fn.__name__, call=index)
+    result = fn(*args)
+    trace("call_end", fn=fn.__name__, call=index)
+    return result
+
+
 def _single_threaded() -> bool:
     """True when this process has one OS thread (Linux: /proc/self/task); False when unknown."""
     try:
@@ -199,7 +209,7 @@ class LocalExecutor:
                     i = claim()
                     if i is None:
                         return
-                    inflight[self._pool.submit(fn, *calls[i])] = i
+                    inflight[self._pool.submit(_traced, fn, i, *calls[i])] = i
 
             try:
                 self._ready.wait()
@@ -229,7 +239,7 @@ class LocalExecutor:
                 i = claim()
                 if i is None:
                     break
-                results[i] = fn(*calls[i])
+                results[i] = _traced(fn, i, *calls[i])
                 outstanding -= 1
                 on_done()
             while outstanding:
