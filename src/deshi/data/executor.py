@@ -258,6 +258,14 @@ class LocalExecutor:
         on_done()
         return 1
 
+    def release(self) -> None:
+        """No more calls will come: let the workers exit now, while this process finishes up."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
     def close(self) -> None:
         if self._thread is not None:
             self._thread.join()

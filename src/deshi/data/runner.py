@@ -404,6 +404,8 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
         written = executor.map(write_shard, calls, tick("write", len(plan.shards)))
         timings["write_s"] = time.perf_counter() - t
         _trace("write_end")
+        if isinstance(executor, LocalExecutor):
+            executor.release()  # the pool's workers exit while this process writes stats and the manifest
     finally:
         if own_executor:
             executor.close()
