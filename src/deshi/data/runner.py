@@ -306,17 +306,23 @@ def plan_units(shards: list[ShardSpec], workers: int, unit_size: int) -> Plan:
     of one. One worker keeps units = shards: it has nothing to balance, and each unit costs a few
     files and one more read in phase 2.
 
+    The last ``2 * workers`` full-size units are halved: units are handed out in order, so the processes
+    end on small ones and the last to finish waits less for the others (half a unit instead of one).
+
     The units only change who computes what: documents keep their input order and global numbering,
     so the output is the same bytes for any split (tests compare 1 and N workers)."""
-    units: list[ShardSpec] = []
-    unit_shard: list[int] = []
+    pieces: list[tuple[int, ShardSpec]] = []
     for shard in shards:
         parts = max(1, round(shard.count / unit_size)) if workers > 1 else 1
-        for piece in split_shard(shard, parts):
-            units.append(ShardSpec(len(units), piece.path, piece.kind, piece.start_line, piece.count,
-                                   piece.offset, piece.row_groups))
-            unit_shard.append(shard.index)
-    return Plan(shards, units, unit_shard)
+        pieces += [(shard.index, piece) for piece in split_shard(shard, parts)]
+    if workers > 1:
+        # The last 2 × workers units of at least half the usual size (a short remainder is small already).
+        halve = [i for i in range(len(pieces)) if pieces[i][1].count >= max(2, unit_size // 2)][-2 * workers:]
+        for i in reversed(halve):
+            index, piece = pieces[i]
+            pieces[i : i + 1] = [(index, half) for half in split_shard(piece, 2)]
+    units = [ShardSpec(i, p.path, p.kind, p.start_line, p.count, p.offset, p.row_groups) for i, (_, p) in enumerate(pieces)]
+    return Plan(shards, units, [index for index, _ in pieces])
 
 
 def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, Plan, list[Path]]:
