@@ -1,4 +1,4 @@
-"""The curation run: plan shards, phase 1 in workers, phase 2 global dedup, phase 3 write, finalise.
+"""The curation run: plan shards and work units, phase 1 in workers, phase 2 global dedup, phase 3 write, finalise.
 
 Resumable by construction. Every phase writes per-shard files under ``OUT/.work`` atomically
 (tmp + rename) and then a ``.done`` marker; a re-run with the same input and config skips every shard
@@ -6,9 +6,11 @@ whose marker exists and redoes the rest, so a run killed with SIGKILL at any poi
 produces exactly the bytes of an uninterrupted run. The manifest is written last (it is the commit
 point); ``.work`` is removed just before it.
 
-Deterministic by construction. Shards are fixed by the input and ``shard_size`` (not by the worker
-count), documents are numbered in input order, and dedup keeps the earliest document of each cluster,
-so 1 worker, N workers and the Ray engine write identical output.
+Deterministic by construction. Output shards are fixed by the input and ``shard_size`` (not by the
+worker count); phase 1 may split them into smaller work units (``unit_size``, several workers only),
+which are numbered in input order and reassembled into the same shards; documents are numbered in input
+order, and dedup keeps the earliest document of each cluster, so 1 worker, N workers and the Ray engine
+write identical output. Which process runs which unit: :mod:`deshi.data.executor`.
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ def shard_name(index: int) -> str:
 
 
 def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str, Any]:
-    """Phase 1 for one shard: read, run the steps, sign the survivors, write everything atomically."""
+    """Phase 1 for one work unit (a shard or a slice of one; files named by unit index): read, run the
+    steps, sign the survivors, write everything atomically."""
     shard = ShardSpec.from_dict(spec)
     config = CurateConfig.model_validate_json(config_json)
     work_dir = Path(work)
