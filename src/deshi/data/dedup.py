@@ -243,6 +243,7 @@ class _NpyRows:
         if fortran_order:
             raise ValueError(f"{path}: Fortran-ordered arrays are not supported")
         self.dtype = np.dtype(dtype)
+        self.length = int(shape[0]) if shape else 1
         self.width = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
         self.row_bytes = self.width * self.dtype.itemsize
         self.fd = os.open(path, os.O_RDONLY)
@@ -253,7 +254,13 @@ class _NpyRows:
         return int(np.frombuffer(data, dtype=self.dtype)[0])
 
     def rows(self, index: Sequence[int]) -> np.ndarray:
-        """(len(index), width) array of the rows at these positions (one ``pread`` each)."""
+        """(len(index), width) array of the rows at these positions (one ``pread`` each; one ``pread`` of
+        the whole array when a quarter of its rows or more are wanted: a unit's file is at most a shard,
+        ~2.5 MB of signatures, and the many small units of a multi-worker run are often wanted that much)."""
+        if len(index) * 4 >= self.length:
+            data = os.pread(self.fd, self.length * self.row_bytes, self.data_offset)
+            whole = np.frombuffer(data, dtype=self.dtype).reshape(self.length, self.width)
+            return whole[np.asarray(index, dtype=np.int64)]
         pread, fd, size, base = os.pread, self.fd, self.row_bytes, self.data_offset
         data = b"".join([pread(fd, size, base + i * size) for i in index])
         return np.frombuffer(data, dtype=self.dtype).reshape(len(index), self.width)
@@ -537,10 +544,11 @@ def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active:
     pairs = np.stack([codes // n, codes % n], axis=1)
     keep = np.zeros(len(pairs), dtype=bool)
     sig_rows = _SignatureRows(shards, offsets)
+    chunk = 8 * PAIR_CHUNK  # ≤ 16,384 rows of 512 bytes (8 MiB): each document read once per chunk
     try:
-        for lo in range(0, len(pairs), PAIR_CHUNK):
-            rows = sig_rows(pairs[lo : lo + PAIR_CHUNK].ravel()).reshape(-1, 2, sig_rows.width)
-            keep[lo : lo + PAIR_CHUNK] = (rows[:, 0] == rows[:, 1]).mean(axis=1) >= config.threshold - ESTIMATE_MARGIN
+        for lo in range(0, len(pairs), chunk):
+            rows = sig_rows(pairs[lo : lo + chunk].ravel()).reshape(-1, 2, sig_rows.width)
+            keep[lo : lo + chunk] = (rows[:, 0] == rows[:, 1]).mean(axis=1) >= config.threshold - ESTIMATE_MARGIN
     finally:
         sig_rows.close()
     return pairs[keep]
