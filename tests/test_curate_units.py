@@ -196,7 +196,9 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
         config = cfg.dedup.model_copy(update={"threshold": threshold})
         kind, keeper = dd.cluster(arrays, config)
         assert (kind == dd.NEAR).any()
-        for processes in (2, 3):
+        for processes, batch_chars in ((2, dd.VERIFY_CHARS), (3, dd.VERIFY_CHARS), (2, 0)):
+            # batch_chars 0: every batch is "too long", so shingles are computed one document at a time
+            monkeypatch.setattr(dd, "VERIFY_CHARS", batch_chars)
             par_kind, par_keeper = dd.cluster(arrays, config, in_process, processes)
             assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
     assert calls_seen and max(calls_seen) >= 2  # the work really was split
