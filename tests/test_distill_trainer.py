@@ -243,3 +243,38 @@ def test_whole_examples_packing_never_cuts_an_instruction_pair():
     assert all(int(row[0]) in firsts for row in whole.input_ids)
     assert not all(int(row[0]) in firsts for row in stream.input_ids)  # the default stream packing does cut
     assert len(whole) >= len(stream)
+
+
+def test_bf16_cpu_run_trains_with_eager_attention_and_hands_the_model_back_unchanged(world, tmp_path, monkeypatch):
+    """attention: auto switches a CPU bf16 run to eager (same losses as sdpa) and restores sdpa after."""
+    from transformers.models.llama import modeling_llama
+
+    tok, packed, teacher = world
+    build_cache(teacher, packed, tmp_path / "cache", CacheSpec(k=16))
+    used = []
+    real = modeling_llama.eager_attention_forward
+    monkeypatch.setattr(modeling_llama, "eager_attention_forward", lambda *a, **k: used.append(1) or real(*a, **k))
+    cfg = TrainConfig(mode="offline", precision="bf16", max_steps=3, batch_size=8, lr=3e-3, warmup_steps=1, checkpoint_every=0)
+    auto = tiny_llama(len(tok), 32, 2, seed=1)
+    assert auto.config._attn_implementation == "sdpa"
+    result = train(auto, LogitCache(tmp_path / "cache"), tmp_path / "auto", cfg, show_progress=False)
+    assert used and auto.config._attn_implementation == "sdpa"  # trained eagerly, handed back on sdpa
+    used.clear()
+    sdpa = tiny_llama(len(tok), 32, 2, seed=1)
+    forced = train(sdpa, LogitCache(tmp_path / "cache"), tmp_path / "sdpa", dataclasses.replace(cfg, attention="sdpa"), show_progress=False)
+    assert not used
+    np.testing.assert_allclose([h["loss"] for h in result.history], [h["loss"] for h in forced.history], rtol=0.02)
+    with pytest.raises(TrainError, match="attention must be one of"):
+        TrainConfig(attention="flash")
+
+
+def test_fp32_run_keeps_the_models_attention(world, tmp_path, monkeypatch):
+    from transformers.models.llama import modeling_llama
+
+    tok, packed, _ = world
+    used = []
+    real = modeling_llama.eager_attention_forward
+    monkeypatch.setattr(modeling_llama, "eager_attention_forward", lambda *a, **k: used.append(1) or real(*a, **k))
+    cfg = TrainConfig(mode="ce", max_steps=2, batch_size=4, checkpoint_every=0)
+    train(tiny_llama(len(tok), 32, 2), PackedSource(packed), tmp_path / "r", cfg, show_progress=False)
+    assert not used
