@@ -210,6 +210,31 @@ def test_compile_falls_back_to_eager_when_compilation_fails(world, tmp_path, mon
 
 
 
+def test_compile_falls_back_to_eager_when_the_backward_fails_to_compile(world, tmp_path, monkeypatch, caplog):
+    """A compiler that fails only on the backward graph (compiled lazily by default) must not kill the run."""
+    from torch._dynamo.backends.common import aot_autograd
+
+    tok, packed, teacher = world
+    build_cache(teacher, packed, tmp_path / "cache", CacheSpec(k=16))
+    cfg = TrainConfig(mode="offline", max_steps=2, batch_size=8, lr=3e-3, warmup_steps=1, checkpoint_every=0)
+    eager = tiny_llama(len(tok), 32, 2, seed=1)
+    train(eager, LogitCache(tmp_path / "cache"), tmp_path / "eager", cfg, show_progress=False)
+
+    def failing_backward(gm, example_inputs):
+        raise RuntimeError("inductor: no C++ compiler for the backward graph")
+
+    backend = aot_autograd(fw_compiler=lambda gm, example_inputs: gm, bw_compiler=failing_backward)
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda module, **k: real_compile(module, backend=backend))
+    torch._dynamo.reset()
+    compiled = tiny_llama(len(tok), 32, 2, seed=1)
+    result = train(compiled, LogitCache(tmp_path / "cache"), tmp_path / "compiled", dataclasses.replace(cfg, compile=True), show_progress=False)
+    torch._dynamo.reset()
+    assert result.steps == 2 and "torch.compile failed" in caplog.text
+    for a, b in zip(eager.parameters(), compiled.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
 def test_decode_speeds_time_every_model_with_one_harness_and_restore_threads(world):
     from deshi.distill.quality import decode_speeds
 

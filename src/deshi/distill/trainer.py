@@ -586,6 +586,9 @@ class _CompileOrEager:
 
     Compilation happens lazily at the first call (and again on new shapes), so that is where a missing
     C++ compiler or an unsupported op surfaces; the forward is pure, so retrying it eagerly is safe.
+    AOTAutograd would otherwise compile the *backward* graph only at the first backward pass, outside
+    this wrapper, where a failure would kill the run: ``force_non_lazy_backward_lowering`` moves that
+    compilation into the forward call, so both directions fall back here.
     The module itself is untouched (no ``_orig_mod.`` prefixes in checkpoints or saved models).
     """
 
@@ -600,11 +603,24 @@ class _CompileOrEager:
     def __call__(self, *args, **kwargs):
         if self.compiled is not None:
             try:
-                return self.compiled(*args, **kwargs)
+                with _eager_backward_lowering():
+                    return self.compiled(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - see the class docstring
                 log.warning("torch.compile failed (%s: %s); training eagerly", type(exc).__name__, str(exc)[:200])
                 self.compiled = None
         return self.module(*args, **kwargs)
+
+
+def _eager_backward_lowering():
+    """``torch._functorch.config.patch(force_non_lazy_backward_lowering=True)`` where this torch has it."""
+    try:
+        from torch._functorch import config as functorch_config
+
+        if hasattr(functorch_config, "force_non_lazy_backward_lowering"):
+            return functorch_config.patch(force_non_lazy_backward_lowering=True)
+    except ImportError:
+        pass
+    return _null()
 
 
 class _null:
