@@ -477,7 +477,9 @@ def train(
     own_attn = getattr(unwrap(model).config, "_attn_implementation", None)
     chosen = attn_impl if attn_impl != own_attn else None
     history = _read_history(metrics_path, start_step)
-    _write_history(metrics_path, history)
+    if accelerator.is_main_process:  # one writer: processes racing on metrics.tmp lost the file
+        _write_history(metrics_path, history)
+    accelerator.wait_for_everyone()
 
     world, rank = accelerator.num_processes, accelerator.process_index
     order = Order(len(source), cfg.seed)
