@@ -254,6 +254,16 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
             par_kind, par_keeper = dd.cluster(arrays, config, in_process, processes)
             assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
     assert calls_seen and max(calls_seen) >= 2  # the work really was split
+    # Too few pairs to send: verified in this process, with the same clusters and no call made.
+    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 10**9)
+    monkeypatch.setattr(dd, "VERIFY_CHARS", dd.VERIFY_CHARS)
+    calls_seen.clear()
+    for threshold in (0.5, 0.9):
+        config = cfg.dedup.model_copy(update={"threshold": threshold})
+        kind, keeper = dd.cluster(arrays, config)
+        par_kind, par_keeper = dd.cluster(arrays, config, in_process, 2)
+        assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
+    assert not calls_seen
 
 
 def test_component_groups_keep_each_component_whole() -> None:
