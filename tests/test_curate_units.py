@@ -286,3 +286,21 @@ def test_two_workers_share_dedup_and_write_the_same_bytes(corpus, reference, tmp
     out = tmp_path / "two"
     curate(corpus, out, CurateConfig(shard_size=120, workers=2, unit_size=50))
     assert outputs(out) == outputs(reference)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the worker processes")
+def test_curate_leaves_a_passed_executor_usable(corpus, reference, tmp_path) -> None:
+    """An executor the caller passed in is the caller's: curate neither closes nor releases it, so
+    its workers serve the next run too (they are not shut down and started again)."""
+    config = CurateConfig(shard_size=120, workers=2, unit_size=50)
+    executor = LocalExecutor(2, config.model_dump_json())
+    try:
+        executor.wait_ready()
+        processes = _descendants(os.getpid())
+        assert processes
+        for run in ("first", "second"):
+            curate(corpus, tmp_path / run, config, executor=executor)
+            assert outputs(tmp_path / run) == outputs(reference)
+            assert not [pid for pid in processes if _state(pid) == "Z"]  # the pool's workers are still there
+    finally:
+        executor.close()
