@@ -9,8 +9,8 @@ a late or slower process simply takes fewer of them and all processes finish wit
 of each other.
 
 Why the pool starts early. :meth:`LocalExecutor.start` launches the pool in a background thread and
-warms it (each worker imports deshi's steps and builds them for the run's config) while the
-coordinator is still importing and planning: on two cores that start-up overlaps the coordinator's
+warms it (one warm-up task per worker, which imports deshi's steps and builds them for the run's
+config; usually each worker takes one) while the coordinator is still importing and planning: on two cores that start-up overlaps the coordinator's
 own instead of following it. The CLI calls it before it even imports the runner.
 
 How workers start. ``fork`` when this process has exactly one OS thread (nothing can hold a lock in
