@@ -1,6 +1,6 @@
 """Work units finer than output shards, and the executor that shares them with the coordinator.
 
-With several workers, output shards are split into smaller phase-1 units (``runner.UNIT_DOCS``) and
+With several workers, output shards are split into smaller phase-1 units (``config.unit_size``) and
 the coordinator processes units next to its pool. None of that may change a byte of the output, lose
 or repeat a line, or break resume after SIGKILL.
 """
@@ -90,8 +90,9 @@ def test_two_workers_with_small_units_write_the_one_worker_bytes(corpus, referen
 
 
 def test_executor_returns_results_in_call_order_and_uses_both_processes() -> None:
-    executor = LocalExecutor(2).start()
+    executor = LocalExecutor(2)
     try:
+        executor.wait_ready()  # else the coordinator may finish every call before the pool exists
         ticks = []
         results = executor.map(_slow_pid, [(i,) for i in range(12)], lambda: ticks.append(1))
     finally:
@@ -100,11 +101,12 @@ def test_executor_returns_results_in_call_order_and_uses_both_processes() -> Non
     assert len({pid for _, pid in results}) == 2 and os.getpid() in {pid for _, pid in results}
 
 
-def test_executor_reports_a_failing_call() -> None:
-    executor = LocalExecutor(2).start()
+def test_executor_reports_a_call_that_fails_in_a_worker() -> None:
+    executor = LocalExecutor(2)
     try:
-        with pytest.raises(ValueError, match="call 5"):
-            executor.map(_fail_on_five, [(i,) for i in range(10)], lambda: None)
+        executor.wait_ready()
+        with pytest.raises(ValueError, match="failed in a worker"):
+            executor.map(_fail_in_worker, [(i, os.getpid()) for i in range(10)], lambda: None)
     finally:
         executor.close()
 
@@ -114,11 +116,59 @@ def _slow_pid(i: int) -> tuple[int, int]:
     return i, os.getpid()
 
 
-def _fail_on_five(i: int) -> int:
+def _fail_in_worker(i: int, coordinator: int) -> int:
     time.sleep(0.02)
-    if i == 5:
-        raise ValueError(f"call {i}")
+    if os.getpid() != coordinator:
+        raise ValueError(f"call {i} failed in a worker")
     return i
+
+
+# A coordinator that starts a two-process executor, waits for its pool, says so, then idles. With
+# "forkserver" it starts a thread first, so the executor cannot fork and uses the fork server.
+_IDLE_COORDINATOR = """
+import sys, threading, time
+from deshi.data.executor import LocalExecutor
+if sys.argv[1] == "forkserver":
+    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+executor = LocalExecutor(2)
+executor.wait_ready()
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        children = _children(todo.pop())
+        found |= children
+        todo.extend(children)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the worker processes")
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_workers_leave_when_the_coordinator_dies_unreaped(method) -> None:
+    """A coordinator SIGKILLed and never reaped stays a zombie: its pid still exists, yet its workers
+    (and the fork server) must leave."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    proc = subprocess.Popen([sys.executable, "-c", _IDLE_COORDINATOR, method], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        descendants = _descendants(proc.pid)
+        assert descendants  # the pool's worker, and with forkserver the fork server
+        os.kill(proc.pid, signal.SIGKILL)
+        deadline = time.time() + 10
+        while time.time() < deadline and _state(proc.pid) != "Z":
+            time.sleep(0.05)
+        assert _state(proc.pid) == "Z" and Path(f"/proc/{proc.pid}").exists()  # killed, not reaped
+        while time.time() < deadline and [pid for pid in descendants if _state(pid) != "Z"]:
+            time.sleep(0.05)
+        assert not [pid for pid in descendants if _state(pid) != "Z"]
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def _children(pid: int) -> set[int]:
@@ -134,6 +184,7 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the worker processes")
 def test_sigkill_of_two_worker_cli_run_then_resume(corpus, reference, tmp_path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
@@ -147,6 +198,7 @@ def test_sigkill_of_two_worker_cli_run_then_resume(corpus, reference, tmp_path) 
     while time.time() < deadline and len(list((out / ".work").glob("*.p1.done"))) < 3:
         time.sleep(0.01)
     workers = _children(proc.pid)
+    assert workers  # the pool had started (else the orphan check below would pass vacuously)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (out / "manifest.json").exists(), "the run finished before it could be killed"
@@ -202,6 +254,16 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
             par_kind, par_keeper = dd.cluster(arrays, config, in_process, processes)
             assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
     assert calls_seen and max(calls_seen) >= 2  # the work really was split
+    # Too few pairs to send: verified in this process, with the same clusters and no call made.
+    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 10**9)
+    monkeypatch.setattr(dd, "VERIFY_CHARS", dd.VERIFY_CHARS)
+    calls_seen.clear()
+    for threshold in (0.5, 0.9):
+        config = cfg.dedup.model_copy(update={"threshold": threshold})
+        kind, keeper = dd.cluster(arrays, config)
+        par_kind, par_keeper = dd.cluster(arrays, config, in_process, 2)
+        assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
+    assert not calls_seen
 
 
 def test_component_groups_keep_each_component_whole() -> None:
@@ -224,3 +286,21 @@ def test_two_workers_share_dedup_and_write_the_same_bytes(corpus, reference, tmp
     out = tmp_path / "two"
     curate(corpus, out, CurateConfig(shard_size=120, workers=2, unit_size=50))
     assert outputs(out) == outputs(reference)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the worker processes")
+def test_curate_leaves_a_passed_executor_usable(corpus, reference, tmp_path) -> None:
+    """An executor the caller passed in is the caller's: curate neither closes nor releases it, so
+    its workers serve the next run too (they are not shut down and started again)."""
+    config = CurateConfig(shard_size=120, workers=2, unit_size=50)
+    executor = LocalExecutor(2, config.model_dump_json())
+    try:
+        executor.wait_ready()
+        processes = _descendants(os.getpid())
+        assert processes
+        for run in ("first", "second"):
+            curate(corpus, tmp_path / run, config, executor=executor)
+            assert outputs(tmp_path / run) == outputs(reference)
+            assert not [pid for pid in processes if _state(pid) == "Z"]  # the pool's workers are still there
+    finally:
+        executor.close()

@@ -290,13 +290,7 @@ class _ShingleReader:
     def __call__(self, index: int) -> np.ndarray:
         if index in self.cache:
             return self.cache[index]
-        shard = int(np.searchsorted(self.offsets, index, side="right") - 1)
-        handle = self.handles.get(shard)
-        if handle is None:
-            handle = self.handles[shard] = open(self.shards[shard].docs, "rb")
-            self.line_offsets[shard] = _NpyRows(self.shards[shard].offsets)
-        handle.seek(self.line_offsets[shard].scalar(index - int(self.offsets[shard])))
-        shingles = shingle_hashes(orjson.loads(handle.readline())["text"], self.n)
+        shingles = shingle_hashes(self.text(index), self.n)
         while self.cache and self.cached_bytes + shingles.nbytes > self.cache_bytes:
             self.cached_bytes -= self.cache.pop(next(iter(self.cache))).nbytes  # oldest first
         self.cache[index] = shingles
@@ -618,9 +612,13 @@ def verify_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.n
                  threshold: float) -> np.ndarray:
     """The pairs (of ``pairs``, sorted) whose exact Jaccard reaches ``threshold``, skipping pairs that the
     ones found so far already connect: a spanning forest of the duplicate graph on these pairs. Runs in
-    a worker; module-level so that it pickles by name."""
-    n = int(offsets[-1])
-    uf = _UnionFind(n, np.int32 if n < 2**31 else np.int64)
+    a worker; module-level so that it pickles by name.
+
+    The union-find spans only the documents of ``pairs`` (numbered 0.. in ``local``), not the corpus:
+    each worker would otherwise allocate 4-8 bytes per corpus document for a handful of clusters."""
+    nodes, inverse = np.unique(pairs, return_inverse=True)
+    local = inverse.reshape(-1, 2)
+    uf = _UnionFind(len(nodes), np.int32 if len(nodes) < 2**31 else np.int64)
     reader = _ShingleReader(shards, offsets, ngram)
     found: list[tuple[int, int]] = []
     try:
@@ -629,12 +627,12 @@ def verify_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.n
             # The shingles of the slice's documents at once, unless they are long (then one at a time,
             # through the byte-bounded cache), so the batch stays within VERIFY_CHARS characters.
             batch = reader.many(np.unique(chunk).tolist(), VERIFY_CHARS)
-            for a, b in chunk.tolist():
-                if uf.find(a) == uf.find(b):
+            for (a, b), (la, lb) in zip(chunk.tolist(), local[lo : lo + VERIFY_PAIRS].tolist(), strict=True):
+                if uf.find(la) == uf.find(lb):
                     continue
                 sa, sb = (batch[a], batch[b]) if batch is not None else (reader(a), reader(b))
                 if jaccard_hashed(sa, sb) >= threshold:
-                    uf.union(a, b)
+                    uf.union(la, lb)
                     found.append((a, b))
     finally:
         reader.close()
@@ -644,7 +642,8 @@ def verify_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.n
 def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray, n_bands: int,
                      uf: _UnionFind, config: DedupConfig, parallel: ParallelMap, processes: int) -> bool:
     """Verification shared by ``processes`` processes; False (nothing done) when the sequential path
-    should run instead (too many pairs to hold, or too few to be worth sending).
+    should run instead (too many pairs to hold). Fewer than ``PARALLEL_PAIRS_MIN`` pairs are not worth
+    sending: they are verified here, since their pairs and signatures have already been read.
 
     Why the clusters are the same: the sequential path merges the connected components of {candidate
     pairs whose estimate passes and whose exact Jaccard reaches the threshold}; skipping a pair that
@@ -653,11 +652,14 @@ def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, active:
     the verified pairs of its share, and merging all forests gives the same components, with the
     smallest index as each root (union by smallest index)."""
     pairs = _estimated_pairs(shards, offsets, active, n_bands, config)
-    if pairs is None or len(pairs) < PARALLEL_PAIRS_MIN:
+    if pairs is None:
         return False
-    calls = [(list(shards), offsets, group, config.ngram, config.threshold)
-             for group in _component_groups(pairs, processes) if len(group)]
-    for found in parallel(verify_pairs, calls):
+    if len(pairs) < PARALLEL_PAIRS_MIN:
+        forests = [verify_pairs(shards, offsets, pairs, config.ngram, config.threshold)]
+    else:
+        forests = parallel(verify_pairs, [(list(shards), offsets, group, config.ngram, config.threshold)
+                                          for group in _component_groups(pairs, processes) if len(group)])
+    for found in forests:
         for a, b in found.tolist():
             uf.union(a, b)
     return True

@@ -9,8 +9,8 @@ a late or slower process simply takes fewer of them and all processes finish wit
 of each other.
 
 Why the pool starts early. :meth:`LocalExecutor.start` launches the pool in a background thread and
-warms it (each worker imports deshi's steps and builds them for the run's config) while the
-coordinator is still importing and planning: on two cores that start-up overlaps the coordinator's
+warms it (one warm-up task per worker, which imports deshi's steps and builds them for the run's
+config; usually each worker takes one) while the coordinator is still importing and planning: on two cores that start-up overlaps the coordinator's
 own instead of following it. The CLI calls it before it even imports the runner.
 
 How workers start. ``fork`` when this process has exactly one OS thread (nothing can hold a lock in
@@ -21,8 +21,12 @@ tests, so a multi-threaded process never forks. Forking saves the fork server's 
 and the resource tracker's (~0.1 s of CPU). As with any ``multiprocessing`` use, scripts calling
 :func:`deshi.data.runner.curate` with ``workers > 1`` need an ``if __name__ == "__main__":`` guard.
 
-Workers exit when the coordinator dies (SIGKILL included): each checks every 0.5 s that the
-coordinator still exists, so a killed run leaves no idle workers behind.
+Workers exit when the coordinator dies (SIGKILL included), so a killed run leaves no idle workers
+behind. Each worker holds the read end of a pipe whose only write end the coordinator holds: the
+kernel closes it when the coordinator dies, and the worker's read sees end-of-file. Unlike asking
+whether the coordinator's pid still exists, this is not fooled by a coordinator left as an unreaped
+zombie or by its pid being reused, and it works whether a worker's parent is the coordinator (fork)
+or the fork server (which outlives a worker).
 
 This module imports nothing heavy (no numpy), so the CLI can start the pool before the rest.
 """
@@ -76,31 +80,34 @@ def _single_threaded() -> bool:
         return False
 
 
-def _watch_parent(coordinator: int) -> None:
+def _watch_parent(alive: Any, inherited_writer: int | None) -> None:
     """Worker initializer: leave when the coordinating process is gone (SIGKILL included) instead of
-    waiting forever for work that will not come. Its parent may be a fork server, which outlives it."""
+    waiting forever for work that will not come.
+
+    ``alive`` is the read end of the coordinator's pipe; nothing is ever written to it, so it turns
+    readable only at end-of-file, when the last write end is closed: the coordinator's, at its death.
+    A forked worker inherited a copy of the write end too (``inherited_writer``) and closes it first,
+    or it would keep its own pipe open."""
+    if inherited_writer is not None:
+        os.close(inherited_writer)
 
     def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(coordinator, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # the number now belongs to another user's process: ours is gone
-                os._exit(1)
+        try:
+            alive.poll(None)
+        except OSError:
+            pass
+        os._exit(1)
 
     threading.Thread(target=watch, name="deshi-parent-watch", daemon=True).start()
 
 
-def _warm(config_json: str) -> int:
-    """Runs once in each worker before any unit: imports the steps and builds them for this config."""
+def _warm(config_json: str) -> None:
+    """A warm-up task: imports the steps and builds them for this config (cached per process)."""
     from deshi.data.config import CurateConfig
     from deshi.data.runner import _steps_for
 
     _steps_for(CurateConfig.model_validate_json(config_json))
     trace("worker_ready")
-    return os.getpid()
 
 
 class LocalExecutor:
@@ -116,13 +123,18 @@ class LocalExecutor:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        self._alive: tuple[Any, Any] | None = None  # (read end, write end): see _watch_parent
 
     @property
     def pool_size(self) -> int:
         return max(0, self.workers - 1)
 
     def start(self) -> LocalExecutor:
-        """Launch and warm the pool in the background (no-op for one worker); returns at once."""
+        """Launch and warm the pool in the background (no-op for one worker); returns at once.
+
+        Warming submits one warm-up task per pool worker. A worker that finishes its own early may
+        take another's, so a worker is not guaranteed to be warm; one that is not builds the steps
+        on its first unit instead (the same work, done later)."""
         if self.pool_size and self._thread is None:
             self._create_pool()  # in this thread: fork (when chosen) must happen before any other thread exists
             self._thread = threading.Thread(target=self._warm_pool, name="deshi-pool-start", daemon=True)
@@ -148,8 +160,13 @@ class LocalExecutor:
             else:
                 context = multiprocessing.get_context("spawn")
         trace("pool_start", method=context.get_start_method())
+        reader, writer = context.Pipe(duplex=False)
+        self._alive = (reader, writer)
+        # A forked worker inherits the write end under the same number and must close it; a fork
+        # server's worker never has it (the fork server is a fresh interpreter given only its own fds).
+        inherited = writer.fileno() if context.get_start_method() == "fork" else None
         self._pool = ProcessPoolExecutor(self.pool_size, mp_context=context, initializer=_watch_parent,
-                                         initargs=(os.getpid(),))
+                                         initargs=(reader, inherited))
         if context.get_start_method() == "fork":
             # A fork pool launches all its processes at the first submit: do it now, single-threaded.
             self._warmups = [self._pool.submit(_warm, self.config_json) for _ in range(self.pool_size)] \
@@ -168,6 +185,16 @@ class LocalExecutor:
             self._error = exc
         finally:
             self._ready.set()
+
+    def wait_ready(self) -> None:
+        """Start the pool if needed and block until its warm-up tasks are done (raising what
+        starting it raised). ``map`` does not need this: it runs calls in this process meanwhile."""
+        if not self.pool_size:
+            return
+        self.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
 
     def map(self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], on_done: Callable[[], None]) -> list[Any]:
         """``[fn(*args) for args in calls]``, shared between this process and the pool."""
@@ -273,6 +300,10 @@ class LocalExecutor:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        if self._alive is not None:  # after shutdown: workers that are gone no longer need the pipe
+            for end in self._alive:
+                end.close()
+            self._alive = None
 
 
 def make_executor(workers: int, engine: str, config_json: str | None = None) -> Any:

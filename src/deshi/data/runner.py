@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import time
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ import orjson
 from deshi.data import dedup as dd
 from deshi.data.config import CurateConfig
 from deshi.data.document import Document
-from deshi.data.executor import LocalExecutor, make_executor
+from deshi.data.executor import make_executor
 from deshi.data.executor import trace as _trace
 from deshi.data.io import (
     OUTPUT_SUFFIX,
@@ -287,7 +288,9 @@ class Plan:
     unit_shard: list[int]
 
     def units_of(self, shard: int) -> list[int]:
-        return [u for u, s in enumerate(self.unit_shard) if s == shard]
+        """The units of output shard ``shard``: consecutive, as ``unit_shard`` is sorted (units are in
+        input order), so two binary searches instead of a scan of every unit per shard."""
+        return list(range(bisect_left(self.unit_shard, shard), bisect_right(self.unit_shard, shard)))
 
     def to_dict(self) -> dict[str, Any]:
         return {"shards": [s.to_dict() for s in self.shards], "units": [u.to_dict() for u in self.units],
@@ -351,12 +354,15 @@ def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, Pl
 
 
 def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None = None,
-           progress: Progress | None = None, executor: Any = None) -> CurateResult:
+           progress: Progress | None = None, executor: Any = None, release_executor: bool = False) -> CurateResult:
     """Run the whole pipeline on ``input_spec`` into the artifact directory ``out``.
 
     ``executor``: one already started for this config (the CLI starts the local pool before it
-    imports this module, see :mod:`deshi.data.executor`); the caller closes it. By default one is
-    made here, started before planning, and closed at the end."""
+    imports this module, see :mod:`deshi.data.executor`); the caller closes it, and it stays usable
+    after this call unless ``release_executor`` is True: then its workers are let go after the last
+    phase, so they exit while this process writes stats, reports and the manifest (the CLI does
+    this; a caller that reuses the executor must not). By default an executor is made here, started
+    before planning, released after the last phase and closed at the end."""
     from deshi.artifacts import Manifest, describe_input, write_manifest
     from deshi.data.report import write_reports
 
@@ -370,8 +376,7 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
     own_executor = executor is None
     if own_executor:
         executor = make_executor(config.workers, config.engine, config_json)
-        if isinstance(executor, LocalExecutor):
-            executor.start()  # the pool starts while this process plans
+        executor.start()  # the pool starts while this process plans
     (out / "manifest.json").unlink(missing_ok=True)  # the directory is not a finished artifact until the end
     try:
         work, plan, files = _prepare(out, str(input_spec), config)
@@ -395,7 +400,7 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
         t = time.perf_counter()
         counts = [r["kept"] for r in p1]
         parallel = None
-        if isinstance(executor, LocalExecutor) and executor.pool_size:
+        if executor.pool_size:
             def parallel(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
                 return executor.map(fn, calls, lambda: None)
         dedup_stats = dedup_phase(work, counts, config, parallel, config.workers)
@@ -408,12 +413,12 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
         progress("write", 0, len(plan.shards))
         calls = []
         for s in plan.shards:
-            units = plan.units_of(s.index)
-            calls.append((s.index, units, offsets[units[0]] if units else 0, config_json, str(work), str(out)))
+            units = plan.units_of(s.index)  # never empty: split_shard returns at least one slice
+            calls.append((s.index, units, offsets[units[0]], config_json, str(work), str(out)))
         written = executor.map(write_shard, calls, tick("write", len(plan.shards)))
         timings["write_s"] = time.perf_counter() - t
         _trace("write_end")
-        if isinstance(executor, LocalExecutor):
+        if own_executor or release_executor:
             executor.release()  # the pool's workers exit while this process writes stats and the manifest
     finally:
         if own_executor:
