@@ -7,7 +7,8 @@ What it measures (all numbers come from this run, on this machine):
   DocumentLengthFilter, AcceptJapanese, NgWordsFilterJa/En over *deshi's* word lists,
   MaskPersonalInformation, GenerateDedupLSH with deshi's MinHash settings — 128 permutations,
   5-character shingles, threshold 0.8 — + InlineDeduplicator), plus the same HojiChar pipeline with its
-  default 500-permutation MinHash, each in a fresh process, repetitions rotating so machine noise hits
+  default 500-permutation MinHash, and both again with HojiChar's bundled content lists (its standard
+  Discard*Content filters; deshi loads the same words as its words_file), each in a fresh process, repetitions rotating so machine noise hits
   all alike; ratios deshi/HojiChar and deshi 2 workers / 1 worker, with the 1-minute load average
   around every run and CPU seconds of the whole process tree (for 2 workers including the fork
   server and its workers, read from /proc);
@@ -79,12 +80,17 @@ def _forkserver_cpu_s() -> float:
     return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def child_deshi(input_path: str, out: str, workers: int, pii: bool = True) -> dict:
-    from deshi.data.config import CurateConfig, PIIConfig
+def child_deshi(input_path: str, out: str, workers: int, pii: bool = True, lists: str = "deshi") -> dict:
+    from deshi.data.config import ContentConfig, CurateConfig, PIIConfig
     from deshi.data.runner import curate
 
+    content = ContentConfig()
+    if lists == "hojichar":  # HojiChar's four bundled lists instead of deshi's, same matching rules
+        words = Path(out + "-hojichar-words.txt")
+        words.write_text("\n".join(hojichar_bundled_words()), encoding="utf-8")
+        content = ContentConfig(categories=[], words_file=str(words))
     started, cpu0 = time.perf_counter(), _cpu_s()
-    result = curate(input_path, out, CurateConfig(workers=workers, pii=PIIConfig(enabled=pii)))
+    result = curate(input_path, out, CurateConfig(workers=workers, pii=PIIConfig(enabled=pii), content=content))
     elapsed = time.perf_counter() - started
     cpu = _cpu_s() - cpu0 + _forkserver_cpu_s()
     return {"elapsed_s": elapsed, "cpu_s": cpu, "kept": result.stats["output"]["documents"], "rss": _peak_rss_mb(),
@@ -106,13 +112,29 @@ def hojichar_lists(tmp: Path) -> dict[str, Path]:
             for name in ("adult_ja", "violence_ja", "discrimination_ja", "adult_en")}
 
 
+HOJICHAR_CONTENT_DICTS = ("adult_keywords_ja", "violence_keywords_ja", "discrimination_keywords_ja", "adult_keywords_en")
+
+
+def hojichar_bundled_words() -> dict[str, str]:
+    """HojiChar's bundled content lists (what its Discard*Content filters load): NFKC word -> list name."""
+    import unicodedata
+    from importlib import resources
+
+    words: dict[str, str] = {}
+    for name in HOJICHAR_CONTENT_DICTS:
+        for word in resources.files("hojichar").joinpath("dict", f"{name}.txt").read_text(encoding="utf-8").splitlines():
+            if word.strip():
+                words.setdefault(unicodedata.normalize("NFKC", word.strip()), name)
+    return words
+
+
 # deshi's MinHash settings (DedupConfig defaults): the nearest equivalent HojiChar dedup hashes the same
 # 128-permutation signature over the same 5-character shingles at the same 0.8 threshold. HojiChar's own
 # default is 500 permutations (about 40% more dedup work per document); it is measured as a second row.
 DESHI_NUM_PERM = 128
 
 
-def hojichar_pipeline(tmp: Path, pii: bool = True, num_perm: int = DESHI_NUM_PERM):  # noqa: ANN201 - hojichar.Compose
+def hojichar_pipeline(tmp: Path, pii: bool = True, num_perm: int = DESHI_NUM_PERM, lists: str = "deshi"):  # noqa: ANN201
     import logging
 
     from hojichar import Compose
@@ -120,16 +142,19 @@ def hojichar_pipeline(tmp: Path, pii: bool = True, num_perm: int = DESHI_NUM_PER
     from hojichar.filters import document_filters as hf
 
     logging.getLogger("hojichar").setLevel(logging.CRITICAL)  # JSONLoader logs whole bad lines
-    lists = hojichar_lists(tmp)
+    if lists == "hojichar":  # its standard content filters with their bundled lists
+        content = [hf.DiscardAdultContentJa(), hf.DiscardViolenceContentJa(), hf.DiscardDiscriminationContentJa(),
+                   hf.DiscardAdultContentEn()]
+    else:
+        ours = hojichar_lists(tmp)
+        content = [hf.NgWordsFilterJa(ours["adult_ja"]), hf.NgWordsFilterJa(ours["violence_ja"]),
+                   hf.NgWordsFilterJa(ours["discrimination_ja"]), hf.NgWordsFilterEn(ours["adult_en"])]
     return Compose([
         hf.JSONLoader(key="text", ignore=True),
         hf.DocumentNormalizer(),
         hf.DocumentLengthFilter(min_doc_len=30, max_doc_len=200_000),
         hf.AcceptJapanese(),
-        hf.NgWordsFilterJa(lists["adult_ja"]),
-        hf.NgWordsFilterJa(lists["violence_ja"]),
-        hf.NgWordsFilterJa(lists["discrimination_ja"]),
-        hf.NgWordsFilterEn(lists["adult_en"]),
+        *content,
         *([hf.MaskPersonalInformation()] if pii else []),
         hd.GenerateDedupLSH(num_perm=num_perm, threshold=0.8, n_grams=5),
         hd.InlineDeduplicator(),
@@ -137,13 +162,13 @@ def hojichar_pipeline(tmp: Path, pii: bool = True, num_perm: int = DESHI_NUM_PER
     ])
 
 
-def child_hojichar(input_path: str, out: str, pii: bool = True, num_perm: int = DESHI_NUM_PERM) -> dict:
+def child_hojichar(input_path: str, out: str, pii: bool = True, num_perm: int = DESHI_NUM_PERM, lists: str = "deshi") -> dict:
     from hojichar import Document
 
     tmp = Path(out)
     tmp.mkdir(parents=True, exist_ok=True)
     started, cpu0 = time.perf_counter(), _cpu_s()
-    pipeline = hojichar_pipeline(tmp, pii, num_perm)
+    pipeline = hojichar_pipeline(tmp, pii, num_perm, lists)
     kept = 0
     with open(input_path, "rb") as source, open(tmp / "out.jsonl", "w", encoding="utf-8") as sink:
         for raw in source:
@@ -157,10 +182,10 @@ def child_hojichar(input_path: str, out: str, pii: bool = True, num_perm: int = 
 
 
 def run_child(kind: str, input_path: Path, out: Path, workers: int = 1, pii: bool = True,
-              num_perm: int = DESHI_NUM_PERM) -> dict:
+              num_perm: int = DESHI_NUM_PERM, lists: str = "deshi") -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "RAY_USAGE_STATS_ENABLED": "0"}
     cmd = [sys.executable, __file__, "--child", kind, "--input", str(input_path), "--out", str(out), "--workers", str(workers),
-           "--num-perm", str(num_perm)]
+           "--num-perm", str(num_perm), "--lists", lists]
     if not pii:
         cmd.append("--no-pii")
     load_before = os.getloadavg()[0]
@@ -237,17 +262,9 @@ def content_rates(docs: list[dict], tmp: Path) -> dict:
         return deshi_filter.apply(Document("x", text)).rejected
 
     # The matching method alone: deshi's morpheme-boundary matcher over HojiChar's own bundled lists.
-    import unicodedata
-    from importlib import resources
-
     from deshi.data.content import WordMatcher
 
-    hoji_words: dict[str, str] = {}
-    for name in ("adult_keywords_ja", "discrimination_keywords_ja", "violence_keywords_ja", "adult_keywords_en"):
-        for word in resources.files("hojichar").joinpath("dict", f"{name}.txt").read_text(encoding="utf-8").splitlines():
-            if word.strip():
-                hoji_words.setdefault(unicodedata.normalize("NFKC", word.strip()), name)
-    morpheme_on_hoji = WordMatcher(hoji_words.items())
+    morpheme_on_hoji = WordMatcher(hojichar_bundled_words().items())
 
     return {
         "legit_docs": len(texts.get("clean", [])), "toxic_docs": len(texts.get("toxic", [])),
@@ -343,13 +360,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--no-pii", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--num-perm", type=int, default=DESHI_NUM_PERM, help=argparse.SUPPRESS)
+    parser.add_argument("--lists", choices=["deshi", "hojichar"], default="deshi", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
         if args.child == "deshi":
-            result = child_deshi(args.input, args.out, args.workers, not args.no_pii)
+            result = child_deshi(args.input, args.out, args.workers, not args.no_pii, args.lists)
         else:
-            result = child_hojichar(args.input, args.out, not args.no_pii, args.num_perm)
+            result = child_hojichar(args.input, args.out, not args.no_pii, args.num_perm, args.lists)
         print(json.dumps(result))
         return
     if args.quick:
@@ -363,7 +381,10 @@ def main() -> None:
     input_path = corpus / "corpus.jsonl"
 
     # Main comparison (full pipelines) plus a diagnostic pair without the PII step on either side.
-    order = ["deshi_1", "deshi_2", "hojichar", "hojichar_500perm", "deshi_1_nopii", "hojichar_nopii"]
+    # "_hojilists": both sides with HojiChar's bundled content lists (its standard Discard*Content
+    # filters; deshi loads the same words as a words_file) instead of deshi's lists.
+    order = ["deshi_1", "deshi_2", "hojichar", "hojichar_500perm", "deshi_1_hojilists", "hojichar_hojilists",
+             "deshi_1_nopii", "hojichar_nopii"]
     runs: dict[str, list[float]] = {name: [] for name in order}
     cpu: dict[str, list[float]] = {name: [] for name in order}
     loads: dict[str, list[list[float]]] = {name: [] for name in order}
@@ -374,10 +395,12 @@ def main() -> None:
             out = work / f"run-{name}-{rep}"
             shutil.rmtree(out, ignore_errors=True)
             pii = not name.endswith("_nopii")
+            lists = "hojichar" if name.endswith("_hojilists") else "deshi"
             if name.startswith("hojichar"):
-                result = run_child("hojichar", input_path, out, pii=pii, num_perm=500 if name == "hojichar_500perm" else DESHI_NUM_PERM)
+                result = run_child("hojichar", input_path, out, pii=pii, lists=lists,
+                                   num_perm=500 if name == "hojichar_500perm" else DESHI_NUM_PERM)
             else:
-                result = run_child("deshi", input_path, out, workers=2 if name == "deshi_2" else 1, pii=pii)
+                result = run_child("deshi", input_path, out, workers=2 if name == "deshi_2" else 1, pii=pii, lists=lists)
                 if name in phases:
                     phases[name].append(result["phases_s"])
             runs[name].append(result["elapsed_s"])
@@ -407,6 +430,10 @@ def main() -> None:
         "deshi_vs_hojichar_per_cpu_second": round(median_cpu["hojichar"] / median_cpu["deshi_1"], 2),
         "deshi_vs_hojichar_500perm_per_cpu_second": round(median_cpu["hojichar_500perm"] / median_cpu["deshi_1"], 2),
         "deshi_2_workers_cpu_vs_1": round(median_cpu["deshi_2"] / median_cpu["deshi_1"], 2),
+        # The same pipelines with HojiChar's bundled content lists on both sides, and each tool with its
+        # own default lists (deshi's vs HojiChar's standard Discard*Content filters).
+        "hojichar_lists_deshi_vs_hojichar_per_cpu_second": round(median_cpu["hojichar_hojilists"] / median_cpu["deshi_1_hojilists"], 2),
+        "own_default_lists_deshi_vs_hojichar_per_cpu_second": round(median_cpu["hojichar_hojilists"] / median_cpu["deshi_1"], 2),
         "load_avg_1min_before_after": loads,
         "deshi_phases_s": phases,
         "without_pii_deshi_vs_hojichar_per_cpu_second": round(median_cpu["hojichar_nopii"] / median_cpu["deshi_1_nopii"], 2),
@@ -444,6 +471,8 @@ def main() -> None:
         "targets": {
             "deshi_vs_hojichar_per_core >= 2": throughput["deshi_vs_hojichar_per_core"] >= 2,
             "deshi_vs_hojichar_per_cpu_second >= 2": throughput["deshi_vs_hojichar_per_cpu_second"] >= 2,
+            "HojiChar's lists on both sides: deshi_vs_hojichar_per_cpu_second >= 2":
+                throughput["hojichar_lists_deshi_vs_hojichar_per_cpu_second"] >= 2,
             "deshi_2_workers_vs_1 >= 1.8": throughput["deshi_2_workers_vs_1"] >= 1.8,
             "content false drop < 0.5%": content["deshi_morpheme"]["false_drop_legit"] < 0.005,
             "dedup recall >= 0.97": dedup["recall"] >= 0.97,
@@ -465,6 +494,9 @@ def markdown(r: dict) -> str:
     rows = [("deshi, 1 worker", "deshi_1", pc["deshi_1_worker"]), ("deshi, 2 workers", "deshi_2", pc["deshi_2_workers"]),
             ("HojiChar nearest equivalent (128-permutation MinHash, as deshi), 1 core", "hojichar", pc["hojichar_1_core"]),
             ("HojiChar, same pipeline with its default 500-permutation MinHash", "hojichar_500perm", round(t["docs"] / ms["hojichar_500perm"])),
+            ("deshi, 1 worker, HojiChar's bundled content lists", "deshi_1_hojilists", round(t["docs"] / ms["deshi_1_hojilists"])),
+            ("HojiChar nearest equivalent with its standard content filters (bundled lists)", "hojichar_hojilists",
+             round(t["docs"] / ms["hojichar_hojilists"])),
             ("diagnostic: deshi without its PII step, 1 worker", "deshi_1_nopii", t["without_pii_docs_per_s_per_core"]["deshi_1_worker"]),
             ("diagnostic: HojiChar without its PII step", "hojichar_nopii", t["without_pii_docs_per_s_per_core"]["hojichar_1_core"])]
     lines = [
@@ -486,6 +518,9 @@ def markdown(r: dict) -> str:
         f"- deshi / HojiChar per CPU second: **{t['deshi_vs_hojichar_per_cpu_second']}×** (target ≥ 2×); "
         f"per core by wall time {t['deshi_vs_hojichar_per_core']}×; against HojiChar's 500-permutation default "
         f"{t['deshi_vs_hojichar_500perm_per_cpu_second']}× per CPU second",
+        f"- with HojiChar's bundled content lists on both sides (its standard `DiscardAdultContentJa` … filters; deshi "
+        f"loads the same 1,800 words): deshi / HojiChar **{t['hojichar_lists_deshi_vs_hojichar_per_cpu_second']}×** per CPU "
+        f"second; each with its own default lists: **{t['own_default_lists_deshi_vs_hojichar_per_cpu_second']}×**",
         f"- deshi 2 workers / 1 worker (wall): **{t['deshi_2_workers_vs_1']}×** (target ≥ 1.8×); the 2-worker run used "
         f"{t['deshi_2_workers_cpu_vs_1']}× the CPU seconds of the 1-worker run (fork server start-up, per-worker set-up)",
         f"- identical output with 1 and 2 workers: **{r['identical_output_1_vs_2_workers']}**",

@@ -18,7 +18,9 @@ processes on the machine hits every contender alike:
 The models are random-initialised Llamas (speed does not depend on the weights); the data are random
 token ids from a Zipf distribution over the vocabulary (no tokenizer work is timed).
 
-Run:  .venv/bin/python benchmarks/distill_bench.py            (about 10 minutes on 2 cores)
+Run:  .venv/bin/python benchmarks/distill_bench.py            (about 10 minutes on 2 cores; 2 torch threads, wall-clock
+                                                                ratios: run it on an otherwise idle machine)
+      .venv/bin/python benchmarks/distill_bench.py --threads 1  (shared machine: ratios of tokens per CPU-second)
       .venv/bin/python benchmarks/distill_bench.py --quick    (smaller models, a smoke run)
 Writes benchmarks/results/distill.json and benchmarks/results/distill.md.
 """
@@ -92,7 +94,7 @@ def params(model) -> int:
 
 def run_deshi(
     student0, source, teacher, mode: str, loss: str, beta: float, steps: int, batch: int, work: Path, compile: bool = False,
-    precision: str = "fp32",
+    precision: str = "fp32", attention: str = "auto",
 ) -> list[float]:
     """Per-step tokens/s of ``steps`` deshi optimizer steps (step time includes reading the cache).
 
@@ -105,18 +107,23 @@ def run_deshi(
     cfg = TrainConfig(
         mode=mode, loss=LossSpec(loss, temperature=1.0, alpha=0.0, beta=beta), batch_size=batch, max_steps=steps,
         lr=1e-4, warmup_steps=0, checkpoint_every=0, eval_every=10**9, grad_clip=1.0, seed=0, compile=compile,
-        precision=precision,
+        precision=precision, attention=attention,
     )
     result = train(copy.deepcopy(student0), source, run_dir, cfg, teacher=teacher, show_progress=False)
     shutil.rmtree(run_dir, ignore_errors=True)
     return [h["tokens_per_s"] for h in result.history], [h["tokens_per_cpu_s"] for h in result.history]
 
 
-def run_trl(student0, teacher, tok, blocks, beta: float, steps: int, batch: int, work: Path, precision: str = "fp32") -> list[float]:
+def run_trl(
+    student0, teacher, tok, blocks, beta: float, steps: int, batch: int, work: Path, precision: str = "fp32",
+    attn: str | None = None, compile: bool = False,
+) -> list[float]:
     """Per-step tokens/s of TRL's GKDTrainer (lmbda=0: no on-policy generation; teacher forward per step).
 
     ``precision="bf16"`` is TRL's own bf16 switch (``bf16=True``: accelerate's bf16 autocast of student
-    and teacher forward), the like-for-like peer of deshi's ``precision: bf16``."""
+    and teacher forward), the like-for-like peer of deshi's ``precision: bf16``. ``attn`` gives TRL's
+    student and teacher the attention implementation deshi trains with (``set_attn_implementation``,
+    a one-liner a TRL user could add); ``compile`` is TrainingArguments' ``torch_compile=True``."""
     from datasets import Dataset
     from transformers import TrainerCallback
     from trl.experimental.gkd import GKDConfig, GKDTrainer
@@ -143,13 +150,21 @@ def run_trl(student0, teacher, tok, blocks, beta: float, steps: int, batch: int,
         output_dir=str(Path(tempfile.mkdtemp(dir=work))), per_device_train_batch_size=batch, max_steps=steps,
         learning_rate=1e-4, lr_scheduler_type="cosine", warmup_steps=0, beta=beta, lmbda=0.0, temperature=1.0,
         report_to="none", save_strategy="no", logging_strategy="no", use_cpu=True, bf16=precision == "bf16", fp16=False,
-        dataloader_num_workers=0, seed=0, max_grad_norm=1.0, disable_dropout=True,
+        dataloader_num_workers=0, seed=0, max_grad_norm=1.0, disable_dropout=True, torch_compile=compile,
     )
+    student = copy.deepcopy(student0)
+    teacher_attn = teacher.config._attn_implementation
+    if attn is not None:
+        student.set_attn_implementation(attn)
+        teacher.set_attn_implementation(attn)
     trainer = GKDTrainer(
-        model=copy.deepcopy(student0), teacher_model=teacher, args=args, train_dataset=dataset,
+        model=student, teacher_model=teacher, args=args, train_dataset=dataset,
         data_collator=collate, processing_class=tok, callbacks=[Timer()],
     )
-    trainer.train()
+    try:
+        trainer.train()
+    finally:
+        teacher.set_attn_implementation(teacher_attn)
     shutil.rmtree(args.output_dir, ignore_errors=True)
     tokens = batch * blocks.input_ids.shape[1]
     return [tokens / t for t in times], [tokens / t for t in cpu_times]
@@ -228,7 +243,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small models and few steps (smoke test)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--steps", type=int, default=4, help="optimizer steps per contender per round (first is warm-up)")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads; 1 avoids OpenMP oversubscription on a shared box")
+    ap.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1),
+                    help="torch threads (default 2, the issue's '2 cores'; ratios then use wall time and need an idle machine). "
+                         "--threads 1 on a shared machine: ratios use CPU-seconds, robust to other jobs")
     ap.add_argument("--seq-len", type=int, default=256)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--vocab", type=int, default=8000)
@@ -236,6 +253,7 @@ def main() -> None:
     ap.add_argument("--no-trl", action="store_true")
     ap.add_argument("--no-resume", action="store_true")
     ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile contenders")
+    ap.add_argument("--trl-compile", action="store_true", help="add TRL with TrainingArguments(torch_compile=True)")
     ap.add_argument("--workspace", type=Path, default=ROOT / "workspace", help="demo workspace whose distill table to include")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     ap.add_argument("--quality-only", action="store_true",
@@ -247,6 +265,9 @@ def main() -> None:
     if not precisions or any(p not in SUFFIX for p in precisions):
         ap.error(f"--precisions takes a comma-separated subset of {sorted(SUFFIX)}")
     torch.set_num_threads(args.threads)
+    if args.threads > 1 and os.getloadavg()[0] > 0.5:
+        print(f"warning: load average {os.getloadavg()[0]:.1f} with {args.threads} threads: wall-clock ratios will be disturbed by other "
+              "jobs; on a shared machine use --threads 1 (CPU-second ratios)")
     if args.quality_only:
         result = json.loads((args.out / "distill.json").read_text())
         result["quality_from_demo"] = json.loads((args.workspace / "distill" / "summary.json").read_text())["metrics"]
@@ -306,6 +327,9 @@ def main() -> None:
         add("deshi_offline_fkl_k64", lambda prec=prec: run_deshi(student0, cache, None, "offline", "forward_kl", 0.0, args.steps, args.batch, work, precision=prec))
         add("deshi_offline_jsd0.5_k64", lambda prec=prec: run_deshi(student0, cache, None, "offline", "generalized_jsd", 0.5, args.steps, args.batch, work, precision=prec))
         add("deshi_ce_only", lambda prec=prec: run_deshi(student0, PackedSource(train_blocks), None, "ce", "forward_kl", 0.0, args.steps, args.batch, work, precision=prec))
+        if prec == "bf16":  # before/after of `attention: auto` (eager for bf16 on CPU) in the same run
+            add("deshi_offline_fkl_k64_sdpa", lambda: run_deshi(student0, cache, None, "offline", "forward_kl", 0.0, args.steps, args.batch, work, precision="bf16", attention="sdpa"))
+            add("deshi_offline_jsd0.5_k64_sdpa", lambda: run_deshi(student0, cache, None, "offline", "generalized_jsd", 0.5, args.steps, args.batch, work, precision="bf16", attention="sdpa"))
         if prec == "fp32":  # the online path is the same in both precisions; one is enough to show its cost
             add("deshi_online_fkl", lambda: run_deshi(student0, PackedSource(train_blocks), teacher, "online", "forward_kl", 0.0, args.steps, args.batch, work))
         if not args.no_compile:
@@ -315,6 +339,13 @@ def main() -> None:
         if not args.no_trl and trl_error is None:
             add("trl_gkd_beta0", lambda prec=prec: run_trl(student0, teacher, tok, train_blocks, 0.0, args.steps, args.batch, work, precision=prec))
             add("trl_gkd_beta0.5", lambda prec=prec: run_trl(student0, teacher, tok, train_blocks, 0.5, args.steps, args.batch, work, precision=prec))
+            if prec == "bf16":  # TRL given deshi's attention choice (eager), student and teacher
+                add("trl_gkd_beta0_eager", lambda: run_trl(student0, teacher, tok, train_blocks, 0.0, args.steps, args.batch, work, precision="bf16", attn="eager"))
+                add("trl_gkd_beta0.5_eager", lambda: run_trl(student0, teacher, tok, train_blocks, 0.5, args.steps, args.batch, work, precision="bf16", attn="eager"))
+            if args.trl_compile:  # TrainingArguments(torch_compile=True): the peer of deshi's `compile: true`
+                attn = "eager" if prec == "bf16" else None
+                add("trl_gkd_beta0_compiled", lambda prec=prec, attn=attn: run_trl(student0, teacher, tok, train_blocks, 0.0, args.steps, args.batch, work, precision=prec, attn=attn, compile=True))
+                add("trl_gkd_beta0.5_compiled", lambda prec=prec, attn=attn: run_trl(student0, teacher, tok, train_blocks, 0.5, args.steps, args.batch, work, precision=prec, attn=attn, compile=True))
 
     loads = [os.getloadavg()[0]]
     samples: dict[str, list[float]] = {name: [] for name in contenders}
@@ -336,13 +367,18 @@ def main() -> None:
     # Ratios use tokens per CPU-second of the benchmark process (one torch thread): on a shared machine
     # wall-clock rates swing 2-3x with other jobs, CPU time does not. Wall medians are reported too.
     med = {name: statistics.median(v) for name, v in cpu_samples.items() if v}
-    ratios = {}
+    # With one torch thread, CPU-seconds are the robust basis; with more, a step's speed is its wall
+    # time (CPU-seconds would also count OpenMP threads spinning), valid on an otherwise idle machine.
+    basis = "cpu" if args.threads == 1 else "wall"
+    ratios, ratios_wall = {}, {}
     for prec in precisions:
         x = SUFFIX[prec]
 
         def ratio(a, b, key=None, x=x):
             if a + x in med and b + x in med:
-                ratios[key or f"{a.replace('_k64', '')}{x} / {b}{x}"] = med[a + x] / med[b + x]
+                name = key or f"{a.replace('_k64', '')}{x} / {b}{x}"
+                ratios[name] = med[a + x] / med[b + x]
+                ratios_wall[name] = wall[a + x] / wall[b + x]
 
         ratio("deshi_offline_fkl_k64", "trl_gkd_beta0")
         ratio("deshi_offline_jsd0.5_k64", "trl_gkd_beta0.5")
@@ -354,10 +390,17 @@ def main() -> None:
         ratio("deshi_offline_jsd0.5_k64_compiled", "trl_gkd_beta0.5")
         ratio("deshi_offline_fkl_k64_compiled", "deshi_ce_only_compiled")
         ratio("deshi_offline_fkl_k64_compiled", "deshi_offline_fkl_k64")
-    if "deshi_offline_fkl_k64" in med and "deshi_offline_fkl_k64_bf16" in med:
-        ratios["deshi_offline_fkl_bf16 / deshi_offline_fkl (bf16 speed-up)"] = med["deshi_offline_fkl_k64_bf16"] / med["deshi_offline_fkl_k64"]
-    if "trl_gkd_beta0" in med and "trl_gkd_beta0_bf16" in med:
-        ratios["trl_gkd_beta0_bf16 / trl_gkd_beta0 (bf16 speed-up)"] = med["trl_gkd_beta0_bf16"] / med["trl_gkd_beta0"]
+        ratio("deshi_offline_fkl_k64", "trl_gkd_beta0_eager")
+        ratio("deshi_offline_jsd0.5_k64", "trl_gkd_beta0.5_eager")
+        ratio("deshi_offline_fkl_k64_compiled", "trl_gkd_beta0_compiled")
+        ratio("deshi_offline_jsd0.5_k64_compiled", "trl_gkd_beta0.5_compiled")
+        ratio("deshi_offline_fkl_k64", "deshi_offline_fkl_k64_sdpa", key=f"deshi_offline_fkl{x} / deshi_offline_fkl_sdpa{x} (attention: auto vs sdpa)")
+        ratio("deshi_offline_jsd0.5_k64", "deshi_offline_jsd0.5_k64_sdpa", key=f"deshi_offline_jsd0.5{x} / deshi_offline_jsd0.5_sdpa{x} (attention: auto vs sdpa)")
+    for a, b, key in (("deshi_offline_fkl_k64_bf16", "deshi_offline_fkl_k64", "deshi_offline_fkl_bf16 / deshi_offline_fkl (bf16 speed-up)"),
+                      ("trl_gkd_beta0_bf16", "trl_gkd_beta0", "trl_gkd_beta0_bf16 / trl_gkd_beta0 (bf16 speed-up)")):
+        if a in med and b in med:
+            ratios[key], ratios_wall[key] = med[a] / med[b], wall[a] / wall[b]
+    judged = ratios if basis == "cpu" else ratios_wall
     # one-off compile cost: the first (warm-up) step of the first compiled run in this process minus a
     # steady step, in wall seconds (inductor compiles in worker processes whose CPU time is not ours);
     # later compiled runs reuse dynamo's and inductor's caches.
@@ -365,6 +408,14 @@ def main() -> None:
         name: round(first_step_wall_s[name][0] - step_tokens / wall[name], 1) for name in contenders if "_compiled" in name
     }
 
+    # the measurement behind `attention: auto` (eager for bf16 on CPU), on this machine and these shapes
+    from deshi.distill.attention import measure
+
+    attention_ms = {
+        prec: {k: round(v * 1000, 1) for k, v in measure(student0, args.batch, args.seq_len, torch.bfloat16 if prec == "bf16" else torch.float32).items()}
+        for prec in precisions
+    }
+    print("attention, one layer fwd+bwd ms:", attention_ms)
     resume = None if args.no_resume else resume_experiment(work)
     quality = None
     summary_path = args.workspace / "distill" / "summary.json"
@@ -383,11 +434,14 @@ def main() -> None:
         "tokens_per_cpu_second_samples": cpu_samples,
         "tokens_per_wall_second_samples": samples,
         "ratios": ratios,
+        "ratios_wall": ratios_wall,
+        "ratio_basis": basis,
+        "attention_one_layer_fwd_bwd_ms": attention_ms,
         "compile_cpu_seconds_first_step_overhead": compile_seconds,
         "first_step_cpu_seconds": first_step_cpu_s,
         "first_step_wall_seconds": first_step_wall_s,
         "targets": {
-            f"{name} {target}": (ratios[name] >= float(target.split()[-1])) if name in ratios else None
+            f"{name} {target}": (judged[name] >= float(target.split()[-1])) if name in judged else None
             for name, target in TARGETS.items()
         },
         "trl_error": trl_error,
@@ -413,15 +467,32 @@ def markdown(r: dict) -> str:
         f"seq {s['seq_len']}, batch {s['batch']}; {s['rounds']} interleaved rounds × {s['steps_per_round'] - 1} timed steps per contender "
         "(first step of each round discarded). The machine was shared with other jobs "
         f"(load average {r.get('load_average', 'not recorded')} on {r['machine']['cpus']} cores), "
-        "so ratios use tokens per CPU-second of the single-threaded benchmark process; wall-clock medians are shown too.",
+        + ("so ratios use tokens per CPU-second of the single-threaded benchmark process (wall-clock ratios shown too)."
+           if r.get("ratio_basis", "cpu") == "cpu" else
+           "and with more than one torch thread the targets are judged on wall-clock tokens per second (CPU-seconds would "
+           "count OpenMP threads spinning): valid only when the machine is otherwise idle (see the load average)."),
+        "",
+        "What each side runs: both AdamW with PyTorch's fused kernel (TRL through HF Trainer's default `optim=adamw_torch_fused`, "
+        "deshi `fused=True`), the same gradient clipping and cosine schedule. TRL: GKDTrainer with its defaults (teacher forward "
+        "every step, full-vocabulary loss; the models' `sdpa` attention); `trl_*_eager` rows give TRL's student and teacher the "
+        "attention deshi trains with in bf16 (`set_attn_implementation(\"eager\")`), `trl_*_compiled` rows "
+        "`TrainingArguments(torch_compile=True)`. deshi: the offline top-64 cache (+ tail bucket), the chunked fused head and its own "
+        "losses (deshi's method, not given to TRL), `attention: auto` (bf16 on CPU: `eager`; fp32: the model's `sdpa`); "
+        "`deshi_*_sdpa` rows are deshi forced to `sdpa` (the behaviour before `attention: auto`).",
         "",
         "| contender | median training tokens per CPU-second | median tokens per wall-second |",
         "|---|---:|---:|",
     ]
     lines += [f"| {k} | {v:,.0f} | {r['tokens_per_wall_second_median'][k]:,.0f} |" for k, v in r["tokens_per_cpu_second_median"].items()]
-    lines += ["", "| ratio | value | target |", "|---|---:|---|"]
+    lines += ["", "| ratio | per CPU-second | per wall-second | target |", "|---|---:|---:|---|"]
     targets = {k: v + (" (within 15% of CE)" if v == "≥ 0.85" else "") for k, v in TARGETS.items()}
-    lines += [f"| {k} | {v:.2f}× | {targets.get(k, '')} |" for k, v in r["ratios"].items()]
+    walls = r.get("ratios_wall", {})
+    lines += [f"| {k} | {v:.2f}× | {walls[k]:.2f}× | {targets.get(k, '')} |" if k in walls else f"| {k} | {v:.2f}× |  | {targets.get(k, '')} |"
+              for k, v in r["ratios"].items()]
+    if r.get("attention_one_layer_fwd_bwd_ms"):
+        lines += ["", "Attention, one layer's causal forward+backward at the student's shapes (ms of CPU; `attention: auto` trains bf16 "
+                  "CPU runs with `eager`): " + "; ".join(f"{p}: " + ", ".join(f"{k} {v:.1f}" for k, v in d.items())
+                                                         for p, d in r["attention_one_layer_fwd_bwd_ms"].items())]
     if r.get("compile_cpu_seconds_first_step_overhead"):
         lines += ["", "torch.compile (`compile: true`) one-off cost, wall seconds of the first step beyond a steady step, first compiled "
                   "run of the process (later runs of the same architecture reuse the compile caches): "

@@ -160,21 +160,26 @@ def test_batch_shingle_hashes_equal_per_text_hashes(monkeypatch: pytest.MonkeyPa
             assert offsets.tolist() == np.cumsum([0] + [e.size for e in expected]).tolist()
 
 
-def test_prefix_gate_never_turns_away_a_text_containing_a_key() -> None:
-    """The pre-check before the word-list automaton is exact in one direction: every text that
-    contains a key (any length, ASCII case variants, characters past the table) passes it."""
-    from deshi.data.chars import PrefixGate
+def test_keyword_scanner_finds_every_occurrence_at_string_offsets() -> None:
+    """The word lists' first pass reports every (overlapping) occurrence of every key, at Python string
+    offsets also past the BMP, in document order: compared with a brute-force search."""
+    from deshi.data.keywords import KeywordScanner
 
-    keys = ["殺す", "死", "アダルト動画", "AV女優", "shit", "Shit", "SHIT", "893", "\U00030000字", "エロ"]
-    gate = PrefixGate(keys)
+    keys = ["殺す", "死", "アダルト動画", "AV女優", "shit", "Shit", "893", "\U00030000字", "エロ", "ロ", "A-8", "A-893"]
+    scanner = KeywordScanner((k, i) for i, k in enumerate(keys))
     rng = random.Random(5)
-    filler = "点検の結果、異常なし。SHIFT班のshitaji作業で性能を確認する。品番 A-8930 と字と殺と"
+    filler = "点検の結果、異常なし。SHIFT班のshitaji作業で性能を確認する。品番 A-8930 と字と殺と\U0001F600ロ"
     for _ in range(300):
         text = "".join(rng.choice(filler) for _ in range(rng.randint(0, 60)))
-        key = rng.choice(keys)
         cut = rng.randint(0, len(text))
-        assert gate.may_contain(text[:cut] + key + text[cut:])
-    assert not gate.may_contain("ポンプのインペラを交換した。サイクル試験は良好。")
+        text = text[:cut] + rng.choice(keys) + text[cut:]
+        expected = sorted(((s, s + len(k), i) for i, k in enumerate(keys) for s in range(len(text)) if text.startswith(k, s)),
+                          key=lambda hit: (hit[1], hit[0]))
+        assert scanner.find(text) == expected
+        assert scanner.distinct(text) == {keys[i] for _, _, i in expected}
+    assert scanner.find("ポンプのインペラを交換した。サイクル試験は良好。") == []
+    assert KeywordScanner([]).find("死") == [] and KeywordScanner([("死", 1)]).find("") == []
+    assert KeywordScanner([("死", 1), ("死", 2)]).find("死") == [(0, 1, 2)]  # a repeated key keeps its last value
 
 
 def test_content_filter_matches_whole_morphemes_only() -> None:

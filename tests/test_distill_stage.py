@@ -119,3 +119,20 @@ def test_cli_rejects_unknown_config_fields_with_file_and_line(tmp_path):
     out = subprocess.run([sys.executable, "-m", "deshi.cli", "distill", "--config", str(tmp_path / "d.yaml")], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2
     assert "d.yaml:3: los: unknown field" in " ".join(out.stderr.split())
+
+
+def test_golden_qa_file_errors_name_file_and_line(tmp_path):
+    """A hand-written golden set with a bad line stops the run with file:line, never a traceback."""
+    from deshi.distill.quality import load_qa
+    from deshi.errors import DeshiError
+
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "型番は？", "answer": "AB-12", "aliases": ["AB12"]}\n\n["not", "an object"]\n', encoding="utf-8")
+    with pytest.raises(DeshiError, match=r"qa.jsonl:3: expected a JSON object, got list"):
+        load_qa(qa)
+    qa.write_text('{"prompt": "型番は？", "response": "AB-12"}\n{"question": 1}\n', encoding="utf-8")
+    assert load_qa(qa, limit=1) == [{"id": "q1", "question": "型番は？", "answer": "AB-12", "aliases": []}]
+    with pytest.raises(DeshiError, match=r"qa.jsonl:2: expected string fields"):
+        load_qa(qa)
+    with pytest.raises(DeshiError, match="QA file not found"):
+        load_qa(tmp_path / "missing.jsonl")

@@ -210,6 +210,31 @@ def test_compile_falls_back_to_eager_when_compilation_fails(world, tmp_path, mon
 
 
 
+def test_compile_falls_back_to_eager_when_the_backward_fails_to_compile(world, tmp_path, monkeypatch, caplog):
+    """A compiler that fails only on the backward graph (compiled lazily by default) must not kill the run."""
+    from torch._dynamo.backends.common import aot_autograd
+
+    tok, packed, teacher = world
+    build_cache(teacher, packed, tmp_path / "cache", CacheSpec(k=16))
+    cfg = TrainConfig(mode="offline", max_steps=2, batch_size=8, lr=3e-3, warmup_steps=1, checkpoint_every=0)
+    eager = tiny_llama(len(tok), 32, 2, seed=1)
+    train(eager, LogitCache(tmp_path / "cache"), tmp_path / "eager", cfg, show_progress=False)
+
+    def failing_backward(gm, example_inputs):
+        raise RuntimeError("inductor: no C++ compiler for the backward graph")
+
+    backend = aot_autograd(fw_compiler=lambda gm, example_inputs: gm, bw_compiler=failing_backward)
+    real_compile = torch.compile
+    monkeypatch.setattr(torch, "compile", lambda module, **k: real_compile(module, backend=backend))
+    torch._dynamo.reset()
+    compiled = tiny_llama(len(tok), 32, 2, seed=1)
+    result = train(compiled, LogitCache(tmp_path / "cache"), tmp_path / "compiled", dataclasses.replace(cfg, compile=True), show_progress=False)
+    torch._dynamo.reset()
+    assert result.steps == 2 and "torch.compile failed" in caplog.text
+    for a, b in zip(eager.parameters(), compiled.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
 def test_decode_speeds_time_every_model_with_one_harness_and_restore_threads(world):
     from deshi.distill.quality import decode_speeds
 
@@ -243,3 +268,38 @@ def test_whole_examples_packing_never_cuts_an_instruction_pair():
     assert all(int(row[0]) in firsts for row in whole.input_ids)
     assert not all(int(row[0]) in firsts for row in stream.input_ids)  # the default stream packing does cut
     assert len(whole) >= len(stream)
+
+
+def test_bf16_cpu_run_trains_with_eager_attention_and_hands_the_model_back_unchanged(world, tmp_path, monkeypatch):
+    """attention: auto switches a CPU bf16 run to eager (same losses as sdpa) and restores sdpa after."""
+    from transformers.models.llama import modeling_llama
+
+    tok, packed, teacher = world
+    build_cache(teacher, packed, tmp_path / "cache", CacheSpec(k=16))
+    used = []
+    real = modeling_llama.eager_attention_forward
+    monkeypatch.setattr(modeling_llama, "eager_attention_forward", lambda *a, **k: used.append(1) or real(*a, **k))
+    cfg = TrainConfig(mode="offline", precision="bf16", max_steps=3, batch_size=8, lr=3e-3, warmup_steps=1, checkpoint_every=0)
+    auto = tiny_llama(len(tok), 32, 2, seed=1)
+    assert auto.config._attn_implementation == "sdpa"
+    result = train(auto, LogitCache(tmp_path / "cache"), tmp_path / "auto", cfg, show_progress=False)
+    assert used and auto.config._attn_implementation == "sdpa"  # trained eagerly, handed back on sdpa
+    used.clear()
+    sdpa = tiny_llama(len(tok), 32, 2, seed=1)
+    forced = train(sdpa, LogitCache(tmp_path / "cache"), tmp_path / "sdpa", dataclasses.replace(cfg, attention="sdpa"), show_progress=False)
+    assert not used
+    np.testing.assert_allclose([h["loss"] for h in result.history], [h["loss"] for h in forced.history], rtol=0.02)
+    with pytest.raises(TrainError, match="attention must be one of"):
+        TrainConfig(attention="flash")
+
+
+def test_fp32_run_keeps_the_models_attention(world, tmp_path, monkeypatch):
+    from transformers.models.llama import modeling_llama
+
+    tok, packed, _ = world
+    used = []
+    real = modeling_llama.eager_attention_forward
+    monkeypatch.setattr(modeling_llama, "eager_attention_forward", lambda *a, **k: used.append(1) or real(*a, **k))
+    cfg = TrainConfig(mode="ce", max_steps=2, batch_size=4, checkpoint_every=0)
+    train(tiny_llama(len(tok), 32, 2), PackedSource(packed), tmp_path / "r", cfg, show_progress=False)
+    assert not used

@@ -2,8 +2,9 @@
 
 The generator validates check digits for real PII and breaks them for decoys, writes look-alike
 part/lot/serial numbers and dates, and injects noise (full-width text, mojibake, HTML). Mojibake
-documents contain PII the generator cannot label at its new offsets; the recognisers (correctly)
-still find some of it, which is what keeps overall precision a little under 100%.
+keeps the labels of self-evident PII (e-mails, phones, IPs, checked numbers) that survive it
+verbatim; a surname or postal code whose context was garbled is unlabelled, and the recognisers
+rarely flag those.
 """
 
 from __future__ import annotations

@@ -130,3 +130,38 @@ def test_addresses(text: str, address: str) -> None:
 )
 def test_regions_without_house_number_are_not_addresses(text: str) -> None:
     assert values(text, PIIType.ADDRESS) == []
+
+
+def test_word_start_prefilter_keeps_every_start_the_name_rules_test() -> None:
+    """The word-start pattern only drops kanji starts whose first one or two characters cannot begin
+    a listed surname: the starts that reach the rules are exactly those of the unfiltered pattern."""
+    import re
+
+    from deshi.data.pii.names import _K, _KATA, NameFinder
+
+    finder = NameFinder(extra_names=["鰐", "鱒淵", "Ｘ"])  # deployment names extend the filter too
+    first = "".join(sorted(finder._surname_first_chars))
+    unfiltered = re.compile(
+        rf"[{re.escape(first)}{_KATA}](?:(?<=[{re.escape(first)}])(?<![{_K}].)(?P<k>[{_K}]*)"
+        rf"|(?<=[{_KATA}])(?<![{_KATA}・＝].)[{_KATA}]*)"
+    )
+
+    def passing(rx: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+        out = []
+        for m in rx.finditer(text):
+            i, end = m.span()
+            if m.lastindex is not None and text[i] not in finder.surnames and (
+                end - i < 2 or text[i : i + 2] not in finder._sur_prefixes
+            ):
+                continue
+            out.append((i, end))
+        return out
+
+    texts = [
+        "営業部の田中が対応。鰐さん、鱒淵部長、山田太郎様、東海林 太郎、森、林業、田ヤマダ、高橋一郎です",
+        "本日は晴天なり。佐々木と申します。工場長 渡辺、ヤマダ・タロウ、サイクル、鈴木（内線12）",
+        "a田中 b林 c森田 d中田 e一二三 f東京都 g鰐淵",
+    ]
+    for text in texts:
+        assert passing(finder._word_start, text) == passing(unfiltered, text)
+    assert any(s.text(texts[0]) == "鰐" for s in finder.find(texts[0], texts[0]))

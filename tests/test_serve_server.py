@@ -10,8 +10,7 @@ import uvicorn
 
 from deshi.serve.app import build, create_app
 from deshi.serve.server import protocol_for
-from test_serve_support import make_config
-from test_serve_upstream import ScriptedUpstream
+from test_serve_support import ScriptedUpstream, make_config
 
 BODY = orjson.dumps({"model": "up", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.5})
 

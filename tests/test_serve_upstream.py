@@ -10,60 +10,7 @@ import asyncio
 
 import orjson
 
-from test_serve_support import AppClient, make_config
-
-
-def _completion(text: str) -> bytes:
-    return orjson.dumps({"id": "x", "object": "chat.completion", "created": 1, "model": "m",
-                         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-                         "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
-
-
-class ScriptedUpstream:
-    """Answers request n with ``script[n]`` (the last entry repeats): 'length', 'chunked', 'close', '500', 'hang',
-    'drop_idle' (answer, then close the kept-alive socket as an idle-timeout would)."""
-
-    def __init__(self, script: list[str], text: str = "hello") -> None:
-        self.script, self.text = script, text
-        self.requests: list[bytes] = []
-        self.connections = 0
-
-    async def start(self) -> int:
-        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return self.server.sockets[0].getsockname()[1]
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
-                self.requests.append(await reader.readexactly(length))
-                mode = self.script[min(len(self.requests) - 1, len(self.script) - 1)]
-                body = _completion(self.text)
-                if mode == "hang":
-                    await asyncio.sleep(30)
-                    return
-                if mode == "500":
-                    writer.write(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\n{}")
-                elif mode == "chunked":
-                    half = len(body) // 2
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                 + b"%x\r\n%s\r\n%x\r\n%s\r\n0\r\n\r\n" % (half, body[:half], len(body) - half, body[half:]))
-                else:
-                    close = b"Connection: close\r\n" if mode == "close" else b""
-                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + close
-                                 + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-                await writer.drain()
-                if mode in ("close", "drop_idle"):
-                    return
-        except (asyncio.IncompleteReadError, ConnectionError):
-            return
-        finally:
-            writer.close()
-
-    async def stop(self) -> None:
-        self.server.close()
+from test_serve_support import AppClient, ScriptedUpstream, make_config
 
 
 def _ask(c, model="up"):

@@ -77,3 +77,28 @@ def iter_texts(path: Path | str, limit: int | None = None) -> Iterator[str]:
             count += 1
             if limit is not None and count >= limit:
                 return
+
+
+def read_json_objects(path: Path | str, error: type[DeshiError] = DeshiError,
+                      what: str = "file") -> list[tuple[int, dict[str, Any]]]:
+    """(line number, object) for every non-blank line of a small JSONL file (golden sets, task examples).
+
+    Unlike a dataset, such a file is hand-written input a run depends on whole: a missing file or a
+    malformed line is an ``error`` naming the file and line, not a quarantined record.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: {what} not found")
+    rows = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise error(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(value, dict):
+                raise error(f"{path}:{number}: expected a JSON object, got {type(value).__name__}")
+            rows.append((number, value))
+    return rows

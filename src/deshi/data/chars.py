@@ -17,9 +17,7 @@ enough that texts containing one take the regex path instead of widening the tab
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
-import ahocorasick
 import numpy as np
 
 # One bit per question. KANA, KANJI and OTHER_LETTER are exclusive (a letter has exactly one of
@@ -105,69 +103,3 @@ def _counts_by_regex(text: str) -> tuple[int, int, int, int, int]:
         else:
             other += 1
     return kana, kanji, other, len(SYMBOL_RE.findall(text)), len(MOJIBAKE_RE.findall(text))
-
-
-def _byte_class(values: Iterable[int]) -> bytes:
-    return b"[" + b"".join(re.escape(bytes([v])) for v in sorted(set(values))) + b"]"
-
-
-class PrefixGate:
-    """A cheap, exact necessary condition for "``text`` contains one of ``keys``" (why: pyahocorasick's
-    ``iter`` walks ~70 ns per character even when nothing matches, ~30 µs on a 450-character
-    document, while a word-list hit is rare). A key of three or more characters cannot occur unless
-    its first three characters do, a two-character key is looked for whole, a one-character key
-    directly. A per-code-point table marks which position of which prefix kind each character can
-    take (bits 0-2: position in a 3-character prefix, bits 3-4: in a 2-character key); the text's
-    flags, as bytes, are scanned by one compiled bytes regex, and only the rare positions it
-    reports are checked exactly. A text the gate turns away cannot contain a key; texts it lets
-    through go to the real matcher unchanged."""
-
-    def __init__(self, keys: Iterable[str]) -> None:
-        keys = [k for k in keys if k]
-        # ASCII keys (and their case variants) would light up most Latin letters in the table, so
-        # they are looked for with their own automaton over the text's ASCII characters only, which
-        # are few in Japanese text (a key made of ASCII characters lies inside one ASCII stretch).
-        ascii_keys = [k for k in keys if k.isascii()]
-        keys = [k for k in keys if not k.isascii()]
-        self.ascii: ahocorasick.Automaton | None = None
-        if ascii_keys:
-            self.ascii = ahocorasick.Automaton()
-            for key in ascii_keys:
-                self.ascii.add_word(key, 0)
-            self.ascii.make_automaton()
-        self.singles = frozenset(k for k in keys if len(k) == 1)
-        self.pairs = frozenset(k for k in keys if len(k) == 2)
-        self.triples = frozenset(k[:3] for k in keys if len(k) >= 3)
-        table = np.zeros(TABLE_SIZE + 1, dtype=np.uint8)
-        table[TABLE_SIZE] = 31  # every code point past the table could be anything: checked exactly
-        for gram, first_bit in [(t, 0) for t in self.triples] + [(p, 3) for p in self.pairs]:
-            for j, ch in enumerate(gram):
-                if ord(ch) < TABLE_SIZE:
-                    table[ord(ch)] |= 1 << (first_bit + j)
-        self.table = table
-
-        def having(bit: int) -> bytes:
-            return _byte_class(v for v in range(32) if v & (1 << bit))
-
-        first = _byte_class(v for v in range(32) if v & 0b1001)
-        self.scan = re.compile(
-            first + b"(?:(?<=" + having(0) + b")(?=" + having(1) + having(2) + b")|(?<=" + having(3) + b")(?=" + having(4) + b"))"
-        )
-
-    def may_contain(self, text: str) -> bool:
-        if self.singles and any(ch in text for ch in self.singles):
-            return True
-        if self.ascii is not None:
-            # The text with every non-ASCII character removed: each ASCII stretch stays intact (so
-            # a key inside one is still found); joins across removed characters can only add hits.
-            ascii_part = text.encode("ascii", "ignore").decode("ascii")
-            if ascii_part and next(self.ascii.iter(ascii_part), None) is not None:
-                return True
-        if not (self.pairs or self.triples):
-            return False
-        flags = self.table.take(codepoints(text), mode="clip").tobytes()
-        for m in self.scan.finditer(flags):
-            i = m.start()
-            if text[i : i + 3] in self.triples or text[i : i + 2] in self.pairs:
-                return True
-        return False

@@ -9,6 +9,10 @@ import typer
 from deshi.cli_config import ConfigOpt, SetOpt, load_stage_config
 from deshi.data.config import CurateConfig
 
+# What each curate phase's progress bar counts: phase 1 runs on work units, the write phase on
+# output shards (several units make one shard when workers > 1).
+PROGRESS_COUNTS = {"filter": "units", "write": "shards"}
+
 
 def curate_command(
     input: str = typer.Argument(..., help="A .jsonl / .jsonl.gz / .parquet file, a glob (quote it) or a directory."),
@@ -28,24 +32,31 @@ def curate_command(
     Example: deshi curate run corpus.jsonl --out workspace/curated --workers 2
     Example: deshi curate run corpus.jsonl --out workspace/curated --config curate.yaml --set dedup.threshold=0.85
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from deshi.data.runner import curate
+    from deshi.data.executor import make_executor
 
     cfg = load_stage_config(CurateConfig, config, {"workers": workers, "engine": engine,
                                                    "output_format": output_format, "shard_size": shard_size}, set_)
-    console = Console()
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("shards"),
-                  TimeElapsedColumn(), console=console, transient=False) as bar:
-        tasks: dict[str, int] = {}
+    # Workers start now, before the heavy imports below, so their start-up overlaps ours.
+    executor = make_executor(cfg.workers, cfg.engine, cfg.model_dump_json()).start()
+    try:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-        def progress(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done)
+        from deshi.data.runner import curate
 
-        result = curate(input, out, cfg, progress)
+        console = Console()
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[counting]}"),
+                      TimeElapsedColumn(), console=console, transient=False) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(phase, total=total, counting=PROGRESS_COUNTS.get(phase, ""))
+                bar.update(tasks[phase], completed=done)
+
+            result = curate(input, out, cfg, progress, executor, release_executor=True)
+    finally:
+        executor.close()
     stats = result.stats
     console.print(
         f"[green]done[/green] {stats['output']['documents']} documents kept of {stats['input']['records']} "

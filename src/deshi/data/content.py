@@ -4,8 +4,8 @@ Substring matching (HojiChar's ``NgWordsFilterJa``) drops ordinary industrial te
 ``サイクル``, ``不具`` inside ``不具合``, ``893`` inside a part number. Here a listed word matches only
 when it is one or more *whole* morphemes of the text:
 
-1. a fast pre-check: one Aho-Corasick pass (pyahocorasick, C) finds candidate hits; most documents
-   have none and cost only that pass;
+1. a fast pre-check: one Aho-Corasick pass (``deshi.data.keywords``, a Rust DFA) finds candidate
+   hits; most documents have none and cost only that pass;
 2. for each candidate hit, fugashi (MeCab + unidic-lite) segments a window around it and the hit must
    start and end on morpheme boundaries;
 3. entries containing ASCII letters or digits additionally need non-alphanumeric neighbours, so a
@@ -25,11 +25,9 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-import ahocorasick
-
-from deshi.data.chars import PrefixGate
 from deshi.data.config import ContentConfig
 from deshi.data.document import Document
+from deshi.data.keywords import KeywordScanner
 from deshi.data.steps import Step
 from deshi.errors import DeshiError
 
@@ -88,28 +86,20 @@ class WordMatcher:
     """Aho-Corasick pre-check + morpheme-boundary confirmation over a fixed set of words."""
 
     def __init__(self, words: Iterable[tuple[str, str]]) -> None:
-        self.automaton = ahocorasick.Automaton()
-        keys: list[str] = []
+        variants: list[tuple[str, tuple[str, bool]]] = []
         for word, category in words:
-            variants = {word, word.lower(), word.upper(), word.capitalize()} if word.isascii() else {word}
-            for variant in variants:
-                self.automaton.add_word(variant, (len(variant), category, bool(_ASCII_ALNUM.search(variant))))
-                keys.append(variant)
-        self.size = len(keys)
-        if keys:
-            self.automaton.make_automaton()
-        self.gate = PrefixGate(keys)  # skips the automaton for the ~99% of documents without a hit
+            forms = {word, word.lower(), word.upper(), word.capitalize()} if word.isascii() else {word}
+            variants += [(form, (category, bool(_ASCII_ALNUM.search(form)))) for form in forms]
+        self.scanner = KeywordScanner(variants)
+        self.size = len(self.scanner)
 
     def matches(self, text: str) -> list[tuple[int, int, str]]:
         """Confirmed hits as (start, end, category); only offsets, never the matched text, leave here."""
-        if not self.size or not self.gate.may_contain(text):
-            return []
-        candidates = [(end + 1 - length, end + 1, category, has_code)
-                      for end, (length, category, has_code) in self.automaton.iter(text)]
+        candidates = self.scanner.find(text)
         if not candidates:
             return []
         confirmed = []
-        for start, end, category, has_code in candidates:
+        for start, end, (category, has_code) in candidates:
             if has_code and (
                 (start > 0 and _CODE_NEIGHBOUR.match(text[start - 1]))
                 or (end < len(text) and _CODE_NEIGHBOUR.match(text[end]))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -243,6 +243,7 @@ class _NpyRows:
         if fortran_order:
             raise ValueError(f"{path}: Fortran-ordered arrays are not supported")
         self.dtype = np.dtype(dtype)
+        self.length = int(shape[0]) if shape else 1
         self.width = int(np.prod(shape[1:], dtype=np.int64)) if len(shape) > 1 else 1
         self.row_bytes = self.width * self.dtype.itemsize
         self.fd = os.open(path, os.O_RDONLY)
@@ -253,7 +254,13 @@ class _NpyRows:
         return int(np.frombuffer(data, dtype=self.dtype)[0])
 
     def rows(self, index: Sequence[int]) -> np.ndarray:
-        """(len(index), width) array of the rows at these positions (one ``pread`` each)."""
+        """(len(index), width) array of the rows at these positions (one ``pread`` each; one ``pread`` of
+        the whole array when a quarter of its rows or more are wanted: a unit's file is at most a shard,
+        ~2.5 MB of signatures, and the many small units of a multi-worker run are often wanted that much)."""
+        if len(index) * 4 >= self.length:
+            data = os.pread(self.fd, self.length * self.row_bytes, self.data_offset)
+            whole = np.frombuffer(data, dtype=self.dtype).reshape(self.length, self.width)
+            return whole[np.asarray(index, dtype=np.int64)]
         pread, fd, size, base = os.pread, self.fd, self.row_bytes, self.data_offset
         data = b"".join([pread(fd, size, base + i * size) for i in index])
         return np.frombuffer(data, dtype=self.dtype).reshape(len(index), self.width)
@@ -283,18 +290,40 @@ class _ShingleReader:
     def __call__(self, index: int) -> np.ndarray:
         if index in self.cache:
             return self.cache[index]
+        shingles = shingle_hashes(self.text(index), self.n)
+        while self.cache and self.cached_bytes + shingles.nbytes > self.cache_bytes:
+            self.cached_bytes -= self.cache.pop(next(iter(self.cache))).nbytes  # oldest first
+        self.cache[index] = shingles
+        self.cached_bytes += shingles.nbytes
+        return shingles
+
+    def text(self, index: int) -> str:
+        """The final text of document ``index`` (its line in the unit's JSONL file)."""
         shard = int(np.searchsorted(self.offsets, index, side="right") - 1)
         handle = self.handles.get(shard)
         if handle is None:
             handle = self.handles[shard] = open(self.shards[shard].docs, "rb")
             self.line_offsets[shard] = _NpyRows(self.shards[shard].offsets)
         handle.seek(self.line_offsets[shard].scalar(index - int(self.offsets[shard])))
-        shingles = shingle_hashes(orjson.loads(handle.readline())["text"], self.n)
-        while self.cache and self.cached_bytes + shingles.nbytes > self.cache_bytes:
-            self.cached_bytes -= self.cache.pop(next(iter(self.cache))).nbytes  # oldest first
-        self.cache[index] = shingles
-        self.cached_bytes += shingles.nbytes
-        return shingles
+        return orjson.loads(handle.readline())["text"]
+
+    def many(self, indices: Sequence[int], max_chars: int) -> dict[int, np.ndarray] | None:
+        """``{index: self(index)}`` for a batch, the n-gram hashes computed over the joined texts
+        (:func:`batch_shingle_hashes`: one set of NumPy calls instead of ~9 per document); None, having
+        read at most ``max_chars`` characters, when the texts are longer than that (memory stays
+        bounded: ~24 bytes per character). Not cached."""
+        from deshi.data.quality import sorted_distinct
+
+        texts: list[str] = []
+        chars = 0
+        for i in indices:
+            texts.append(self.text(i))
+            chars += len(texts[-1])
+            if chars > max_chars:
+                return None
+        hashes, bounds = batch_shingle_hashes(texts, self.n)
+        cut = bounds.astype(np.int64).tolist()
+        return {i: sorted_distinct(hashes[cut[k] : cut[k + 1]]) for k, i in enumerate(indices)}
 
     def close(self) -> None:
         for handle in self.handles.values():
@@ -309,6 +338,7 @@ class _SignatureRows:
     def __init__(self, shards: Sequence[ShardArrays], offsets: np.ndarray) -> None:
         self.offsets = offsets
         self.files = [_NpyRows(s.signatures) if s.count else None for s in shards]
+        self.width = next((f.width for f in self.files if f is not None), 0)
 
     def __call__(self, index: np.ndarray) -> np.ndarray:
         """Rows for ``index`` (any order, repeats allowed); each distinct row is read once."""
@@ -393,15 +423,18 @@ def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray) -> tup
 
 
 def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray,
-                band: int, part: int, parts: int) -> Iterator[np.ndarray]:
+                band: int, part: int, parts: int, all_keys: np.ndarray | None = None) -> Iterator[np.ndarray]:
     """Candidate pairs (a < b, distinct) of one LSH band among the ``active`` documents whose key
     falls in hash partition ``part`` of ``parts``, in arrays of at most ``2 * PAIR_SLICE`` pairs.
 
     Keys are read one shard's band file at a time (shard_size × bands × 8 bytes), so only the
     keys of this pass are held."""
+    n = int(offsets[-1])
     active_at = np.searchsorted(active, offsets)
     spans = [(k, int(active_at[k]), int(active_at[k + 1])) for k in range(len(shards)) if active_at[k + 1] > active_at[k]]
-    if parts == 1:
+    if all_keys is not None:  # every band's keys of the active documents, already read (one pass)
+        members, keys = active, np.ascontiguousarray(all_keys[:, band])
+    elif parts == 1:
         members = active
         keys = np.empty(len(active), dtype=np.uint64)
         for k, lo, hi in spans:
@@ -432,15 +465,208 @@ def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.n
         later_members = members[order[here]]
         # Pair each later member with its bucket's first member and with its predecessor, so chains
         # of similar documents inside one bucket are found even when the ends differ more.
-        pairs = np.concatenate([
-            np.stack([members[order[firsts]], later_members], axis=1),
-            np.stack([members[order[here - 1]], later_members], axis=1),
-        ]).astype(np.int64)
-        pairs = np.unique(np.sort(pairs, axis=1), axis=0)
+        first = np.concatenate([members[order[firsts]], members[order[here - 1]]]).astype(np.int64)
+        second = np.concatenate([later_members, later_members]).astype(np.int64)
+        # Distinct pairs sorted by (a, b), as np.unique(axis=0) on the sorted pairs gives, through
+        # one int64 code a * n + b per pair (a 1-D unique: ~5× faster than the row-wise one).
+        codes = np.unique(np.minimum(first, second) * n + np.maximum(first, second))
+        pairs = np.stack([codes // n, codes % n], axis=1)
         yield pairs[pairs[:, 0] != pairs[:, 1]]
 
 
-def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndarray, np.ndarray]:
+def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray, n_bands: int,
+                       uf: _UnionFind, config: DedupConfig) -> None:
+    """Every band's candidate pairs, pre-screened by the MinHash estimate and verified by exact Jaccard,
+    merged into ``uf`` in this process (memory bounded whatever the corpus; see :func:`cluster`)."""
+    n = int(offsets[-1])
+    parts = _passes(len(active))
+    shingles_of = _ShingleReader(shards, offsets, config.ngram)
+    sig_rows = _SignatureRows(shards, offsets)
+    # Pairs that failed exact verification (estimate within 0.15 of the threshold but below
+    # it), so a pair sharing many bands is read once: sorted codes a * n + b, 8 bytes each
+    # (a Python set of tuples took ~120 bytes per pair and was what grew on a heavily
+    # duplicated corpus), forgotten past FAILED_MAX pairs, which only costs re-verification.
+    # The clusters do not depend on the order pairs are judged in (connected components of the
+    # verified pairs; roots are the smallest index), so passes and slices may split a band freely.
+    failed = np.zeros(0, dtype=np.int64)
+    all_pairs = (pairs for band, part in itertools.product(range(n_bands), range(parts))
+                 for pairs in _band_pairs(shards, offsets, active, band, part, parts))
+    for pairs in all_pairs:
+        new_failed: list[int] = []  # pairs are distinct within one array of pairs
+        for lo in range(0, len(pairs), PAIR_CHUNK):
+            chunk = pairs[lo : lo + PAIR_CHUNK]
+            # Pairs already in one cluster would be skipped below anyway (clusters only grow):
+            # leave them out, and the known failures, before reading their signatures.
+            todo = _roots(uf.parent, chunk[:, 0]) != _roots(uf.parent, chunk[:, 1])
+            if len(failed):
+                codes = chunk[:, 0] * n + chunk[:, 1]
+                at = np.minimum(np.searchsorted(failed, codes), len(failed) - 1)
+                todo &= failed[at] != codes
+            chunk = chunk[todo]
+            if not len(chunk):
+                continue
+            rows = sig_rows(chunk.ravel()).reshape(len(chunk), 2, -1)
+            estimate = (rows[:, 0] == rows[:, 1]).mean(axis=1)
+            del rows
+            # The MinHash estimate (sd ~0.04) only rules out clear non-duplicates; the decision
+            # is the exact Jaccard, so pairs near the threshold are judged exactly.
+            for a, b in chunk[estimate >= config.threshold - ESTIMATE_MARGIN].tolist():
+                if uf.find(a) == uf.find(b):
+                    continue
+                if jaccard_hashed(shingles_of(a), shingles_of(b)) >= config.threshold:
+                    uf.union(a, b)
+                else:
+                    new_failed.append(a * n + b)
+        if new_failed:
+            if len(failed) + len(new_failed) > FAILED_MAX:
+                failed = failed[:0]
+            failed = np.union1d(failed, np.array(new_failed, dtype=np.int64))
+    shingles_of.close()
+    sig_rows.close()
+
+
+ParallelMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
+# The parallel verification holds every distinct candidate pair at once (an 8-byte code, then 16
+# bytes as a pair: ~40 MB with temporaries at this cap); past this many it leaves the corpus to the
+# sequential path, whose memory does not follow the number of pairs.
+PARALLEL_PAIRS_MAX = 1 << 20
+# The parallel path reads all band keys of the active documents at once when they fit in this.
+ALL_KEYS_BYTES = 32 << 20
+# Pairs whose documents' shingles verify_pairs computes in one batch, if their texts hold at most
+# VERIFY_CHARS characters together (~24 bytes per character at the batch's peak: ~12 MB).
+VERIFY_PAIRS = 256
+VERIFY_CHARS = 1 << 19
+# Below this many pairs to verify, handing them to other processes costs more than it saves.
+PARALLEL_PAIRS_MIN = 256
+
+
+def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray, n_bands: int,
+                     config: DedupConfig) -> np.ndarray | None:
+    """All distinct candidate pairs of all bands whose MinHash estimate is within ``ESTIMATE_MARGIN``
+    of the threshold, as an (m, 2) array sorted by (a, b); None when more than ``PARALLEL_PAIRS_MAX``."""
+    n = int(offsets[-1])
+    parts = _passes(len(active))
+    all_keys = None
+    if parts == 1 and len(active) * n_bands * 8 <= ALL_KEYS_BYTES:
+        # Each unit's band file read once rather than once per band (18 bands × many small units).
+        all_keys = np.empty((len(active), n_bands), dtype=np.uint64)
+        active_at = np.searchsorted(active, offsets)
+        for k, shard in enumerate(shards):
+            lo, hi = int(active_at[k]), int(active_at[k + 1])
+            if hi > lo:
+                all_keys[lo:hi] = np.load(shard.bands)[active[lo:hi] - offsets[k]]
+    found: list[np.ndarray] = []
+    held = 0
+    for band, part in itertools.product(range(n_bands), range(parts)):
+        for pairs in _band_pairs(shards, offsets, active, band, part, parts, all_keys):
+            found.append(pairs[:, 0] * n + pairs[:, 1])
+            held += len(pairs)
+            if held > PARALLEL_PAIRS_MAX:  # most pairs recur in several bands: drop the repeats first
+                found = [np.unique(np.concatenate(found))]
+                held = len(found[0])
+                if held > PARALLEL_PAIRS_MAX:
+                    return None
+    codes = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    pairs = np.stack([codes // n, codes % n], axis=1)
+    keep = np.zeros(len(pairs), dtype=bool)
+    sig_rows = _SignatureRows(shards, offsets)
+    chunk = 8 * PAIR_CHUNK  # ≤ 16,384 rows of 512 bytes (8 MiB): each document read once per chunk
+    try:
+        for lo in range(0, len(pairs), chunk):
+            rows = sig_rows(pairs[lo : lo + chunk].ravel()).reshape(-1, 2, sig_rows.width)
+            keep[lo : lo + chunk] = (rows[:, 0] == rows[:, 1]).mean(axis=1) >= config.threshold - ESTIMATE_MARGIN
+    finally:
+        sig_rows.close()
+    return pairs[keep]
+
+
+def _component_groups(pairs: np.ndarray, groups: int) -> list[np.ndarray]:
+    """``pairs`` split into ``groups`` arrays, each holding whole connected components of the pair
+    graph (so one process sees all pairs of a cluster and skips those its own merges already joined),
+    balanced by pair count. Components by min-label propagation with pointer jumping (vectorised)."""
+    nodes, inverse = np.unique(pairs, return_inverse=True)
+    edges = inverse.reshape(-1, 2)
+    label = np.arange(len(nodes))
+    while True:
+        low = np.minimum(label[edges[:, 0]], label[edges[:, 1]])
+        new = label.copy()
+        np.minimum.at(new, edges[:, 0], low)
+        np.minimum.at(new, edges[:, 1], low)
+        new = new[new]
+        if np.array_equal(new, label):
+            break
+        label = new
+    component = label[edges[:, 0]]
+    ids, sizes = np.unique(component, return_counts=True)
+    load = [0] * groups
+    owner = np.empty(len(ids), dtype=np.int64)
+    for k in np.argsort(-sizes, kind="stable").tolist():  # largest first, to the least loaded group
+        g = min(range(groups), key=load.__getitem__)
+        owner[k] = g
+        load[g] += int(sizes[k])
+    group_of_pair = owner[np.searchsorted(ids, component)]
+    return [pairs[group_of_pair == g] for g in range(groups)]
+
+
+def verify_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.ndarray, ngram: int,
+                 threshold: float) -> np.ndarray:
+    """The pairs (of ``pairs``, sorted) whose exact Jaccard reaches ``threshold``, skipping pairs that the
+    ones found so far already connect: a spanning forest of the duplicate graph on these pairs. Runs in
+    a worker; module-level so that it pickles by name.
+
+    The union-find spans only the documents of ``pairs`` (numbered 0.. in ``local``), not the corpus:
+    each worker would otherwise allocate 4-8 bytes per corpus document for a handful of clusters."""
+    nodes, inverse = np.unique(pairs, return_inverse=True)
+    local = inverse.reshape(-1, 2)
+    uf = _UnionFind(len(nodes), np.int32 if len(nodes) < 2**31 else np.int64)
+    reader = _ShingleReader(shards, offsets, ngram)
+    found: list[tuple[int, int]] = []
+    try:
+        for lo in range(0, len(pairs), VERIFY_PAIRS):
+            chunk = pairs[lo : lo + VERIFY_PAIRS]
+            # The shingles of the slice's documents at once, unless they are long (then one at a time,
+            # through the byte-bounded cache), so the batch stays within VERIFY_CHARS characters.
+            batch = reader.many(np.unique(chunk).tolist(), VERIFY_CHARS)
+            for (a, b), (la, lb) in zip(chunk.tolist(), local[lo : lo + VERIFY_PAIRS].tolist(), strict=True):
+                if uf.find(la) == uf.find(lb):
+                    continue
+                sa, sb = (batch[a], batch[b]) if batch is not None else (reader(a), reader(b))
+                if jaccard_hashed(sa, sb) >= threshold:
+                    uf.union(la, lb)
+                    found.append((a, b))
+    finally:
+        reader.close()
+    return np.array(found, dtype=np.int64).reshape(-1, 2)
+
+
+def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray, n_bands: int,
+                     uf: _UnionFind, config: DedupConfig, parallel: ParallelMap, processes: int) -> bool:
+    """Verification shared by ``processes`` processes; False (nothing done) when the sequential path
+    should run instead (too many pairs to hold). Fewer than ``PARALLEL_PAIRS_MIN`` pairs are not worth
+    sending: they are verified here, since their pairs and signatures have already been read.
+
+    Why the clusters are the same: the sequential path merges the connected components of {candidate
+    pairs whose estimate passes and whose exact Jaccard reaches the threshold}; skipping a pair that
+    is already connected, or that failed before, changes no component. Here the same pair set is
+    split by connected components of the candidate graph; each process returns a spanning forest of
+    the verified pairs of its share, and merging all forests gives the same components, with the
+    smallest index as each root (union by smallest index)."""
+    pairs = _estimated_pairs(shards, offsets, active, n_bands, config)
+    if pairs is None:
+        return False
+    if len(pairs) < PARALLEL_PAIRS_MIN:
+        forests = [verify_pairs(shards, offsets, pairs, config.ngram, config.threshold)]
+    else:
+        forests = parallel(verify_pairs, [(list(shards), offsets, group, config.ngram, config.threshold)
+                                          for group in _component_groups(pairs, processes) if len(group)])
+    for found in forests:
+        for a, b in found.tolist():
+            uf.union(a, b)
+    return True
+
+
+def cluster(shards: Sequence[ShardArrays], config: DedupConfig, parallel: ParallelMap | None = None,
+            processes: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Phase 2. Returns (kind, keeper) over all documents in input order.
 
     ``kind[i]`` is KEEP, EXACT or NEAR; ``keeper[i]`` is the index of the kept document of i's
@@ -453,6 +679,10 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
     growing at ~18 MB. What still grows with the corpus: the union-find parent and active list
     (4 + 4 bytes per document), ``kind`` (1) and, at the end, the returned ``keeper`` (8), i.e.
     ~17 bytes per document (3.4 MB per 200,000), plus the exact and near duplicates' indices.
+
+    With ``parallel`` (``map(fn, calls)``, e.g. the run's executor) and ``processes > 1``, the exact
+    Jaccard verification, phase 2's main cost, is shared: see :func:`_verify_parallel`. The clusters
+    are the same either way.
     """
     offsets = np.cumsum([0] + [s.count for s in shards])
     n = int(offsets[-1])
@@ -468,52 +698,11 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig) -> tuple[np.ndar
 
     if config.near:
         active = np.flatnonzero(kind == KEEP).astype(index_dtype)
-        shingles_of = _ShingleReader(shards, offsets, config.ngram)
-        sig_rows = _SignatureRows(shards, offsets)
         n_bands = next((int(np.load(s.bands, mmap_mode="r").shape[1]) for s in shards if s.count), 0)
         uf = _UnionFind(n, index_dtype)
-        parts = _passes(len(active))
-        # Pairs that failed exact verification (estimate within 0.15 of the threshold but below
-        # it), so a pair sharing many bands is read once: sorted codes a * n + b, 8 bytes each
-        # (a Python set of tuples took ~120 bytes per pair and was what grew on a heavily
-        # duplicated corpus), forgotten past FAILED_MAX pairs, which only costs re-verification.
-        # The clusters do not depend on the order pairs are judged in (connected components of the
-        # verified pairs; roots are the smallest index), so passes and slices may split a band freely.
-        failed = np.zeros(0, dtype=np.int64)
-        all_pairs = (pairs for band, part in itertools.product(range(n_bands), range(parts))
-                     for pairs in _band_pairs(shards, offsets, active, band, part, parts))
-        for pairs in all_pairs:
-            new_failed: list[int] = []  # pairs are distinct within one array of pairs
-            for lo in range(0, len(pairs), PAIR_CHUNK):
-                chunk = pairs[lo : lo + PAIR_CHUNK]
-                # Pairs already in one cluster would be skipped below anyway (clusters only grow):
-                # leave them out, and the known failures, before reading their signatures.
-                todo = _roots(uf.parent, chunk[:, 0]) != _roots(uf.parent, chunk[:, 1])
-                if len(failed):
-                    codes = chunk[:, 0] * n + chunk[:, 1]
-                    at = np.minimum(np.searchsorted(failed, codes), len(failed) - 1)
-                    todo &= failed[at] != codes
-                chunk = chunk[todo]
-                if not len(chunk):
-                    continue
-                rows = sig_rows(chunk.ravel()).reshape(len(chunk), 2, -1)
-                estimate = (rows[:, 0] == rows[:, 1]).mean(axis=1)
-                del rows
-                # The MinHash estimate (sd ~0.04) only rules out clear non-duplicates; the decision
-                # is the exact Jaccard, so pairs near the threshold are judged exactly.
-                for a, b in chunk[estimate >= config.threshold - ESTIMATE_MARGIN].tolist():
-                    if uf.find(a) == uf.find(b):
-                        continue
-                    if jaccard_hashed(shingles_of(a), shingles_of(b)) >= config.threshold:
-                        uf.union(a, b)
-                    else:
-                        new_failed.append(a * n + b)
-            if new_failed:
-                if len(failed) + len(new_failed) > FAILED_MAX:
-                    failed = failed[:0]
-                failed = np.union1d(failed, np.array(new_failed, dtype=np.int64))
-        shingles_of.close()
-        sig_rows.close()
+        if not (parallel is not None and processes > 1
+                and _verify_parallel(shards, offsets, active, n_bands, uf, config, parallel, processes)):
+            _verify_sequential(shards, offsets, active, n_bands, uf, config)
     keeper = np.arange(n, dtype=np.int64)
     keeper[exact_dup] = exact_first
     if config.near:

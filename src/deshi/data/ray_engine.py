@@ -50,6 +50,17 @@ class RayExecutor:
         context.enable_progress_bars = False
         context.execution_options.preserve_order = True  # results come back in shard order
 
+    # The executor interface of deshi.data.executor.LocalExecutor. Ray schedules its own workers:
+    # there is no pool to start early or to let go before close, and dedup's verification stays in
+    # the driver (pool_size 0: no processes beside it to share with).
+    pool_size = 0
+
+    def start(self) -> RayExecutor:
+        return self
+
+    def release(self) -> None:
+        pass
+
     def map(self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], on_done: Callable[[], None]) -> list[Any]:
         import json
 

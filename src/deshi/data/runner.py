@@ -1,4 +1,4 @@
-"""The curation run: plan shards, phase 1 in workers, phase 2 global dedup, phase 3 write, finalise.
+"""The curation run: plan shards and work units, phase 1 in workers, phase 2 global dedup, phase 3 write, finalise.
 
 Resumable by construction. Every phase writes per-shard files under ``OUT/.work`` atomically
 (tmp + rename) and then a ``.done`` marker; a re-run with the same input and config skips every shard
@@ -6,9 +6,11 @@ whose marker exists and redoes the rest, so a run killed with SIGKILL at any poi
 produces exactly the bytes of an uninterrupted run. The manifest is written last (it is the commit
 point); ``.work`` is removed just before it.
 
-Deterministic by construction. Shards are fixed by the input and ``shard_size`` (not by the worker
-count), documents are numbered in input order, and dedup keeps the earliest document of each cluster,
-so 1 worker, N workers and the Ray engine write identical output.
+Deterministic by construction. Output shards are fixed by the input and ``shard_size`` (not by the
+worker count); phase 1 may split them into smaller work units (``unit_size``, several workers only),
+which are numbered in input order and reassembled into the same shards; documents are numbered in input
+order, and dedup keeps the earliest document of each cluster, so 1 worker, N workers and the Ray engine
+write identical output. Which process runs which unit: :mod:`deshi.data.executor`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import os
 import shutil
 import time
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -30,6 +33,8 @@ import orjson
 from deshi.data import dedup as dd
 from deshi.data.config import CurateConfig
 from deshi.data.document import Document
+from deshi.data.executor import make_executor
+from deshi.data.executor import trace as _trace
 from deshi.data.io import (
     OUTPUT_SUFFIX,
     Quarantined,
@@ -39,6 +44,7 @@ from deshi.data.io import (
     input_files,
     plan_shards,
     read_shard,
+    split_shard,
     write_bytes_atomic,
     write_jsonl_atomic,
 )
@@ -97,7 +103,8 @@ def shard_name(index: int) -> str:
 
 
 def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str, Any]:
-    """Phase 1 for one shard: read, run the steps, sign the survivors, write everything atomically."""
+    """Phase 1 for one work unit (a shard or a slice of one; files named by unit index): read, run the
+    steps, sign the survivors, write everything atomically."""
     shard = ShardSpec.from_dict(spec)
     config = CurateConfig.model_validate_json(config_json)
     work_dir = Path(work)
@@ -105,6 +112,7 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
     marker = work_dir / f"{name}.p1.done"
     if marker.exists():
         return json.loads(marker.read_text())
+    _trace("unit_start", unit=shard.index)
     steps, signer = _steps_for(config)
     quarantine: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
@@ -165,6 +173,7 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
         "steps": {step.name: step.stats.to_dict() for step in steps},
     }
     write_bytes_atomic(marker, json.dumps(result, sort_keys=True).encode())
+    _trace("unit_end", unit=shard.index, docs=shard.count)
     return result
 
 
@@ -178,8 +187,10 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 # ---------------------------------------------------------------- phase 2
 
 
-def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig) -> dict[str, Any]:
-    """Global exact + near dedup over all shards in input order; writes dedup.npz and keeper ids."""
+def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig,
+                parallel: dd.ParallelMap | None = None, processes: int = 1) -> dict[str, Any]:
+    """Global exact + near dedup over all units in input order; writes dedup.npz and keeper ids.
+    ``parallel``/``processes``: share the pair verification (:func:`deshi.data.dedup.cluster`)."""
     marker = work_dir / "dedup.done"
     if marker.exists():
         return json.loads(marker.read_text())
@@ -188,7 +199,7 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig) -
                          ("hash.npy", "bands.npy", "sig.npy", "docs.jsonl", "offsets.npy")), count)
         for i, count in enumerate(shard_counts)
     ]
-    kind, keeper = dd.cluster(arrays, config.dedup)
+    kind, keeper = dd.cluster(arrays, config.dedup, parallel, processes)
     # Ids of the kept documents that duplicates point to (O(duplicates) memory, sorted NumPy indices
     # rather than a Python set: the coordinator's memory should not follow the corpus size).
     needed = np.unique(keeper[kind != dd.KEEP])
@@ -216,8 +227,9 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig) -
 # ---------------------------------------------------------------- phase 3
 
 
-def write_shard(index: int, offset: int, config_json: str, work: str, out: str) -> int:
-    """Phase 3 for one shard: drop dedup losers, write data/part-NNNNN.*, record why each was dropped."""
+def write_shard(index: int, units: list[int], offset: int, config_json: str, work: str, out: str) -> int:
+    """Phase 3 for one output shard (its phase-1 ``units`` in order): drop dedup losers, write
+    data/part-NNNNN.*, record why each was dropped."""
     config = CurateConfig.model_validate_json(config_json)
     work_dir, out_dir = Path(work), Path(out)
     name = shard_name(index)
@@ -230,92 +242,22 @@ def write_shard(index: int, offset: int, config_json: str, work: str, out: str) 
     writer = RecordWriter(out_dir / "data" / f"part-{name}{OUTPUT_SUFFIX[config.output_format]}", config.output_format)
     dropped: list[dict[str, Any]] = []
     reasons = {dd.EXACT: "exact_duplicate", dd.NEAR: "near_duplicate"}
-    with open(work_dir / f"{name}.docs.jsonl", "rb") as handle:
-        count = len(np.load(work_dir / f"{name}.offsets.npy", mmap_mode="r"))
-        kinds = kind[offset : offset + count].tolist()  # Python ints: no NumPy scalar per line
-        for local, line in enumerate(handle):
-            k = kinds[local]
-            if k == dd.KEEP:
-                writer.write_line(line)  # the line phase 1 wrote is already the output record
-            elif config.write_rejected:
-                dropped.append({"id": orjson.loads(line)["id"], "step": "dedup", "reason": reasons[k],
-                                "duplicate_of": keeper_ids.get(str(int(keeper[offset + local])))})
+    for unit in units:
+        with open(work_dir / f"{shard_name(unit)}.docs.jsonl", "rb") as handle:
+            count = len(np.load(work_dir / f"{shard_name(unit)}.offsets.npy", mmap_mode="r"))
+            kinds = kind[offset : offset + count].tolist()  # Python ints: no NumPy scalar per line
+            for local, line in enumerate(handle):
+                k = kinds[local]
+                if k == dd.KEEP:
+                    writer.write_line(line)  # the line phase 1 wrote is already the output record
+                elif config.write_rejected:
+                    dropped.append({"id": orjson.loads(line)["id"], "step": "dedup", "reason": reasons[k],
+                                    "duplicate_of": keeper_ids.get(str(int(keeper[offset + local])))})
+        offset += count
     writer.close()
     write_jsonl_atomic(work_dir / f"{name}.rejected_dedup.jsonl", dropped)
     write_bytes_atomic(marker, str(writer.count).encode())
     return writer.count
-
-
-# ---------------------------------------------------------------- executors
-
-
-_PRELOAD = ["deshi.data.runner", "deshi.data.content", "deshi.data.language", "deshi.data.quality",
-            "deshi.data.normalise", "deshi.data.pii_step", "deshi.data.pii"]
-
-
-class LocalExecutor:
-    """Runs shard tasks in this process (1 worker) or one process pool reused by every phase.
-
-    The pool uses ``forkserver`` (``spawn`` where unavailable), never plain ``fork``: a process that
-    already ran a curation holds library thread pools (rensa's rayon pool, BLAS), and forking it
-    deadlocked the children on an inherited lock in our tests. The fork server preloads deshi's
-    modules once, so each worker starts in milliseconds instead of re-importing them. As with any
-    ``multiprocessing`` use, scripts calling :func:`curate` with ``workers > 1`` need an
-    ``if __name__ == "__main__":`` guard.
-    """
-
-    def __init__(self, workers: int) -> None:
-        self.workers = workers
-        self._pool: Any = None
-
-    def _get_pool(self) -> Any:
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            # Workers must import the same deshi as this process (a checkout on sys.path may shadow
-            # an installed copy): the fork server is a fresh interpreter that only sees PYTHONPATH.
-            root = str(Path(__file__).resolve().parents[2])
-            paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
-            if root not in paths:
-                os.environ["PYTHONPATH"] = os.pathsep.join([root, *[p for p in paths if p]])
-            if "forkserver" in multiprocessing.get_all_start_methods():
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload(_PRELOAD)
-            else:
-                context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=context)
-        return self._pool
-
-    def map(self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], on_done: Callable[[], None]) -> list[Any]:
-        if self.workers <= 1 or len(calls) <= 1:
-            results = []
-            for args in calls:
-                results.append(fn(*args))
-                on_done()
-            return results
-        from concurrent.futures import as_completed
-
-        pool = self._get_pool()
-        results: list[Any] = [None] * len(calls)
-        futures = {pool.submit(fn, *args): i for i, args in enumerate(calls)}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            on_done()
-        return results
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-
-
-def make_executor(config: CurateConfig) -> Any:
-    if config.engine == "ray":
-        from deshi.data.ray_engine import RayExecutor
-
-        return RayExecutor(config.workers)
-    return LocalExecutor(config.workers)
 
 
 # ---------------------------------------------------------------- the run
@@ -332,36 +274,95 @@ class CurateResult:
 
 def _fingerprint(config: CurateConfig, files: list[Path]) -> str:
     """What must be equal for a re-run to reuse finished shards: input files and every output-affecting setting."""
-    settings = config.model_dump(mode="json", exclude={"workers", "engine", "keep_work"})
+    settings = config.model_dump(mode="json", exclude={"workers", "engine", "keep_work", "unit_size"})
     inputs = [(str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
     return hashlib.sha256(json.dumps([settings, inputs], sort_keys=True).encode()).hexdigest()
 
 
-def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, list[ShardSpec], list[Path]]:
+@dataclass
+class Plan:
+    """Output shards, the phase-1 work units they are split into (in input order), and each unit's shard."""
+
+    shards: list[ShardSpec]
+    units: list[ShardSpec]
+    unit_shard: list[int]
+
+    def units_of(self, shard: int) -> list[int]:
+        """The units of output shard ``shard``: consecutive, as ``unit_shard`` is sorted (units are in
+        input order), so two binary searches instead of a scan of every unit per shard."""
+        return list(range(bisect_left(self.unit_shard, shard), bisect_right(self.unit_shard, shard)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"shards": [s.to_dict() for s in self.shards], "units": [u.to_dict() for u in self.units],
+                "unit_shard": self.unit_shard}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        shards = [ShardSpec.from_dict(s) for s in data["shards"]]
+        if "units" not in data:  # a plan written before units existed: one unit per shard
+            return cls(shards, shards, list(range(len(shards))))
+        return cls(shards, [ShardSpec.from_dict(u) for u in data["units"]], list(data["unit_shard"]))
+
+
+def plan_units(shards: list[ShardSpec], workers: int, unit_size: int) -> Plan:
+    """Split output shards into phase-1 work units of about ``unit_size`` documents for ``workers`` processes.
+
+    Why: with 4 output shards of 5,000 documents on 2 processes, one process could sit idle for up to
+    a whole shard while the other finished; with ~1,000-document units they finish within a fraction
+    of one. One worker keeps units = shards: it has nothing to balance, and each unit costs a few
+    files and one more read in phase 2.
+
+    The last ``2 * workers`` full-size units are halved: units are handed out in order, so the processes
+    end on small ones and the last to finish waits less for the others (half a unit instead of one).
+
+    The units only change who computes what: documents keep their input order and global numbering,
+    so the output is the same bytes for any split (tests compare 1 and N workers)."""
+    pieces: list[tuple[int, ShardSpec]] = []
+    for shard in shards:
+        parts = max(1, round(shard.count / unit_size)) if workers > 1 else 1
+        pieces += [(shard.index, piece) for piece in split_shard(shard, parts)]
+    if workers > 1:
+        # The last 2 × workers units of at least half the usual size (a short remainder is small already).
+        halve = [i for i in range(len(pieces)) if pieces[i][1].count >= max(2, unit_size // 2)][-2 * workers:]
+        for i in reversed(halve):
+            index, piece = pieces[i]
+            pieces[i : i + 1] = [(index, half) for half in split_shard(piece, 2)]
+    units = [ShardSpec(i, p.path, p.kind, p.start_line, p.count, p.offset, p.row_groups) for i, (_, p) in enumerate(pieces)]
+    return Plan(shards, units, [index for index, _ in pieces])
+
+
+def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, Plan, list[Path]]:
     files = input_files(input_spec)
     out.mkdir(parents=True, exist_ok=True)
     work = out / WORK
     fingerprint = _fingerprint(config, files)
     plan_path = work / "plan.json"
     if plan_path.exists():
-        plan = json.loads(plan_path.read_text())
-        if plan.get("fingerprint") == fingerprint:
-            log.info("resuming: %d shards planned, finished shards are skipped", len(plan["shards"]))
-            return work, [ShardSpec.from_dict(s) for s in plan["shards"]], files
+        saved = json.loads(plan_path.read_text())
+        if saved.get("fingerprint") == fingerprint:
+            log.info("resuming: %d shards planned, finished shards are skipped", len(saved["shards"]))
+            return work, Plan.from_dict(saved), files
         log.info("input or config changed since the previous run: starting afresh")
     # A fresh start: clear the previous run's outputs so no stale shard survives.
     (out / "manifest.json").unlink(missing_ok=True)
     for stale in (work, out / "data"):
         shutil.rmtree(stale, ignore_errors=True)
     work.mkdir(parents=True)
-    shards = plan_shards(files, config.shard_size)
-    write_bytes_atomic(plan_path, json.dumps({"fingerprint": fingerprint, "shards": [s.to_dict() for s in shards]}).encode())
-    return work, shards, files
+    plan = plan_units(plan_shards(files, config.shard_size), config.workers, config.unit_size)
+    write_bytes_atomic(plan_path, json.dumps({"fingerprint": fingerprint, **plan.to_dict()}).encode())
+    return work, plan, files
 
 
 def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None = None,
-           progress: Progress | None = None) -> CurateResult:
-    """Run the whole pipeline on ``input_spec`` into the artifact directory ``out``."""
+           progress: Progress | None = None, executor: Any = None, release_executor: bool = False) -> CurateResult:
+    """Run the whole pipeline on ``input_spec`` into the artifact directory ``out``.
+
+    ``executor``: one already started for this config (the CLI starts the local pool before it
+    imports this module, see :mod:`deshi.data.executor`); the caller closes it, and it stays usable
+    after this call unless ``release_executor`` is True: then its workers are let go after the last
+    phase, so they exit while this process writes stats, reports and the manifest (the CLI does
+    this; a caller that reuses the executor must not). By default an executor is made here, started
+    before planning, released after the last phase and closed at the end."""
     from deshi.artifacts import Manifest, describe_input, write_manifest
     from deshi.data.report import write_reports
 
@@ -370,13 +371,17 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
     progress = progress or (lambda phase, done, total: None)
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    (out / "manifest.json").unlink(missing_ok=True)  # the directory is not a finished artifact until the end
-    work, shards, files = _prepare(out, str(input_spec), config)
-    (out / "data").mkdir(exist_ok=True)
-    timings["plan_s"] = time.perf_counter() - started
+    _trace("curate_start", workers=config.workers)
     config_json = config.model_dump_json()
-    executor = make_executor(config)
+    own_executor = executor is None
+    if own_executor:
+        executor = make_executor(config.workers, config.engine, config_json)
+        executor.start()  # the pool starts while this process plans
+    (out / "manifest.json").unlink(missing_ok=True)  # the directory is not a finished artifact until the end
     try:
+        work, plan, files = _prepare(out, str(input_spec), config)
+        (out / "data").mkdir(exist_ok=True)
+        timings["plan_s"] = time.perf_counter() - started
         t = time.perf_counter()
         done = [0]
 
@@ -386,29 +391,41 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
                 progress(phase, done[0], total)
             return _tick
 
-        progress("filter", 0, len(shards))
-        p1 = executor.map(process_shard, [(s.to_dict(), config_json, str(work)) for s in shards], tick("filter", len(shards)))
+        progress("filter", 0, len(plan.units))
+        p1 = executor.map(process_shard, [(u.to_dict(), config_json, str(work)) for u in plan.units],
+                          tick("filter", len(plan.units)))
         timings["filter_s"] = time.perf_counter() - t
+        _trace("filter_end")
 
         t = time.perf_counter()
         counts = [r["kept"] for r in p1]
-        dedup_stats = dedup_phase(work, counts, config)
+        parallel = None
+        if executor.pool_size:
+            def parallel(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
+                return executor.map(fn, calls, lambda: None)
+        dedup_stats = dedup_phase(work, counts, config, parallel, config.workers)
         timings["dedup_s"] = time.perf_counter() - t
+        _trace("dedup_end")
 
         t = time.perf_counter()
         offsets = np.cumsum([0] + counts).tolist()
         done[0] = 0
-        progress("write", 0, len(shards))
-        written = executor.map(
-            write_shard, [(s.index, offsets[s.index], config_json, str(work), str(out)) for s in shards],
-            tick("write", len(shards)),
-        )
+        progress("write", 0, len(plan.shards))
+        calls = []
+        for s in plan.shards:
+            units = plan.units_of(s.index)  # never empty: split_shard returns at least one slice
+            calls.append((s.index, units, offsets[units[0]], config_json, str(work), str(out)))
+        written = executor.map(write_shard, calls, tick("write", len(plan.shards)))
         timings["write_s"] = time.perf_counter() - t
+        _trace("write_end")
+        if own_executor or release_executor:
+            executor.release()  # the pool's workers exit while this process writes stats and the manifest
     finally:
-        executor.close()
+        if own_executor:
+            executor.close()
 
     stats = aggregate_stats(p1, dedup_stats, written, config, len(files))
-    _merge_shard_files(work, out, len(shards), config)
+    _merge_shard_files(work, out, plan, config)
     write_bytes_atomic(out / "stats.json", (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode())
     report = write_reports(out, stats)
     for stray in (out / "data").glob("*.tmp"):  # left by processes of a killed earlier attempt
@@ -426,26 +443,31 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
     artifact_id = write_manifest(
         out,
         Manifest("curate", config, [describe_input(p) for p in files], counts_summary, timings,
-                 config.dedup.seed, {"output_format": config.output_format, "shards": len(shards)}),
+                 config.dedup.seed, {"output_format": config.output_format, "shards": len(plan.shards)}),
     )
+    _trace("curate_end")
     return CurateResult(out, stats, artifact_id, report, timings)
 
 
-def _merge_shard_files(work: Path, out: Path, shards: int, config: CurateConfig) -> None:
-    """Concatenate per-shard quarantine and rejected lists in shard order (ids and reasons only)."""
-    def cat(target: Path, suffixes: tuple[str, ...]) -> None:
+def _merge_shard_files(work: Path, out: Path, plan: Plan, config: CurateConfig) -> None:
+    """Concatenate per-unit quarantine and rejected lists in input order (ids and reasons only);
+    each output shard's dedup drops follow its units' phase-1 drops."""
+    def cat(target: Path, names: list[str]) -> None:
         tmp = atomic_path(target)
         with open(tmp, "wb") as handle:
-            for i in range(shards):
-                for suffix in suffixes:
-                    path = work / f"{shard_name(i)}.{suffix}"
-                    if path.exists():
-                        handle.write(path.read_bytes())
+            for name in names:
+                path = work / name
+                if path.exists():
+                    handle.write(path.read_bytes())
         os.replace(tmp, target)
 
-    cat(out / "quarantine.jsonl", ("quarantine.jsonl",))
+    cat(out / "quarantine.jsonl", [f"{shard_name(u.index)}.quarantine.jsonl" for u in plan.units])
     if config.write_rejected:
-        cat(out / "rejected.jsonl", ("rejected.jsonl", "rejected_dedup.jsonl"))
+        names = []
+        for shard in plan.shards:
+            names += [f"{shard_name(u)}.rejected.jsonl" for u in plan.units_of(shard.index)]
+            names.append(f"{shard_name(shard.index)}.rejected_dedup.jsonl")
+        cat(out / "rejected.jsonl", names)
 
 
 def aggregate_stats(p1: list[dict[str, Any]], dedup_stats: dict[str, Any], written: list[int],

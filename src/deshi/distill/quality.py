@@ -8,7 +8,6 @@ token at batch size 1 with a KV cache — what a user of a served model waits fo
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import unicodedata
@@ -18,6 +17,7 @@ from typing import Any
 
 import torch
 
+from deshi.dataset import read_json_objects
 from deshi.distill.packing import pack, render_prompt
 from deshi.errors import DeshiError
 
@@ -29,16 +29,8 @@ def _norm(text: str) -> str:
 def load_qa(path: Path | str, limit: int | None = None) -> list[dict[str, Any]]:
     """Question/answer records from JSONL: ``question``/``answer`` (or ``prompt``/``response``), optional ``aliases``."""
     path = Path(path)
-    if not path.is_file():
-        raise DeshiError(f"QA file {path} does not exist")
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DeshiError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+    for number, record in read_json_objects(path, DeshiError, "QA file"):
         question = record.get("question", record.get("prompt"))
         answer = record.get("answer", record.get("response"))
         if not isinstance(question, str) or not isinstance(answer, str):

@@ -89,6 +89,9 @@ class Config(StageConfig):
     checkpoint_every: int = Field(50, ge=1)
     precision: Literal["fp32", "bf16"] = "fp32"
     compile: bool = Field(False, description="torch.compile the student's decoder (faster steps after a one-off compile; falls back to eager if it fails).")
+    attention: Literal["auto", "sdpa", "eager"] = Field(
+        "auto", description="Student attention while training: auto = eager for bf16 on CPU (faster there), else the model's own."
+    )
     fused_head: bool = Field(True, description="Chunked fused LM head + loss for ce/offline runs of supported architectures (same loss, no full logits).")
     heldout_fraction: float = Field(0.05, ge=0, lt=1)
     # evaluation
@@ -184,6 +187,7 @@ def _train_config(config: Config, mode: str, loss: str, steps: int, seed: int):
         precision=config.precision,
         compile=config.compile,
         fused_head=config.fused_head,
+        attention=config.attention,
         on_policy_fraction=config.on_policy_fraction if loss != "ce" else 0.0,
         isolate_examples=config.isolate_examples,
         seed=seed,

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from deshi.distill import attention
 from deshi.distill import losses as L
 from deshi.distill.packing import Packed, block_position_ids, isolation_plan, labels_from
 from deshi.errors import DeshiError
@@ -75,6 +76,7 @@ class TrainConfig:
     fused_head: bool = True  # chunked fused LM head + loss where supported (same loss, less memory traffic)
     fused_chunk: int = 512  # rows (token positions) per chunk of the fused head
     compile: bool = False  # torch.compile the student's decoder (falls back to eager if compilation fails)
+    attention: str = "auto"  # student attention while training: auto (eager for bf16 on CPU, else the model's) | sdpa | eager
     log_every: int = 1
     isolate_examples: float = 0.0  # share of blocks whose examples attend only to themselves (packing.isolation_plan)
     fingerprint: str = ""  # identity of model init + data (+ teacher): a checkpoint resumes only the same run
@@ -88,6 +90,8 @@ class TrainConfig:
             raise TrainError(f"isolate_examples must be in [0, 1] (got {self.isolate_examples})")
         if not 0.0 <= self.on_policy_fraction <= 1.0:
             raise TrainError(f"on_policy_fraction must be in [0, 1] (got {self.on_policy_fraction})")
+        if self.attention not in attention.CHOICES:
+            raise TrainError(f"attention must be one of {attention.CHOICES} (got {self.attention!r})")
 
 
 @dataclass
@@ -485,14 +489,22 @@ def train(
             metrics_path.unlink(missing_ok=True)
         accelerator.wait_for_everyone()
         ckpt = None
+    attn_impl = None
     if ckpt is not None:
         accelerator.load_state(str(ckpt))
         cursor = json.loads((ckpt / "cursor.json").read_text())
         start_step = resumed_from = int(cursor["step"])
         tokens_seen = int(cursor["tokens"])
+        if cfg.attention == "auto":
+            attn_impl = cursor.get("attention")  # a resumed run keeps the kernel it started with
         log.info("resuming from %s (step %d)", ckpt, start_step)
+    attn_impl = _attention_for_run(unwrap(model), cfg, attn_impl)
+    own_attn = getattr(unwrap(model).config, "_attn_implementation", None)
+    chosen = attn_impl if attn_impl != own_attn else None
     history = _read_history(metrics_path, start_step)
-    _write_history(metrics_path, history)
+    if accelerator.is_main_process:  # one writer: processes racing on metrics.tmp lost the file
+        _write_history(metrics_path, history)
+    accelerator.wait_for_everyone()
 
     world, rank = accelerator.num_processes, accelerator.process_index
     order = Order(len(source), cfg.seed)
@@ -505,7 +517,7 @@ def train(
     last_loss = float("nan")
     eval_loss = None
     progress_bar = _progress(show_progress and accelerator.is_main_process, description, cfg.max_steps, start_step)
-    with progress_bar as bar:
+    with progress_bar as bar, attention.using(unwrap(model), chosen):
         task = bar.add_task(description, total=cfg.max_steps, completed=start_step, info="")
         for step in range(start_step, end_step):
             t0, c0 = time.perf_counter(), time.process_time()
@@ -568,7 +580,7 @@ def train(
                 with open(metrics_path, "a", encoding="utf-8") as handle:
                     handle.write(json.dumps(record) + "\n")
             if cfg.checkpoint_every > 0 and (done % cfg.checkpoint_every == 0 or done == end_step):
-                cursor = {"step": done, "tokens": tokens_seen, "config": _config_key(cfg)}
+                cursor = {"step": done, "tokens": tokens_seen, "config": _config_key(cfg), "attention": attn_impl}
                 _save_checkpoint(accelerator, run_dir, done, cursor, cfg.keep_checkpoints)
             info = f"loss {loss_sum:.4f}" + (f" · eval {eval_loss:.4f}" if eval_loss is not None else "")
             bar.update(task, completed=done, info=info)
@@ -587,6 +599,17 @@ def train(
     )
 
 
+def _attention_for_run(model, cfg: TrainConfig, resumed: str | None) -> str | None:
+    """The attention implementation this run trains with (``attention.choose``; a resumed run keeps its own)."""
+    own = getattr(getattr(model, "config", None), "_attn_implementation", None)
+    if own is None:  # not a transformers model: nothing to choose
+        return None
+    if resumed is None:
+        dtype = torch.bfloat16 if cfg.precision == "bf16" else next(model.parameters()).dtype
+        resumed = attention.choose(model, cfg.attention, dtype) or own
+    return resumed
+
+
 def unwrap(model):
     """The plain HF model inside whatever accelerate wrapped it in."""
     return getattr(model, "module", model)
@@ -597,6 +620,9 @@ class _CompileOrEager:
 
     Compilation happens lazily at the first call (and again on new shapes), so that is where a missing
     C++ compiler or an unsupported op surfaces; the forward is pure, so retrying it eagerly is safe.
+    AOTAutograd would otherwise compile the *backward* graph only at the first backward pass, outside
+    this wrapper, where a failure would kill the run: ``force_non_lazy_backward_lowering`` moves that
+    compilation into the forward call, so both directions fall back here.
     The module itself is untouched (no ``_orig_mod.`` prefixes in checkpoints or saved models).
     """
 
@@ -611,11 +637,24 @@ class _CompileOrEager:
     def __call__(self, *args, **kwargs):
         if self.compiled is not None:
             try:
-                return self.compiled(*args, **kwargs)
+                with _eager_backward_lowering():
+                    return self.compiled(*args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - see the class docstring
                 log.warning("torch.compile failed (%s: %s); training eagerly", type(exc).__name__, str(exc)[:200])
                 self.compiled = None
         return self.module(*args, **kwargs)
+
+
+def _eager_backward_lowering():
+    """``torch._functorch.config.patch(force_non_lazy_backward_lowering=True)`` where this torch has it."""
+    try:
+        from torch._functorch import config as functorch_config
+
+        if hasattr(functorch_config, "force_non_lazy_backward_lowering"):
+            return functorch_config.patch(force_non_lazy_backward_lowering=True)
+    except ImportError:
+        pass
+    return _null()
 
 
 class _null:
@@ -629,7 +668,8 @@ class _null:
 def _config_key(cfg: TrainConfig) -> dict[str, Any]:
     """The settings a checkpoint must agree with to be resumed (logging cadence may change)."""
     body = asdict(cfg)
-    for volatile in ("eval_every", "checkpoint_every", "keep_checkpoints", "log_every", "eval_batches"):
+    # attention: a kernel choice (rounding-level differences); a resumed ``auto`` run reuses its recorded kernel
+    for volatile in ("eval_every", "checkpoint_every", "keep_checkpoints", "log_every", "eval_batches", "attention"):
         body.pop(volatile, None)
     if not body.get("isolate_examples"):
         body.pop("isolate_examples", None)  # the default: checkpoints written before this setting existed still resume

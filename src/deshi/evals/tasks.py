@@ -21,7 +21,6 @@ Example task file::
 
 from __future__ import annotations
 
-import json
 import random
 import string
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from deshi.config import ConfigError, ConfigIssue, load_yaml, validate_model
+from deshi.dataset import read_json_objects
 from deshi.errors import DeshiError
 from deshi.evals.metrics import ALL_METRICS, GENERATIVE_METRICS, MULTIPLE_CHOICE_METRICS, PERPLEXITY_METRICS
 
@@ -180,21 +180,7 @@ def gold_index(example: Example, spec: TaskSpec) -> int:
 
 def read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(line number, object) for every non-blank line; a malformed line is an error naming file:line."""
-    if not path.is_file():
-        raise TaskError(f"{path}: example file not found")
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TaskError(f"{path}:{number}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(value, dict):
-                raise TaskError(f"{path}:{number}: expected a JSON object, got {type(value).__name__}")
-            rows.append((number, value))
-    return rows
+    return read_json_objects(path, TaskError, "example file")
 
 
 def _load_examples(path: Path, spec: TaskSpec, limit: int | None) -> list[Example]:

@@ -23,11 +23,9 @@ class UpstreamConfig(StageConfig):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        from urllib.parse import urlsplit
+        from deshi.serve.httpclient import split_http_url
 
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("expected an http:// or https:// URL with a host, e.g. http://10.0.0.5:8000/v1")
+        split_http_url(value)
         return value
 
 

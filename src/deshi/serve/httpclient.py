@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httptools
 
@@ -87,13 +87,19 @@ def _expire(waiter: asyncio.Future[tuple[int, bytes, bool]]) -> None:
         waiter.set_exception(TimeoutError("upstream did not answer in time"))
 
 
+def split_http_url(url: str) -> SplitResult:
+    """The URL's parts, or ValueError unless it is http(s) with a host (the config validator's rule too)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an http:// or https:// URL with a host, e.g. http://10.0.0.5:8000/v1")
+    return parts
+
+
 class HttpPool:
     """Keep-alive connections to one origin (``http://`` or ``https://``), for ``post``."""
 
     def __init__(self, base_url: str, idle_s: float = 30.0) -> None:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        parts = split_http_url(base_url)
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.prefix = parts.path.rstrip("/")

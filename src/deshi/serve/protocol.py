@@ -14,6 +14,16 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# Request limits, named once: the pydantic models and the fast path below both read them.
+Role = Literal["system", "user", "assistant", "tool", "developer"]
+MODEL_NAME_MAX = 256
+MAX_TOKENS_LIMIT = 1_000_000
+TEMPERATURE_MAX = 2.0
+TOP_P_MAX = 1.0
+SEED_MAX = 2**63 - 1
+USER_MAX = 256
+MESSAGES_MAX = 1024
+
 
 class _Open(BaseModel):
     # Unknown OpenAI fields (logit_bias, tools, metadata …) are accepted and ignored, as vLLM does,
@@ -27,7 +37,7 @@ class ContentPart(BaseModel):
 
 
 class ChatMessage(_Open):
-    role: Literal["system", "user", "assistant", "tool", "developer"]
+    role: Role
     content: str | list[ContentPart] | None = None
     name: str | None = None
 
@@ -58,17 +68,17 @@ class StreamOptions(BaseModel):
 
 
 class _SamplingRequest(_Open):
-    model: str = Field(..., min_length=1, max_length=256)
-    max_tokens: int | None = Field(None, ge=1, le=1_000_000)
-    max_completion_tokens: int | None = Field(None, ge=1, le=1_000_000)
-    temperature: float | None = Field(None, ge=0.0, le=2.0)
-    top_p: float | None = Field(None, gt=0.0, le=1.0)
-    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    model: str = Field(..., min_length=1, max_length=MODEL_NAME_MAX)
+    max_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS_LIMIT)
+    max_completion_tokens: int | None = Field(None, ge=1, le=MAX_TOKENS_LIMIT)
+    temperature: float | None = Field(None, ge=0.0, le=TEMPERATURE_MAX)
+    top_p: float | None = Field(None, gt=0.0, le=TOP_P_MAX)
+    seed: int | None = Field(None, ge=0, le=SEED_MAX)
     stop: str | list[str] | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None
     n: int = Field(1, ge=1, le=1)
-    user: str | None = Field(None, max_length=256)
+    user: str | None = Field(None, max_length=USER_MAX)
 
     @field_validator("stop")
     @classmethod
@@ -92,7 +102,7 @@ class _SamplingRequest(_Open):
 
 
 class ChatCompletionRequest(_SamplingRequest):
-    messages: list[ChatMessage] = Field(..., min_length=1, max_length=1024)
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=MESSAGES_MAX)
     response_format: ResponseFormat | None = None
 
 
@@ -124,8 +134,7 @@ _FAST_COMMON = ("model", "max_tokens", "max_completion_tokens", "temperature", "
 _FAST_CHAT_KEYS = frozenset((*_FAST_COMMON, "messages"))
 _FAST_COMPLETION_KEYS = frozenset((*_FAST_COMMON, "prompt", "echo"))
 _FAST_MESSAGE_KEYS = frozenset(("role", "content", "name"))
-_ROLES = frozenset(("system", "user", "assistant", "tool", "developer"))
-_SEED_MAX = 2**63 - 1
+_ROLES = frozenset(Role.__args__)
 
 
 class FastMessage:
@@ -175,25 +184,25 @@ def fast_request(raw: dict[str, Any], chat: bool) -> FastRequest | None:
         return None
     get = raw.get
     model = get("model")
-    if type(model) is not str or not 1 <= len(model) <= 256:
+    if type(model) is not str or not 1 <= len(model) <= MODEL_NAME_MAX:
         return None
     max_tokens, max_completion_tokens, seed = get("max_tokens"), get("max_completion_tokens"), get("seed")
-    if not (_opt_int(max_tokens, 1, 1_000_000) and _opt_int(max_completion_tokens, 1, 1_000_000)
-            and _opt_int(seed, 0, _SEED_MAX)):
+    if not (_opt_int(max_tokens, 1, MAX_TOKENS_LIMIT) and _opt_int(max_completion_tokens, 1, MAX_TOKENS_LIMIT)
+            and _opt_int(seed, 0, SEED_MAX)):
         return None
-    temperature = _opt_float(get("temperature"), 0.0, 2.0)
-    top_p = _opt_float(get("top_p"), 0.0, 1.0, low_open=True)
+    temperature = _opt_float(get("temperature"), 0.0, TEMPERATURE_MAX)
+    top_p = _opt_float(get("top_p"), 0.0, TOP_P_MAX, low_open=True)
     if temperature is False or top_p is False:
         return None
     stream, n, user = get("stream", False), get("n", 1), get("user")
     if type(stream) is not bool or type(n) is not int or n != 1:
         return None
-    if user is not None and (type(user) is not str or len(user) > 256):
+    if user is not None and (type(user) is not str or len(user) > USER_MAX):
         return None
     req = FastRequest()
     if chat:
         messages = get("messages")
-        if type(messages) is not list or not 1 <= len(messages) <= 1024:
+        if type(messages) is not list or not 1 <= len(messages) <= MESSAGES_MAX:
             return None
         checked = []
         for m in messages:

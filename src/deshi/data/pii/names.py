@@ -266,8 +266,19 @@ class NameFinder:
         first = "".join(sorted(self._surname_first_chars))
         # One character class up front (not an alternation of two classes) so the engine's
         # first-character skip applies; group "k" participates only in the kanji branch.
+        # A kanji word start passes _cued's first test only if its first character is a one-character
+        # surname or its first two characters begin a listed surname; the look-arounds below let
+        # through only starts whose first character is such a surname or whose second character is
+        # the second character of some surname (a necessary condition, one character-class test),
+        # so fewer starts reach the Python loop; the loop's own test is unchanged.
+        singles = "".join(sorted(n for n in self.surnames if len(n) == 1))
+        seconds = "".join(sorted({p[1] for p in self._sur_prefixes if len(p) == 2}))
+        cond = "|".join(
+            part for part, chars in ((rf"(?<=[{re.escape(singles)}])", singles), (rf"(?=[{re.escape(seconds)}])", seconds))
+            if chars
+        ) or "(?!)"
         self._word_start = re.compile(
-            rf"[{re.escape(first)}{_KATA}](?:(?<=[{re.escape(first)}])(?<![{_K}].)(?P<k>[{_K}]*)"
+            rf"[{re.escape(first)}{_KATA}](?:(?<=[{re.escape(first)}])(?<![{_K}].)(?:{cond})(?P<k>[{_K}]*)"
             rf"|(?<=[{_KATA}])(?<![{_KATA}・＝].)[{_KATA}]*)"
         )
 

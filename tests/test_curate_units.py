@@ -1,0 +1,306 @@
+"""Work units finer than output shards, and the executor that shares them with the coordinator.
+
+With several workers, output shards are split into smaller phase-1 units (``config.unit_size``) and
+the coordinator processes units next to its pool. None of that may change a byte of the output, lose
+or repeat a line, or break resume after SIGKILL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from deshi.artifacts import verify
+from deshi.data import runner
+from deshi.data.config import CurateConfig
+from deshi.data.executor import LocalExecutor
+from deshi.data.io import Quarantined, plan_shards, read_shard, split_shard
+from deshi.data.runner import curate
+from test_curate_support import append_bad_lines, make_corpus
+
+OUTPUT_FILES = ("stats.json", "quarantine.jsonl", "rejected.jsonl", "summary.md")
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "data").iterdir())}
+    files.update({name: (out / name).read_bytes() for name in OUTPUT_FILES})
+    return files
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("units") / "corpus.jsonl"
+    make_corpus(path, 500, seed=5)
+    append_bad_lines(path)
+    with open(path, "ab") as handle:  # blank lines count as lines but are not records
+        handle.write(b"\n\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(corpus, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("units-ref") / "out"
+    curate(corpus, out, CurateConfig(shard_size=120, workers=1))
+    return out
+
+
+def _items(specs) -> list[tuple]:
+    items = []
+    for spec in specs:
+        for item in read_shard(spec):
+            items.append(("q", item.line, item.reason) if isinstance(item, Quarantined) else ("d", item.line, item.id, item.text))
+    return items
+
+
+def test_split_shard_slices_cover_each_line_once(corpus) -> None:
+    shards = plan_shards([corpus], 120)
+    for parts in (2, 3, 7):
+        slices = [piece for shard in shards for piece in split_shard(shard, parts)]
+        assert _items(slices) == _items(shards)
+        assert sum(s.count for s in slices) == sum(s.count for s in shards)
+    # The last shard is short (and ends in blank lines): it still splits into whole lines.
+    assert len(split_shard(shards[-1], 3)) > 1
+
+
+def test_gz_shards_are_not_split(tmp_path, corpus) -> None:
+    import gzip
+
+    gz = tmp_path / "c.jsonl.gz"
+    gz.write_bytes(gzip.compress(corpus.read_bytes()))
+    shard = plan_shards([gz], 120)[0]
+    assert split_shard(shard, 4) == [shard]
+
+
+def test_two_workers_with_small_units_write_the_one_worker_bytes(corpus, reference, tmp_path) -> None:
+    plan = runner.plan_units(plan_shards([corpus], 120), workers=2, unit_size=35)
+    assert len(plan.units) > 2 * len(plan.shards)  # the shards really were split
+    assert runner.plan_units(plan_shards([corpus], 120), workers=1, unit_size=35).units == plan.shards
+    out = tmp_path / "two"
+    result = curate(corpus, out, CurateConfig(shard_size=120, workers=2, unit_size=35))
+    assert outputs(out) == outputs(reference)
+    assert result.stats["output"]["shards"] == len(plan.shards)
+    assert verify(out).ok
+
+
+def test_executor_returns_results_in_call_order_and_uses_both_processes() -> None:
+    executor = LocalExecutor(2)
+    try:
+        executor.wait_ready()  # else the coordinator may finish every call before the pool exists
+        ticks = []
+        results = executor.map(_slow_pid, [(i,) for i in range(12)], lambda: ticks.append(1))
+    finally:
+        executor.close()
+    assert [i for i, _ in results] == list(range(12)) and len(ticks) == 12
+    assert len({pid for _, pid in results}) == 2 and os.getpid() in {pid for _, pid in results}
+
+
+def test_executor_reports_a_call_that_fails_in_a_worker() -> None:
+    executor = LocalExecutor(2)
+    try:
+        executor.wait_ready()
+        with pytest.raises(ValueError, match="failed in a worker"):
+            executor.map(_fail_in_worker, [(i, os.getpid()) for i in range(10)], lambda: None)
+    finally:
+        executor.close()
+
+
+def _slow_pid(i: int) -> tuple[int, int]:
+    time.sleep(0.05)
+    return i, os.getpid()
+
+
+def _fail_in_worker(i: int, coordinator: int) -> int:
+    time.sleep(0.02)
+    if os.getpid() != coordinator:
+        raise ValueError(f"call {i} failed in a worker")
+    return i
+
+
+# A coordinator that starts a two-process executor, waits for its pool, says so, then idles. With
+# "forkserver" it starts a thread first, so the executor cannot fork and uses the fork server.
+_IDLE_COORDINATOR = """
+import sys, threading, time
+from deshi.data.executor import LocalExecutor
+if sys.argv[1] == "forkserver":
+    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+executor = LocalExecutor(2)
+executor.wait_ready()
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = set(), [pid]
+    while todo:
+        children = _children(todo.pop())
+        found |= children
+        todo.extend(children)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the worker processes")
+@pytest.mark.parametrize("method", ["fork", "forkserver"])
+def test_workers_leave_when_the_coordinator_dies_unreaped(method) -> None:
+    """A coordinator SIGKILLed and never reaped stays a zombie: its pid still exists, yet its workers
+    (and the fork server) must leave."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    proc = subprocess.Popen([sys.executable, "-c", _IDLE_COORDINATOR, method], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        descendants = _descendants(proc.pid)
+        assert descendants  # the pool's worker, and with forkserver the fork server
+        os.kill(proc.pid, signal.SIGKILL)
+        deadline = time.time() + 10
+        while time.time() < deadline and _state(proc.pid) != "Z":
+            time.sleep(0.05)
+        assert _state(proc.pid) == "Z" and Path(f"/proc/{proc.pid}").exists()  # killed, not reaped
+        while time.time() < deadline and [pid for pid in descendants if _state(pid) != "Z"]:
+            time.sleep(0.05)
+        assert not [pid for pid in descendants if _state(pid) != "Z"]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the worker processes")
+def test_sigkill_of_two_worker_cli_run_then_resume(corpus, reference, tmp_path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    cli = [sys.executable, "-m", "deshi.cli", "curate", "run", str(corpus)]
+    out = tmp_path / "killed"
+    # Units of ~4 documents (30 per output shard): many markers, so the kill lands mid-phase.
+    args = ["--shard-size", "120", "--workers", "2", "--set", "unit_size=4"]
+    proc = subprocess.Popen([*cli, "--out", str(out), *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list((out / ".work").glob("*.p1.done"))) < 3:
+        time.sleep(0.01)
+    workers = _children(proc.pid)
+    assert workers  # the pool had started (else the orphan check below would pass vacuously)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "manifest.json").exists(), "the run finished before it could be killed"
+    plan = json.loads((out / ".work" / "plan.json").read_text())
+    done = list((out / ".work").glob("*.p1.done"))
+    assert 0 < len(done) < len(plan["units"])
+    # Orphaned workers notice their coordinator is gone and leave.
+    deadline = time.time() + 10
+    while time.time() < deadline and any(Path(f"/proc/{pid}").exists() and "Z" not in _state(pid) for pid in workers):
+        time.sleep(0.1)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)]
+
+    resumed = subprocess.run([*cli, "--out", str(out), *args], env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert outputs(out) == outputs(reference)
+    assert verify(out).ok
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, monkeypatch) -> None:
+    import numpy as np
+
+    from deshi.data import dedup as dd
+
+    out = tmp_path / "kept"
+    cfg = CurateConfig(shard_size=120, keep_work=True)
+    curate(corpus, out, cfg)
+    work = out / ".work"
+    counts = [json.loads(p.read_text())["kept"] for p in sorted(work.glob("*.p1.done"))]
+    arrays = [dd.ShardArrays(*(work / f"{runner.shard_name(i)}.{part}" for part in
+                               ("hash.npy", "bands.npy", "sig.npy", "docs.jsonl", "offsets.npy")), c)
+              for i, c in enumerate(counts)]
+    calls_seen: list[int] = []
+
+    def in_process(fn, calls):
+        calls_seen.append(len(calls))
+        return [fn(*args) for args in calls]
+
+    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 1)
+    for threshold in (0.5, 0.8, 0.9):
+        config = cfg.dedup.model_copy(update={"threshold": threshold})
+        kind, keeper = dd.cluster(arrays, config)
+        assert (kind == dd.NEAR).any()
+        for processes, batch_chars in ((2, dd.VERIFY_CHARS), (3, dd.VERIFY_CHARS), (2, 0)):
+            # batch_chars 0: every batch is "too long", so shingles are computed one document at a time
+            monkeypatch.setattr(dd, "VERIFY_CHARS", batch_chars)
+            par_kind, par_keeper = dd.cluster(arrays, config, in_process, processes)
+            assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
+    assert calls_seen and max(calls_seen) >= 2  # the work really was split
+    # Too few pairs to send: verified in this process, with the same clusters and no call made.
+    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 10**9)
+    monkeypatch.setattr(dd, "VERIFY_CHARS", dd.VERIFY_CHARS)
+    calls_seen.clear()
+    for threshold in (0.5, 0.9):
+        config = cfg.dedup.model_copy(update={"threshold": threshold})
+        kind, keeper = dd.cluster(arrays, config)
+        par_kind, par_keeper = dd.cluster(arrays, config, in_process, 2)
+        assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
+    assert not calls_seen
+
+
+def test_component_groups_keep_each_component_whole() -> None:
+    import numpy as np
+
+    from deshi.data.dedup import _component_groups
+
+    pairs = np.array([[0, 1], [1, 2], [5, 6], [7, 9], [2, 3], [10, 11], [6, 12], [20, 21]], dtype=np.int64)
+    groups = _component_groups(pairs, 2)
+    assert sorted(map(tuple, np.concatenate(groups).tolist())) == sorted(map(tuple, pairs.tolist()))
+    nodes = [set(g.ravel().tolist()) for g in groups]
+    assert not nodes[0] & nodes[1]
+    assert {0, 1, 2, 3} <= nodes[0] or {0, 1, 2, 3} <= nodes[1]
+
+
+def test_two_workers_share_dedup_and_write_the_same_bytes(corpus, reference, tmp_path, monkeypatch) -> None:
+    from deshi.data import dedup as dd
+
+    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 1)
+    out = tmp_path / "two"
+    curate(corpus, out, CurateConfig(shard_size=120, workers=2, unit_size=50))
+    assert outputs(out) == outputs(reference)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc to find the worker processes")
+def test_curate_leaves_a_passed_executor_usable(corpus, reference, tmp_path) -> None:
+    """An executor the caller passed in is the caller's: curate neither closes nor releases it, so
+    its workers serve the next run too (they are not shut down and started again)."""
+    config = CurateConfig(shard_size=120, workers=2, unit_size=50)
+    executor = LocalExecutor(2, config.model_dump_json())
+    try:
+        executor.wait_ready()
+        processes = _descendants(os.getpid())
+        assert processes
+        for run in ("first", "second"):
+            curate(corpus, tmp_path / run, config, executor=executor)
+            assert outputs(tmp_path / run) == outputs(reference)
+            assert not [pid for pid in processes if _state(pid) == "Z"]  # the pool's workers are still there
+    finally:
+        executor.close()
