@@ -19,7 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-ORDER = ["curate", "tokenizer", "distill", "eval", "gateway"]
+ORDER = ["curate", "curate_scaling", "pii", "tokenizer", "distill", "eval", "gateway", "gateway_notes"]
 
 
 def assemble() -> Path:
