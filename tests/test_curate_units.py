@@ -254,6 +254,18 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
             par_kind, par_keeper = dd.cluster(arrays, config, in_process, processes)
             assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
     assert calls_seen and max(calls_seen) >= 2  # the work really was split
+    # Band keys read a band at a time or a few bands at a time (a large corpus, where all bands'
+    # keys would not fit ALL_KEYS_BYTES), and repeats dropped after every few pairs: same clusters.
+    config = cfg.dedup.model_copy(update={"threshold": 0.5})
+    kind, keeper = dd.cluster(arrays, config)
+    active_docs = sum(counts)
+    for keys_bytes, compact in ((1, 1), (3 * 8 * active_docs, 7), (8 * active_docs * 64, 1 << 17)):
+        monkeypatch.setattr(dd, "ALL_KEYS_BYTES", keys_bytes)
+        monkeypatch.setattr(dd, "PAIR_COMPACT", compact)
+        par_kind, par_keeper = dd.cluster(arrays, config, in_process, 2)
+        assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
+    monkeypatch.undo()
+    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 1)
     # Too few pairs to send: verified in this process, with the same clusters and no call made.
     monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 10**9)
     monkeypatch.setattr(dd, "VERIFY_CHARS", dd.VERIFY_CHARS)

@@ -531,7 +531,9 @@ ParallelMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
 # sequential path, whose memory does not follow the number of pairs.
 PARALLEL_PAIRS_MAX = 1 << 20
 # The parallel path reads all band keys of the active documents at once when they fit in this.
-ALL_KEYS_BYTES = 32 << 20
+ALL_KEYS_BYTES = 4 << 20
+# Raw candidate-pair codes (8 bytes each) collected before repeats across bands are first dropped.
+PAIR_COMPACT = 1 << 17
 # Pairs whose documents' shingles verify_pairs computes in one batch, if their texts hold at most
 # VERIFY_CHARS characters together (~24 bytes per character at the batch's peak: ~12 MB).
 VERIFY_PAIRS = 256
@@ -546,31 +548,47 @@ def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active:
     of the threshold, as an (m, 2) array sorted by (a, b); None when more than ``PARALLEL_PAIRS_MAX``."""
     n = int(offsets[-1])
     parts = _passes(len(active))
-    all_keys = None
-    if parts == 1 and len(active) * n_bands * 8 <= ALL_KEYS_BYTES:
-        # Each unit's band file read once rather than once per band (18 bands × many small units).
-        all_keys = np.empty((len(active), n_bands), dtype=np.uint64)
-        active_at = np.searchsorted(active, offsets)
-        for k, shard in enumerate(shards):
-            lo, hi = int(active_at[k]), int(active_at[k + 1])
-            if hi > lo:
-                all_keys[lo:hi] = np.load(shard.bands)[active[lo:hi] - offsets[k]]
+    # Bands whose keys are read at once: as many as fit in ALL_KEYS_BYTES (every band of a small
+    # corpus in one read of each unit's band file; a few at a time for a large one, so this does
+    # not grow with the corpus as reading all bands at once did: 27 MB at 185,000 active documents).
+    group = max(1, ALL_KEYS_BYTES // max(1, len(active) * 8)) if parts == 1 else 0
+    active_at = np.searchsorted(active, offsets)
     found: list[np.ndarray] = []
     held = 0
-    for band, part in itertools.product(range(n_bands), range(parts)):
-        for pairs in _band_pairs(shards, offsets, active, band, part, parts, all_keys):
-            found.append(pairs[:, 0] * n + pairs[:, 1])
-            held += len(pairs)
-            if held > PARALLEL_PAIRS_MAX:  # most pairs recur in several bands: drop the repeats first
-                found = [np.unique(np.concatenate(found))]
-                held = len(found[0])
-                if held > PARALLEL_PAIRS_MAX:
-                    return None
+    compact_at = PAIR_COMPACT  # raw codes held before repeats are dropped (see below)
+    for first_band in range(0, n_bands, group or n_bands):
+        bands = range(first_band, min(n_bands, first_band + group)) if group else range(n_bands)
+        keys = None
+        if group:
+            # Each unit's band file read once per group of bands rather than once per band.
+            keys = np.empty((len(active), len(bands)), dtype=np.uint64)
+            for k, shard in enumerate(shards):
+                lo, hi = int(active_at[k]), int(active_at[k + 1])
+                if hi > lo:
+                    keys[lo:hi] = np.load(shard.bands)[active[lo:hi] - offsets[k], bands.start : bands.stop]
+        for band, part in itertools.product(bands, range(parts)):
+            column = band - bands.start if keys is not None else band
+            for pairs in _band_pairs(shards, offsets, active, column, part, parts, keys):
+                found.append(pairs[:, 0] * n + pairs[:, 1])
+                held += len(pairs)
+                if held > compact_at:
+                    # Most pairs recur in several bands: drop the repeats whenever the raw codes
+                    # double what the last compaction left (bounded by PARALLEL_PAIRS_MAX below),
+                    # rather than only at PARALLEL_PAIRS_MAX (8 MB of codes and ~3x that to unique).
+                    found = [np.unique(np.concatenate(found))]
+                    held = len(found[0])
+                    if held > PARALLEL_PAIRS_MAX:
+                        return None
+                    compact_at = max(PAIR_COMPACT, 2 * held)
+        del keys
     codes = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
+    del found
     pairs = np.stack([codes // n, codes % n], axis=1)
     keep = np.zeros(len(pairs), dtype=bool)
     sig_rows = _SignatureRows(shards, offsets)
-    chunk = 8 * PAIR_CHUNK  # ≤ 16,384 rows of 512 bytes (8 MiB): each document read once per chunk
+    # ≤ 4,096 rows of 512 bytes (2 MiB; the gather holds ~3 copies): each document read once per
+    # chunk. 8 × PAIR_CHUNK held ~25 MB at 200,000 documents, 4x fewer rows cost no measurable time.
+    chunk = 2 * PAIR_CHUNK
     try:
         for lo in range(0, len(pairs), chunk):
             rows = sig_rows(pairs[lo : lo + chunk].ravel()).reshape(-1, 2, sig_rows.width)
