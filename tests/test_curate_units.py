@@ -255,13 +255,12 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
             assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
     assert calls_seen and max(calls_seen) >= 2  # the work really was split
     # Band keys read a band at a time or a few bands at a time (a large corpus, where all bands'
-    # keys would not fit ALL_KEYS_BYTES), and repeats dropped after every few pairs: same clusters.
+    # keys would not fit ALL_KEYS_BYTES), or all at once: same clusters.
     config = cfg.dedup.model_copy(update={"threshold": 0.5})
     kind, keeper = dd.cluster(arrays, config)
     active_docs = sum(counts)
-    for keys_bytes, compact in ((1, 1), (3 * 8 * active_docs, 7), (8 * active_docs * 64, 1 << 17)):
+    for keys_bytes in (1, 3 * 8 * active_docs, 8 * active_docs * 64):
         monkeypatch.setattr(dd, "ALL_KEYS_BYTES", keys_bytes)
-        monkeypatch.setattr(dd, "PAIR_COMPACT", compact)
         par_kind, par_keeper = dd.cluster(arrays, config, in_process, 2)
         assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
     monkeypatch.undo()

@@ -532,8 +532,6 @@ ParallelMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
 PARALLEL_PAIRS_MAX = 1 << 20
 # The parallel path reads all band keys of the active documents at once when they fit in this.
 ALL_KEYS_BYTES = 4 << 20
-# Raw candidate-pair codes (8 bytes each) collected before repeats across bands are first dropped.
-PAIR_COMPACT = 1 << 17
 # Pairs whose documents' shingles verify_pairs computes in one batch, if their texts hold at most
 # VERIFY_CHARS characters together (~24 bytes per character at the batch's peak: ~12 MB).
 VERIFY_PAIRS = 256
@@ -553,9 +551,12 @@ def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active:
     # not grow with the corpus as reading all bands at once did: 27 MB at 185,000 active documents).
     group = max(1, ALL_KEYS_BYTES // max(1, len(active) * 8)) if parts == 1 else 0
     active_at = np.searchsorted(active, offsets)
-    found: list[np.ndarray] = []
-    held = 0
-    compact_at = PAIR_COMPACT  # raw codes held before repeats are dropped (see below)
+    # The distinct pair codes a * n + b found so far, sorted. Each array of new pairs (distinct, at
+    # most 2 * PAIR_SLICE) is merged in by np.insert of the codes not yet held: the peak is about two
+    # copies of the distinct set. Collecting every band's raw pairs and dropping the repeats with
+    # np.unique of their concatenation (most pairs recur in several bands) held ~4 copies of
+    # up to twice the set: 27 MB above the coordinator's base at 200,000 documents.
+    codes = np.zeros(0, dtype=np.int64)
     for first_band in range(0, n_bands, group or n_bands):
         bands = range(first_band, min(n_bands, first_band + group)) if group else range(n_bands)
         keys = None
@@ -569,33 +570,33 @@ def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active:
         for band, part in itertools.product(bands, range(parts)):
             column = band - bands.start if keys is not None else band
             for pairs in _band_pairs(shards, offsets, active, column, part, parts, keys):
-                found.append(pairs[:, 0] * n + pairs[:, 1])
-                held += len(pairs)
-                if held > compact_at:
-                    # Most pairs recur in several bands: drop the repeats whenever the raw codes
-                    # double what the last compaction left (bounded by PARALLEL_PAIRS_MAX below),
-                    # rather than only at PARALLEL_PAIRS_MAX (8 MB of codes and ~3x that to unique).
-                    found = [np.unique(np.concatenate(found))]
-                    held = len(found[0])
-                    if held > PARALLEL_PAIRS_MAX:
+                new = pairs[:, 0] * n + pairs[:, 1]  # sorted and distinct, as _band_pairs yields them
+                del pairs
+                at = np.searchsorted(codes, new)
+                fresh = at >= len(codes)
+                fresh[~fresh] = codes[at[~fresh]] != new[~fresh]
+                if fresh.any():
+                    codes = np.insert(codes, at[fresh], new[fresh])
+                    if len(codes) > PARALLEL_PAIRS_MAX:
                         return None
-                    compact_at = max(PAIR_COMPACT, 2 * held)
+                del new, at, fresh
         del keys
-    codes = np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
-    del found
-    pairs = np.stack([codes // n, codes % n], axis=1)
-    keep = np.zeros(len(pairs), dtype=bool)
-    sig_rows = _SignatureRows(shards, offsets)
+    # The MinHash estimate of each pair, a chunk of codes at a time (no (m, 2) array of all pairs).
     # ≤ 4,096 rows of 512 bytes (2 MiB; the gather holds ~3 copies): each document read once per
-    # chunk. 8 × PAIR_CHUNK held ~25 MB at 200,000 documents, 4x fewer rows cost no measurable time.
+    # chunk. 8 × PAIR_CHUNK rows held ~25 MB at 200,000 documents.
+    keep = np.zeros(len(codes), dtype=bool)
+    sig_rows = _SignatureRows(shards, offsets)
     chunk = 2 * PAIR_CHUNK
     try:
-        for lo in range(0, len(pairs), chunk):
-            rows = sig_rows(pairs[lo : lo + chunk].ravel()).reshape(-1, 2, sig_rows.width)
+        for lo in range(0, len(codes), chunk):
+            part_codes = codes[lo : lo + chunk]
+            pairs = np.stack([part_codes // n, part_codes % n], axis=1)
+            rows = sig_rows(pairs.ravel()).reshape(-1, 2, sig_rows.width)
             keep[lo : lo + chunk] = (rows[:, 0] == rows[:, 1]).mean(axis=1) >= config.threshold - ESTIMATE_MARGIN
     finally:
         sig_rows.close()
-    return pairs[keep]
+    codes = codes[keep]
+    return np.stack([codes // n, codes % n], axis=1)
 
 
 def _component_groups(pairs: np.ndarray, groups: int) -> list[np.ndarray]:
