@@ -522,7 +522,7 @@ def markdown(r: dict) -> str:
         f"loads the same 1,800 words): deshi / HojiChar **{t['hojichar_lists_deshi_vs_hojichar_per_cpu_second']}×** per CPU "
         f"second; each with its own default lists: **{t['own_default_lists_deshi_vs_hojichar_per_cpu_second']}×**",
         f"- deshi 2 workers / 1 worker (wall): **{t['deshi_2_workers_vs_1']}×** (target ≥ 1.8×); the 2-worker run used "
-        f"{t['deshi_2_workers_cpu_vs_1']}× the CPU seconds of the 1-worker run (fork server start-up, per-worker set-up)",
+        f"{t['deshi_2_workers_cpu_vs_1']}× the CPU seconds of the 1-worker run (the worker process imports deshi and builds its steps)",
         f"- identical output with 1 and 2 workers: **{r['identical_output_1_vs_2_workers']}**",
         f"- without the PII step on both sides: deshi / HojiChar **{t['without_pii_deshi_vs_hojichar_per_cpu_second']}×** per CPU "
         "second; deshi's PII step runs nine Japanese recognisers (names, addresses, check-digit numbers …), HojiChar's masks "
@@ -569,7 +569,7 @@ def markdown(r: dict) -> str:
         + ", ".join(f"{k} {v:,}" for k, v in r["minhash_signatures_per_s"].items()) + " → deshi uses rensa.",
         "",
         "Peak RSS of the coordinating process (2 workers; the pool's workers run under a fork server, "
-        "which getrusage does not attribute to this process — each holds one shard): "
+        "which getrusage does not attribute to this process — each holds one work unit; the coordinator processes units too): "
         + ", ".join(f"{int(k):,} docs: {v['peak_mb']} MB ({v['seconds']} s)" for k, v in r["peak_rss"].items()),
         "",
     ]

@@ -187,50 +187,40 @@ def test_checkpoints_of_other_data_are_never_resumed(world, tmp_path):
     assert same.resumed_from == 6
 
 
-def test_compile_falls_back_to_eager_when_compilation_fails(world, tmp_path, monkeypatch, caplog):
-    """compile: true must never break a run: a failing torch.compile trains eagerly, same result."""
-    tok, packed, teacher = world
-    build_cache(teacher, packed, tmp_path / "cache", CacheSpec(k=16))
-    cfg = TrainConfig(mode="offline", max_steps=4, batch_size=8, lr=3e-3, warmup_steps=1, checkpoint_every=0)
-    eager = tiny_llama(len(tok), 32, 2, seed=1)
-    train(eager, LogitCache(tmp_path / "cache"), tmp_path / "eager", cfg, show_progress=False)
-
+def _compile_failing_everywhere(real_compile):
     def broken_compile(module, *a, **k):
         def call(*args, **kwargs):
             raise RuntimeError("inductor: no C++ compiler")
         return call
-
-    monkeypatch.setattr(torch, "compile", broken_compile)
-    compiled = tiny_llama(len(tok), 32, 2, seed=1)
-    result = train(compiled, LogitCache(tmp_path / "cache"), tmp_path / "compiled", dataclasses.replace(cfg, compile=True), show_progress=False)
-    assert result.steps == 4 and "torch.compile failed" in caplog.text
-    for a, b in zip(eager.parameters(), compiled.parameters(), strict=True):
-        torch.testing.assert_close(a, b)
+    return broken_compile
 
 
-
-
-def test_compile_falls_back_to_eager_when_the_backward_fails_to_compile(world, tmp_path, monkeypatch, caplog):
-    """A compiler that fails only on the backward graph (compiled lazily by default) must not kill the run."""
+def _compile_failing_on_backward(real_compile):
     from torch._dynamo.backends.common import aot_autograd
-
-    tok, packed, teacher = world
-    build_cache(teacher, packed, tmp_path / "cache", CacheSpec(k=16))
-    cfg = TrainConfig(mode="offline", max_steps=2, batch_size=8, lr=3e-3, warmup_steps=1, checkpoint_every=0)
-    eager = tiny_llama(len(tok), 32, 2, seed=1)
-    train(eager, LogitCache(tmp_path / "cache"), tmp_path / "eager", cfg, show_progress=False)
 
     def failing_backward(gm, example_inputs):
         raise RuntimeError("inductor: no C++ compiler for the backward graph")
 
     backend = aot_autograd(fw_compiler=lambda gm, example_inputs: gm, bw_compiler=failing_backward)
-    real_compile = torch.compile
-    monkeypatch.setattr(torch, "compile", lambda module, **k: real_compile(module, backend=backend))
+    return lambda module, **k: real_compile(module, backend=backend)
+
+
+@pytest.mark.parametrize("failing", [_compile_failing_everywhere, _compile_failing_on_backward], ids=["forward", "backward-only"])
+def test_compile_falls_back_to_eager_when_compilation_fails(world, tmp_path, monkeypatch, caplog, failing):
+    """compile: true must never break a run: a compiler that fails on the forward graph, or only on the backward
+    graph (compiled lazily by default, outside the forward call), trains eagerly with the same result."""
+    tok, packed, teacher = world
+    build_cache(teacher, packed, tmp_path / "cache", CacheSpec(k=16))
+    cfg = TrainConfig(mode="offline", max_steps=3, batch_size=8, lr=3e-3, warmup_steps=1, checkpoint_every=0)
+    eager = tiny_llama(len(tok), 32, 2, seed=1)
+    train(eager, LogitCache(tmp_path / "cache"), tmp_path / "eager", cfg, show_progress=False)
+
+    monkeypatch.setattr(torch, "compile", failing(torch.compile))
     torch._dynamo.reset()
     compiled = tiny_llama(len(tok), 32, 2, seed=1)
     result = train(compiled, LogitCache(tmp_path / "cache"), tmp_path / "compiled", dataclasses.replace(cfg, compile=True), show_progress=False)
     torch._dynamo.reset()
-    assert result.steps == 2 and "torch.compile failed" in caplog.text
+    assert result.steps == 3 and "torch.compile failed" in caplog.text
     for a, b in zip(eager.parameters(), compiled.parameters(), strict=True):
         torch.testing.assert_close(a, b)
 
