@@ -526,11 +526,12 @@ def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, activ
 
 
 ParallelMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
-# The parallel verification holds every distinct candidate pair at once (an 8-byte code, then 16
-# bytes as a pair: ~40 MB with temporaries at this cap); past this many it leaves the corpus to the
-# sequential path, whose memory does not follow the number of pairs.
+# The parallel verification holds every distinct candidate pair at once (an 8-byte code; ~2 copies
+# while a band's new pairs are merged in: ~16 MB at this cap); past this many it leaves the corpus to
+# the sequential path, whose memory does not follow the number of pairs.
 PARALLEL_PAIRS_MAX = 1 << 20
-# The parallel path reads all band keys of the active documents at once when they fit in this.
+# The parallel path reads the band keys of the active documents for as many bands at once as fit in
+# this (at least one band): one read of each unit's band file per group of bands.
 ALL_KEYS_BYTES = 4 << 20
 # Pairs whose documents' shingles verify_pairs computes in one batch, if their texts hold at most
 # VERIFY_CHARS characters together (~24 bytes per character at the batch's peak: ~12 MB).
