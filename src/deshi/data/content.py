@@ -91,7 +91,6 @@ class WordMatcher:
             forms = {word, word.lower(), word.upper(), word.capitalize()} if word.isascii() else {word}
             variants += [(form, (category, bool(_ASCII_ALNUM.search(form)))) for form in forms]
         self.scanner = KeywordScanner(variants)
-        self.size = len(self.scanner)
 
     def matches(self, text: str) -> list[tuple[int, int, str]]:
         """Confirmed hits as (start, end, category); only offsets, never the matched text, leave here."""
