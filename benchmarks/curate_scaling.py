@@ -53,21 +53,19 @@ def run_cli(corpus: Path, out: Path, workers: int, trace: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "DESHI_CURATE_TRACE": str(trace), "HF_HUB_OFFLINE": "1"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load_before = load()
-    launched = time.time()
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "deshi.cli", "curate", "run", str(corpus), "--out", str(out),
                     "--workers", str(workers)], env=env, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - started
-    ended = time.time()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     events = [json.loads(line) for line in trace.read_text().splitlines()]
     timings = json.loads((out / "manifest.json").read_text())["timings"]
     return {"workers": workers, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "load_before": load_before,
-            "load_after": load(), "phases": timings, "model": model(events, launched, ended, cpu, workers)}
+            "load_after": load(), "phases": timings, "model": model(events, cpu, workers)}
 
 
-def model(events: list[dict], launched: float, ended: float, cpu_total: float, workers: int) -> dict:
+def model(events: list[dict], cpu_total: float, workers: int) -> dict:
     """Replay the run's measured CPU pieces on ``workers`` idle cores (see the module docstring)."""
     coordinator = next(e["pid"] for e in events if e["event"] == "curate_start")
     mine = [e for e in events if e["pid"] == coordinator]
@@ -116,10 +114,8 @@ def model(events: list[dict], launched: float, ended: float, cpu_total: float, w
         start_cpu = next((e["cpu"] for e in theirs if e["event"] == "unit_start"), None)
         if start_cpu is None:
             continue
-        if pool and pool.get("method") == "fork":
-            ready.append(pool["cpu"] + start_cpu)  # forked at that coordinator CPU time, then its own start-up
-        else:
-            ready.append((pool["cpu"] if pool else first_unit) + start_cpu)
+        # started at that coordinator CPU time (forked, or asked of the fork server), then its own start-up
+        ready.append((pool["cpu"] if pool else first_unit) + start_cpu)
     result.update({"worker_ready_cpu_s": [round(r, 3) for r in ready], "unit_cpu": units,
                    "phase1_end_s": round(schedule([first_unit, *ready], units), 3)})
     result["idle_wall_s"] = round(result["phase1_end_s"] + tail + exit_s, 3)
@@ -194,18 +190,16 @@ def main() -> int:
             if workers == 2:
                 # Same schedule with the units at the 1-worker run's CPU per document (the load of other
                 # users inflates the CPU seconds of two busy processes more than of one).
-                one, two = runs[-2]["model"], r["model"]
-                scale = one["unit_cpu_s"] / two["unit_cpu_s"]
-                m = two
-                phase1 = schedule([m["coordinator_start_cpu_s"], *m["worker_ready_cpu_s"]],
-                                  {int(k): v for k, v in m["unit_cpu"].items()}, scale)
+                one, m = runs[-2]["model"], r["model"]
+                scale = one["unit_cpu_s"] / m["unit_cpu_s"]
+                phase1 = schedule([m["coordinator_start_cpu_s"], *m["worker_ready_cpu_s"]], m["unit_cpu"], scale)
                 m["idle_wall_s_at_1w_unit_cpu"] = round(phase1 + m["serial_tail_cpu_s"] + m["exit_cpu_s"], 3)
             print(f"rep {rep} workers {workers}: wall {r['wall_s']:.2f} s, CPU {r['cpu_s']:.2f} s, load "
                   f"{r['load_before']:.2f}->{r['load_after']:.2f}, idle-model {r['model']['idle_wall_s']:.2f} s, "
                   f"phases {json.dumps({k: round(v, 2) for k, v in r['phases'].items()})}", flush=True)
-    same = all((args.workdir / "O1" / f).read_bytes() == (args.workdir / "O2" / f).read_bytes()
-               for f in ["stats.json", "rejected.jsonl", "quarantine.jsonl",
-                         *[p.relative_to(args.workdir / "O1").as_posix() for p in (args.workdir / "O1" / "data").iterdir()]])
+    from curate_bench import same_output  # this folder is on sys.path when the script runs
+
+    same = same_output(args.workdir / "O1", args.workdir / "O2")
 
     def med(workers: int, key: str) -> float:
         values = [r["model"][key] if key == "idle_wall_s" else r[key] for r in runs if r["workers"] == workers]

@@ -33,7 +33,8 @@ def assemble() -> Path:
         "# Benchmarks\n\n"
         "Every number below comes from a run of the command shown with it, on the development machine "
         f"({os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, CPU only), with each "
-        "benchmark's peer measured in the same run. `make bench` reruns them all and rewrites this file.\n"
+        "benchmark's peer measured in the same run. `make bench` reruns every `*_bench.py` and rewrites this file; "
+        "`curate_scaling` is a diagnostic run by hand (its command is in its section).\n"
     )
     out = HERE.parent / "BENCHMARKS.md"
     out.write_text(header + "\n" + "\n\n".join(sections) + "\n", encoding="utf-8")

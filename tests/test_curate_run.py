@@ -16,17 +16,7 @@ from deshi.artifacts import load_manifest, verify
 from deshi.data.config import CurateConfig
 from deshi.data.runner import curate
 from deshi.dataset import iter_records
-from test_curate_support import append_bad_lines, make_corpus
-
-DETERMINISTIC = ("stats.json", "quarantine.jsonl", "rejected.jsonl", "summary.md")
-
-
-def outputs(out: Path) -> dict[str, bytes]:
-    """Every output file that must be byte-identical between equivalent runs (the HTML report and
-    manifest carry a timestamp)."""
-    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "data").iterdir())}
-    files.update({name: (out / name).read_bytes() for name in DETERMINISTIC})
-    return files
+from test_curate_support import append_bad_lines, make_corpus, outputs
 
 
 @pytest.fixture(scope="module")

@@ -99,3 +99,14 @@ def append_bad_lines(path: Path) -> dict[int, str]:
         for raw, _ in bad:
             handle.write(raw + b"\n")
     return {existing + i + 1: reason for i, (_, reason) in enumerate(bad)}
+
+
+DETERMINISTIC = ("stats.json", "quarantine.jsonl", "rejected.jsonl", "summary.md")
+
+
+def outputs(out: Path) -> dict[str, bytes]:
+    """Every output file that must be byte-identical between equivalent runs (the HTML report and
+    manifest carry a timestamp)."""
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "data").iterdir())}
+    files.update({name: (out / name).read_bytes() for name in DETERMINISTIC})
+    return files

@@ -23,15 +23,7 @@ from deshi.data.config import CurateConfig
 from deshi.data.executor import LocalExecutor
 from deshi.data.io import Quarantined, plan_shards, read_shard, split_shard
 from deshi.data.runner import curate
-from test_curate_support import append_bad_lines, make_corpus
-
-OUTPUT_FILES = ("stats.json", "quarantine.jsonl", "rejected.jsonl", "summary.md")
-
-
-def outputs(out: Path) -> dict[str, bytes]:
-    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / "data").iterdir())}
-    files.update({name: (out / name).read_bytes() for name in OUTPUT_FILES})
-    return files
+from test_curate_support import append_bad_lines, make_corpus, outputs
 
 
 @pytest.fixture(scope="module")
@@ -264,10 +256,8 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
         par_kind, par_keeper = dd.cluster(arrays, config, in_process, 2)
         assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
     monkeypatch.undo()
-    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 1)
     # Too few pairs to send: verified in this process, with the same clusters and no call made.
     monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 10**9)
-    monkeypatch.setattr(dd, "VERIFY_CHARS", dd.VERIFY_CHARS)
     calls_seen.clear()
     for threshold in (0.5, 0.9):
         config = cfg.dedup.model_copy(update={"threshold": threshold})
