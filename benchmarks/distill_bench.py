@@ -128,6 +128,8 @@ def run_trl(
     from transformers import TrainerCallback
     from trl.experimental.gkd import GKDConfig, GKDTrainer
 
+    from deshi.distill import attention
+
     rows = {"input_ids": [list(map(int, r)) for r in blocks.input_ids[: steps * batch]]}
     dataset = Dataset.from_dict(rows)
 
@@ -153,18 +155,14 @@ def run_trl(
         dataloader_num_workers=0, seed=0, max_grad_norm=1.0, disable_dropout=True, torch_compile=compile,
     )
     student = copy.deepcopy(student0)
-    teacher_attn = teacher.config._attn_implementation
     if attn is not None:
         student.set_attn_implementation(attn)
-        teacher.set_attn_implementation(attn)
-    trainer = GKDTrainer(
-        model=student, teacher_model=teacher, args=args, train_dataset=dataset,
-        data_collator=collate, processing_class=tok, callbacks=[Timer()],
-    )
-    try:
+    with attention.using(teacher, attn):  # the shared teacher gets its own attention back afterwards
+        trainer = GKDTrainer(
+            model=student, teacher_model=teacher, args=args, train_dataset=dataset,
+            data_collator=collate, processing_class=tok, callbacks=[Timer()],
+        )
         trainer.train()
-    finally:
-        teacher.set_attn_implementation(teacher_attn)
     shutil.rmtree(args.output_dir, ignore_errors=True)
     tokens = batch * blocks.input_ids.shape[1]
     return [tokens / t for t in times], [tokens / t for t in cpu_times]

@@ -9,8 +9,14 @@ import pytest
 import torch
 
 from deshi.distill.logit_cache import CacheError, CacheSpec, LogitCache, build_cache
-from deshi.distill.packing import block_position_ids, example_position_ids, isolation_plan, pack
-from deshi.distill.trainer import PackedSource, TrainConfig, TrainError, evaluate, isolation_kwargs, train
+from deshi.distill.packing import (
+    block_position_ids,
+    example_position_ids,
+    isolation_kwargs,
+    isolation_plan,
+    pack,
+)
+from deshi.distill.trainer import PackedSource, TrainConfig, TrainError, evaluate, train
 from distill_fixtures import SENTENCES, single_thread, tiny_llama, tiny_tokenizer
 
 single_thread()

@@ -27,7 +27,6 @@ from deshi.log import get_logger
 log = get_logger("distill.attention")
 
 CHOICES = ("auto", "sdpa", "eager")
-CANDIDATES = ("sdpa", "eager")
 
 
 def _attention_module(model):
@@ -102,11 +101,12 @@ def choose(model, requested: str, dtype: torch.dtype) -> str | None:
 
 @contextmanager
 def using(model, implementation: str | None):
-    """Train with ``implementation``; give the model back with the attention it came with."""
-    if implementation is None:
+    """Train with ``implementation``; give the model back with the attention it came with (None or the
+    model's own: nothing to switch)."""
+    original = getattr(getattr(model, "config", None), "_attn_implementation", None)
+    if implementation is None or implementation == original:
         yield
         return
-    original = model.config._attn_implementation
     model.set_attn_implementation(implementation)
     try:
         yield

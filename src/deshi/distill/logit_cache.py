@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from deshi.artifacts import Manifest, load_manifest, write_manifest
-from deshi.distill.packing import block_position_ids, isolation_plan
+from deshi.distill.packing import block_isolation, isolation_plan
 from deshi.errors import DeshiError
 from deshi.log import get_logger
 
@@ -194,7 +194,7 @@ def build_cache(
             b1 = min(m, b0 + batch_size)
             x = torch.from_numpy(blocks.input_ids[start + b0 : start + b1].astype(np.int64)).to(device)
             rows = plan[start + b0 : start + b1]
-            isolation = {"position_ids": block_position_ids(x, isolate_eos, rows), "use_cache": False} if rows.any() else {}
+            isolation = block_isolation(x, isolate_eos, rows)
             with torch.inference_mode():
                 logits = teacher(input_ids=x, **isolation).logits[:, :-1]
             ids, values, weights = sparse_targets(logits.cpu(), spec, gen)

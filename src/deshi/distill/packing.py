@@ -148,6 +148,23 @@ def block_position_ids(input_ids, eos_id: int, isolated_rows):
     return positions
 
 
+def isolation_kwargs(position_ids) -> dict:
+    """Forward arguments that make each packed example attend only to itself (none when not isolating).
+
+    ``use_cache=False`` matters: transformers detects packed sequences from restarting position ids
+    only when no KV cache is passed, and a CausalLM forward creates one when the config says
+    ``use_cache: true`` (the saved default).
+    """
+    return {} if position_ids is None else {"position_ids": position_ids, "use_cache": False}
+
+
+def block_isolation(input_ids, eos_id: int, isolated_rows) -> dict:
+    """``isolation_kwargs`` for a batch whose ``isolated_rows`` (bool per row) are isolated; {} if none is."""
+    if not isolated_rows.any():
+        return {}
+    return isolation_kwargs(block_position_ids(input_ids, eos_id, isolated_rows))
+
+
 def labels_from(input_ids, loss_mask):
     """Next-token labels for positions 0..L-2 ([n, L-1]); -100 where the next token is masked out."""
 

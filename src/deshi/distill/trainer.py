@@ -38,7 +38,14 @@ import torch
 
 from deshi.distill import attention
 from deshi.distill import losses as L
-from deshi.distill.packing import Packed, block_position_ids, isolation_plan, labels_from
+from deshi.distill.packing import (
+    Packed,
+    block_isolation,
+    block_position_ids,
+    isolation_kwargs,
+    isolation_plan,
+    labels_from,
+)
 from deshi.errors import DeshiError
 from deshi.log import get_logger
 
@@ -165,16 +172,6 @@ def fused_head_ok(model, cfg: TrainConfig) -> bool:
         and isinstance(getattr(model, "model", None), torch.nn.Module)
         and getattr(config, "model_type", None) in L.FUSED_HEAD_MODEL_TYPES
     )
-
-
-def isolation_kwargs(position_ids) -> dict[str, Any]:
-    """Forward arguments that make each packed example attend only to itself (none when not isolating).
-
-    ``use_cache=False`` matters: transformers detects packed sequences from restarting position ids
-    only when no KV cache is passed, and a CausalLM forward creates one when the config says
-    ``use_cache: true`` (the saved default).
-    """
-    return {} if position_ids is None else {"position_ids": position_ids, "use_cache": False}
 
 
 def _fused_loss(model, body, batch, labels, valid, cfg: TrainConfig, progress: float, cache_method: str):
@@ -324,7 +321,7 @@ def evaluate(
         if accelerator is not None:
             x = x.to(accelerator.device)
         labels = labels_from(x, batch["loss_mask"].to(x.device))
-        isolation = isolation_kwargs(block_position_ids(x, isolate_eos, plan[rows]) if plan is not None and plan[rows].any() else None)
+        isolation = block_isolation(x, isolate_eos, plan[rows]) if plan is not None else {}
         logits = model(input_ids=x, **isolation).logits[:, :-1]
         tok = L.token_cross_entropy(logits, labels)
         valid = labels != -100
@@ -499,8 +496,6 @@ def train(
             attn_impl = cursor.get("attention")  # a resumed run keeps the kernel it started with
         log.info("resuming from %s (step %d)", ckpt, start_step)
     attn_impl = _attention_for_run(unwrap(model), cfg, attn_impl)
-    own_attn = getattr(unwrap(model).config, "_attn_implementation", None)
-    chosen = attn_impl if attn_impl != own_attn else None
     history = _read_history(metrics_path, start_step)
     if accelerator.is_main_process:  # one writer: processes racing on metrics.tmp lost the file
         _write_history(metrics_path, history)
@@ -517,7 +512,7 @@ def train(
     last_loss = float("nan")
     eval_loss = None
     progress_bar = _progress(show_progress and accelerator.is_main_process, description, cfg.max_steps, start_step)
-    with progress_bar as bar, attention.using(unwrap(model), chosen):
+    with progress_bar as bar, attention.using(unwrap(model), attn_impl):
         task = bar.add_task(description, total=cfg.max_steps, completed=start_step, info="")
         for step in range(start_step, end_step):
             t0, c0 = time.perf_counter(), time.process_time()
@@ -530,8 +525,8 @@ def train(
                 start = step * per_step + (micro * world + rank) * cfg.batch_size
                 rows = order.indices(start, cfg.batch_size)
                 batch = source.get(rows)
-                if isolated is not None and isolated[rows].any():
-                    batch["position_ids"] = block_position_ids(batch["input_ids"], eos_id, isolated[rows])
+                if isolated is not None and (chosen_rows := isolated[rows]).any():
+                    batch["position_ids"] = block_position_ids(batch["input_ids"], eos_id, chosen_rows)
                 batch = {k: v.to(accelerator.device) for k, v in batch.items()}
                 if on_policy:
                     batch = on_policy_batch(model, teacher, batch, cfg, eos_id)
