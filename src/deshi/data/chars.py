@@ -103,3 +103,26 @@ def _counts_by_regex(text: str) -> tuple[int, int, int, int, int]:
         else:
             other += 1
     return kana, kanji, other, len(SYMBOL_RE.findall(text)), len(MOJIBAKE_RE.findall(text))
+
+
+REPLACE_LIMIT = 12  # more distinct characters to map than this: one translate pass is cheaper
+
+
+def replace_distinct(text: str, pattern: re.Pattern[str], mapping: dict[str, str],
+                     limit: int = REPLACE_LIMIT) -> tuple[str, bool]:
+    """Replace each distinct character ``pattern`` finds by ``mapping[ch]``, one ``str.replace`` each.
+
+    (text, True) when every such character was replaced; (partly replaced text, False) once ``limit``
+    distinct characters were, so the caller switches to one ``translate`` pass. One search per
+    distinct character, resuming where the previous one stopped (everything earlier is replaced
+    already): the mapping's images must lie outside the pattern's set.
+    """
+    pos = replaced = 0
+    while (m := pattern.search(text, pos)) is not None:
+        if replaced == limit:
+            return text, False
+        ch = m.group()
+        text = text.replace(ch, mapping[ch])
+        replaced += 1
+        pos = m.start() + 1
+    return text, True

@@ -12,9 +12,9 @@ import html
 import re
 import unicodedata
 
+from deshi.data.chars import replace_distinct
 from deshi.data.config import NormaliseConfig
 from deshi.data.document import Document
-from deshi.data.pii.normalize import replace_distinct
 from deshi.data.steps import Step
 
 # C0/C1 controls except \t and \n, plus zero-width and bidi formatting characters (a BOM mid-text).

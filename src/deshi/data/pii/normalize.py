@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from deshi.data.chars import replace_distinct
+
 # Dash-like characters people type between digits. The katakana prolonged sound mark (ー) and the
 # wave dash (〜～) are only folded next to a digit (below): inside words they are not dashes.
 _DASHES = "‐‑‒–—―−－﹣"  # hyphen, nb-hyphen, figure, en, em, bar, minus, full-width, small
@@ -44,30 +46,9 @@ _TABLE = _build_table()
 # them with one compiled character class and folding each with str.replace is ~6x cheaper.
 _FOLD_CHARS = re.compile("[" + re.escape("".join(map(chr, sorted(_TABLE)))) + "]")
 _FOLD_STR = {chr(k): chr(v) for k, v in _TABLE.items()}
-REPLACE_LIMIT = 12  # more distinct characters to map than this: one translate pass is cheaper
 # ｰ: the half-width prolonged sound mark. The look-behind follows the mark (not before it) so the
 # regex engine can skip ahead to the marks instead of trying every position of the text.
 _DIGIT_DASH = re.compile(r"[ーｰ〜~](?<=[0-9].)(?=[0-9])")
-
-
-def replace_distinct(text: str, pattern: re.Pattern[str], mapping: dict[str, str],
-                     limit: int = REPLACE_LIMIT) -> tuple[str, bool]:
-    """Replace each distinct character ``pattern`` finds by ``mapping[ch]``, one ``str.replace`` each.
-
-    (text, True) when every such character was replaced; (partly replaced text, False) once ``limit``
-    distinct characters were, so the caller switches to one ``translate`` pass. One search per
-    distinct character, resuming where the previous one stopped (everything earlier is replaced
-    already): the mapping's images must lie outside the pattern's set.
-    """
-    pos = replaced = 0
-    while (m := pattern.search(text, pos)) is not None:
-        if replaced == limit:
-            return text, False
-        ch = m.group()
-        text = text.replace(ch, mapping[ch])
-        replaced += 1
-        pos = m.start() + 1
-    return text, True
 
 
 def matching_view(text: str) -> str:
