@@ -49,7 +49,10 @@ _HAS_DIGIT = re.compile(r"[0-9０-９]")
 # such runs of 7+ digits (greedy from a run's first digit: a shorter run fails there and at every later
 # digit of it); documents without one skip those recognisers (most documents carry dates and
 # quantities, few a 7-digit run), and the others scan only these runs, not the whole text.
-_RUN7 = re.compile(r"\d(?:[ -]?\d){6,}")
+# ASCII digits only (the view has full-width ones folded already): a run of other Unicode digits
+# (Arabic-Indic, Devanagari) is no Japanese identifier, and the check-digit functions refuse them.
+# The look-behind after the first digit fails at once inside a run (a cheaper failed attempt).
+_RUN7 = re.compile(r"[0-9](?<![0-9].)(?:[ -]?[0-9]){6,}")
 _START = attrgetter("start")
 
 
