@@ -39,13 +39,20 @@ class PIIStep(Step):
         self.actions = {t: config.actions.get(name, config.default_action) for name, t in known.items()}
         self.recognizer = PIIRecognizer()
         self._plan = parse_actions(self.actions)  # once, not per document
+        self._counter_keys: dict[Any, str] = {}  # counts key -> "detected.<TYPE>", built once per key
 
     def apply(self, doc: Document) -> Document:
         result = redact_with_plan(doc.text, self._plan, self.recognizer)
+        if not result.counts:
+            return doc  # nothing found (or only kept types): the text is unchanged
         counters = self.stats.counters
+        keys = self._counter_keys
         for pii_type, count in result.counts.items():
             if count:
-                counters[f"detected.{_type_name(pii_type)}"] += count
+                key = keys.get(pii_type)
+                if key is None:
+                    key = keys[pii_type] = f"detected.{_type_name(pii_type)}"
+                counters[key] += count
         if result.dropped:
             dropping = sorted(
                 _type_name(t) for t, c in result.counts.items() if c and self.actions.get(_key(t, self.actions)) == "drop"

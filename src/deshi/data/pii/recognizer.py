@@ -61,7 +61,8 @@ def digit_runs(view: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]
     with 12+ digits: the only places a bare postal code, a My Number, a corporate number or a card
     can be (the recognisers of those scan these spans only)."""
     runs7 = [m.span() for m in _RUN7.finditer(view)]
-    runs12 = [(s, e) for s, e in runs7 if e - s - view.count(" ", s, e) - view.count("-", s, e) >= 12]
+    # (A run shorter than 12 characters cannot hold 12 digits: no separator count needed.)
+    runs12 = [(s, e) for s, e in runs7 if e - s >= 12 and e - s - view.count(" ", s, e) - view.count("-", s, e) >= 12]
     return runs7, runs12
 
 
@@ -116,6 +117,18 @@ class PIIRecognizer:
             frozenset(PIIType) if types is None else frozenset(PIIType.parse(t) for t in types)
         )
         self._all_types = len(self.types) == len(PIIType)
+        # Per-type switches as plain attributes: find() runs per document (a frozenset look-up of
+        # an enum member each time is measurable there).
+        want = self.types
+        self._email = PIIType.EMAIL in want
+        self._phone = PIIType.PHONE in want
+        self._my_number = PIIType.MY_NUMBER in want
+        self._corporate = PIIType.CORPORATE_NUMBER in want
+        self._card = PIIType.CREDIT_CARD in want
+        self._long_numbers = self._my_number or self._corporate or self._card
+        self._postal = PIIType.POSTAL_CODE in want
+        self._address = PIIType.ADDRESS in want
+        self._ip = PIIType.IP_ADDRESS in want
         self.detect_names = names and PIIType.PERSON in self.types
         self.use_ner = use_ner and self.detect_names
         self._names = NameFinder(extra_names) if self.detect_names else None
@@ -130,32 +143,30 @@ class PIIRecognizer:
         if not text:
             return []
         view = matching_view(text)
-        want = self.types
         spans: list[PIISpan] = []
-        has_digit = _HAS_DIGIT.search(view) is not None
-        if "@" in view and PIIType.EMAIL in want:
+        if self._email and "@" in view:
             spans.extend(find_emails(text, view))
-        if has_digit:
-            if PIIType.PHONE in want:
+        if _HAS_DIGIT.search(view) is not None:
+            if self._phone:
                 spans.extend(find_phones(text, view))
-            runs7, runs12 = digit_runs(view)
-            if runs7:
+            if self._long_numbers or self._postal:
+                runs7, runs12 = digit_runs(view)
                 if runs12:
-                    if PIIType.MY_NUMBER in want:
+                    if self._my_number:
                         spans.extend(find_my_numbers(text, view, runs12))
-                    if PIIType.CORPORATE_NUMBER in want:
+                    if self._corporate:
                         spans.extend(find_corporate_numbers(text, view, runs12))
-                    if PIIType.CREDIT_CARD in want:
+                    if self._card:
                         spans.extend(find_cards(text, view, runs12))
-                if PIIType.POSTAL_CODE in want:
+                if runs7 and self._postal:
                     spans.extend(find_postal_codes(text, view, ADDRESS_START_RE, runs7))
-            if PIIType.ADDRESS in want:
+            if self._address:
                 spans.extend(find_addresses(text, view))
                 spans.extend(find_romanised_addresses(text, view))
             # IPv4 needs three dots; IPv6 three colons or a "::".
-            if PIIType.IP_ADDRESS in want and (view.count(".") >= 3 or view.count(":") >= 2):
+            if self._ip and (view.count(".") >= 3 or view.count(":") >= 2):
                 spans.extend(find_ips(text, view))
-        elif PIIType.ADDRESS in want:
+        elif self._address:
             spans.extend(find_addresses(text, view))  # 三丁目五番地: kanji numerals only
         if self._names is not None:
             spans.extend(self._names.find(text, view))
@@ -164,6 +175,7 @@ class PIIRecognizer:
         if not spans:
             return []
         if not self._all_types:
+            want = self.types
             spans = [s for s in spans if s.type in want]
         return resolve_overlaps(spans)
 

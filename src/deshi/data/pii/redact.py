@@ -32,10 +32,15 @@ class RedactionResult:
     dropped: bool = False
 
 
+_ALL_REPLACE: dict[PIIType, str] = {t: "replace" for t in PIIType}
+
+
 def parse_actions(actions: Mapping[PIIType | str, str] | None) -> dict[PIIType, str]:
     """Complete an action map: every type defaults to ``replace``; bad names raise ValueError."""
-    out = {t: "replace" for t in PIIType}
-    for key, action in (actions or {}).items():
+    out = dict(_ALL_REPLACE)  # (iterating the enum per call costs more than the copy)
+    if not actions:
+        return out
+    for key, action in actions.items():
         if action not in ACTIONS:
             raise ValueError(f"unknown redaction action {action!r} for {key} (use one of {', '.join(ACTIONS)})")
         out[PIIType.parse(key)] = action
@@ -60,22 +65,30 @@ def redact_with_plan(text: str, plan: Mapping[PIIType, str], rec: PIIRecognizer)
     redact many documents with one map, like curation, parse it once instead of per document)."""
     spans = rec.find(text)
     if not spans:
-        return RedactionResult(text=text)
-    spans = [s for s in spans if plan[s.type] != "keep"]
+        return RedactionResult(text)
+    kept: list[PIISpan] = []
     counts: dict[str, int] = {}
     parts: list[str] = []
     last = 0
     dropped = False
     for span in spans:
-        action = plan[span.type]
-        name = _NAMES[span.type]  # (Enum.value is a descriptor call; a dict look-up is not)
+        kind = span.type
+        action = plan[kind]
+        if action == "keep":
+            continue
+        kept.append(span)
+        name = _NAMES[kind]  # (Enum.value is a descriptor call; a dict look-up is not)
         counts[name] = counts.get(name, 0) + 1
-        parts.append(text[last : span.start])
-        if action == "mask":
-            parts.append(_mask(text[span.start : span.end]))
-        else:
-            dropped = dropped or action == "drop"
-            parts.append(PLACEHOLDERS[span.type])
+        start = span.start
+        parts.append(text[last:start])
         last = span.end
+        if action == "mask":
+            parts.append(_mask(text[start:last]))
+        else:
+            if action == "drop":
+                dropped = True
+            parts.append(PLACEHOLDERS[kind])
+    if not kept:
+        return RedactionResult(text)
     parts.append(text[last:])
-    return RedactionResult(text="".join(parts), counts=counts, spans=spans, dropped=dropped)
+    return RedactionResult("".join(parts), counts, kept, dropped)
