@@ -59,6 +59,8 @@ _PIECES = [
     "東京都", "港区", "新港区画", "市", "区", "町", "村", "県", "都", "道", "府", "1丁目", "三丁目", "1-2-3",
     "さいたま市", "北海道", "京都", "京都府", "大阪市北区", "神奈川県横浜市", "千代田区", "都市", "03", "0120",
     "(0", "(03)", "090", "+81", "１２", "０", "12 34", "〒", "2024-05-01",
+    "郵便番号", "郵便", "ZIP", "zip", " code", "Code", "Postal Code", "post code", "住所", "所在地", "：", "\t",
+    "123-4567", "1234567", "100-0001", "12345678",
 ]
 
 
@@ -77,6 +79,7 @@ EDGE_CASES = [
     "1.2.3.4.5.6.7.8",
     "(03)1234-5678 03(1234)5678 03-1234-5678 0312345678 (0120)123-456 2020(03)",
     "〒100-0001 東京都千代田区千代田1-1 つくば市千現1-2-3 港区画 新港区画1-2",
+    "郵便番号：100-0001、ZIP code: 1000001, Postal Code 100-0001, 住所 1 100-0001, 〒-100-0001, 〒12100-0001",
     "3ー4 5〜6 ー7 8ｰ 9~0 ０ー１",
 ]
 
@@ -89,7 +92,11 @@ def test_fast_scans_find_what_whole_text_scans_find(seed: int) -> None:
         assert _spans(N._email_matches(view)) == _spans(N._EMAIL.finditer(view)), text
         assert _spans(N._ipv4_matches(view)) == _spans(N._IPV4.finditer(view)), text
         assert _spans(N._domestic_matches(view)) == _spans(_PHONE_DOMESTIC.finditer(view)), text
-        assert digit_runs(view)[0] == _spans(_RUN7.finditer(view)), text
+        runs7 = digit_runs(view)[0]
+        assert runs7 == _spans(_RUN7.finditer(view)), text
+        assert list(N._marked_codes(view, runs7)) == [m.span("code") for m in N._POSTAL_MARKED.finditer(view)], text
+        assert list(N.find_postal_codes(text, view, A.ADDRESS_START_RE, runs7)) == list(
+            N.find_postal_codes(text, view, A.ADDRESS_START_RE)), text
         assert _spans(A._anchored_matches(view)) == _spans(_anchored_reference(view)), text
         assert _spans(A._generic_matches(view)) == _spans(A.GENERIC_ADDRESS_RE.finditer(view)), text
 
