@@ -154,10 +154,14 @@ class PIIRecognizer:
                 if runs12:
                     if self._my_number:
                         spans.extend(find_my_numbers(text, view, runs12))
-                    if self._corporate:
-                        spans.extend(find_corporate_numbers(text, view, runs12))
-                    if self._card:
-                        spans.extend(find_cards(text, view, runs12))
+                    # A corporate number has 13 digits, a card 13 to 19: a 12-digit run (a My
+                    # Number) holds neither.
+                    runs13 = [(s, e) for s, e in runs12 if e - s - view.count(" ", s, e) - view.count("-", s, e) >= 13]
+                    if runs13:
+                        if self._corporate:
+                            spans.extend(find_corporate_numbers(text, view, runs13))
+                        if self._card:
+                            spans.extend(find_cards(text, view, runs13))
                 if runs7 and self._postal:
                     spans.extend(find_postal_codes(text, view, ADDRESS_START_RE, runs7))
             if self._address:
