@@ -128,8 +128,9 @@ def _positions(view: str, chars: str) -> list[int]:
 
 
 def _anchored_matches(view: str, ends: list[int] | None = None) -> Iterator[re.Match[str]]:
-    """ADDRESS_RE tried only where an anchor (prefecture, city, ward) occurs: the literal anchor scan
-    is ~20x cheaper than letting the full pattern try every position.
+    """ADDRESS_RE tried only where an anchor (prefecture, city, ward) starts, in order, as a scan
+    for the anchors (``_QUICK``) would find them; far cheaper than letting the full pattern try
+    every position, or the anchor alternation scan every character.
 
     ``ends``: the sorted offsets of 都道府県市区 in ``view`` (computed when not given). An anchor
     ends in one of them, so it starts one to four characters before one: only those positions are

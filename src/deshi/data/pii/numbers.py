@@ -186,7 +186,8 @@ def _valid_national(digits: str, last_group: int) -> bool:
 
 
 def _domestic_matches(view: str) -> Iterator[re.Match[str]]:
-    """The matches of ``_PHONE_DOMESTIC.finditer(view)``, from ``_PHONE_PAREN`` and ``_PHONE_ZERO``.
+    """Domestic phone candidates: what ``finditer`` of the alternation of ``_PHONE_PAREN`` and
+    ``_PHONE_ZERO`` (the one pattern this replaced) finds, leftmost first, not overlapping.
 
     At any position at most one of the two can match (they start with different characters), so
     the leftmost match at or after ``pos`` is the earlier of their leftmost matches there.
@@ -360,7 +361,7 @@ _GAP = re.compile(r"(?:[ \t、,．.・]|&nbsp;|<br\s*/?>|\n){0,4}")
 def _marked_code_end(view: str, start: int) -> int:
     """End of the code of a ``_POSTAL_MARKED`` match whose code starts at ``start``, or -1.
 
-    Reads the pattern backwards: ``[ \t:.：]*`` right before the code, before that a marker, or
+    Reads the pattern backwards: ``[ \\t:.：]*`` right before the code, before that a marker, or
     "code"/"Code" after whitespace after a marker. (No marker, "code" or separator ends in a
     character of the others' sets, so the longest separator and whitespace stretches decide.)
     """
