@@ -17,8 +17,12 @@ enough that texts containing one take the regex path instead of widening the tab
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from deshi.data.document import Document
 
 # One bit per question. KANA, KANJI and OTHER_LETTER are exclusive (a letter has exactly one of
 # them; digits, punctuation, symbols and spaces have none).
@@ -83,6 +87,21 @@ def char_counts(text: str) -> tuple[int, int, int, int, int]:
         counts = BITS.dot(np.bincount(TABLE.take(cp, mode="clip"), minlength=64)).tolist()
         _last[2] = _counts_by_regex(text) if counts[5] else tuple(counts[:5])
     return _last[2]
+
+
+def doc_char_counts(doc: Document) -> tuple[int, int, int, int, int]:
+    """:func:`char_counts` of ``doc.text``, kept on the document for the next step that asks.
+
+    The language and quality steps both need these counts; steps run over blocks of documents
+    (:func:`deshi.data.steps.run_steps`), so the one-text cache above has moved on by the time the
+    quality step sees the document the language step counted."""
+    text = doc.text
+    memo = doc.memo
+    if memo is not None and memo[0] is text:
+        return memo[1]
+    counts = char_counts(text)
+    doc.memo = (text, counts)
+    return counts
 
 
 def _counts_by_regex(text: str) -> tuple[int, int, int, int, int]:

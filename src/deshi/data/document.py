@@ -22,6 +22,9 @@ class Document:
     line: int = 0
     rejected_by: str | None = None
     reason: str | None = None
+    # (text, facts) computed by one step for a later one (deshi.data.chars.doc_char_counts): valid only
+    # while ``text`` is still this object, so a step that changes the text invalidates it by itself.
+    memo: tuple[str, Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def rejected(self) -> bool:

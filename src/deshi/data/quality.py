@@ -19,7 +19,7 @@ from importlib import resources
 
 import numpy as np
 
-from deshi.data.chars import char_counts, codepoints
+from deshi.data.chars import char_counts, codepoints, doc_char_counts
 from deshi.data.config import QualityConfig
 from deshi.data.document import Document
 from deshi.data.keywords import KeywordScanner
@@ -167,9 +167,11 @@ class QualityFilter(Step):
             doc.reject(self.name, "too_short")
         elif len(text) > cfg.max_chars:
             doc.reject(self.name, "too_long")
-        elif mojibake_ratio(text) > cfg.max_mojibake_ratio:
+        # mojibake_ratio and symbol_ratio from the counts the language step left on the document
+        # (an empty text has zero counts: 0 / 1 is their 0.0)
+        elif doc_char_counts(doc)[4] / (len(text) or 1) > cfg.max_mojibake_ratio:
             doc.reject(self.name, "mojibake")
-        elif symbol_ratio(text) > cfg.max_symbol_ratio:
+        elif doc_char_counts(doc)[3] / (len(text) or 1) > cfg.max_symbol_ratio:
             doc.reject(self.name, "symbol_ratio")
         elif duplicate_line_ratio(text) > cfg.max_duplicate_line_ratio:
             doc.reject(self.name, "line_repetition")

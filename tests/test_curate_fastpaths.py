@@ -1,0 +1,133 @@
+"""Faster paths of the curation steps give exactly the answers of the plain ones they replace."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from deshi.data import steps as steps_module
+from deshi.data.chars import char_counts, doc_char_counts
+from deshi.data.config import ContentConfig, LanguageConfig, NormaliseConfig, QualityConfig
+from deshi.data.content import ContentFilter, morpheme_boundaries, on_boundaries
+from deshi.data.document import Document
+from deshi.data.language import JapaneseFilter
+from deshi.data.normalise import Normalise
+from deshi.data.quality import QualityFilter
+from deshi.data.steps import Step, run_steps
+from test_curate_support import LEGIT_TRICKY, TOXIC, _doc_text
+
+REPORT = "作業報告。第3号機のポンプを点検し、インペラの摩耗を確認したため交換した。運転を再開し異常がないことを確認した。"
+# Characters MeCab treats differently: spaces it skips (ASCII, tab, newline), the ideographic space it
+# keeps as a token, half-width kana, combining marks, characters beyond the BMP (4 UTF-8 bytes),
+# zero-width and control characters, Latin words and digits.
+ALPHABET = list("あいうえおかきくけこアイウエオカキクケコ漢字日本語不具合死点検 \t\n\r　、。!?.,-_/:#0123456789abcXYZｶﾀﾅﾞﾟ「」（）~") + [
+    "\u0301", "😀", "𠮷", "\u200b", "\ufeff", "\x07", "\u3099", "\ufffd", "\u00a0", "\x0b", "é", "\x00"]
+
+
+def _windows() -> list[str]:
+    rng = random.Random(7)
+    windows = ["", " ", "  a", "テスト\n\nです\t\tね ", "😀絵文字😀テスト", "ｶﾀｶﾅ半角", "a\x00b不具合", "\u3000全角\u3000空白"]
+    windows += [s for s in LEGIT_TRICKY + TOXIC]
+    for _ in range(60):
+        text = _doc_text(rng)
+        i = rng.randrange(len(text))
+        windows.append(text[max(0, i - 20) : i + 20])
+    windows += ["".join(rng.choice(ALPHABET) for _ in range(rng.randrange(1, 30))) for _ in range(120)]
+    return windows
+
+
+def test_byte_offset_boundaries_equal_fugashi_nodes() -> None:
+    """MeCab's printed byte offsets answer the boundary question exactly as the fugashi node list
+    (whitespace skipping, 4-byte characters, combining marks, a NUL), for every span of every window."""
+    for window in _windows():
+        bounds = morpheme_boundaries(window)
+        for start in range(len(window)):
+            for end in range(start + 1, len(window) + 1):
+                assert on_boundaries(window, start, end) == (start in bounds and end in bounds), (window, start, end)
+
+
+def test_content_filter_repeated_windows_give_the_same_answers() -> None:
+    """A window seen before (cached) is decided as the first time: same documents dropped, same reasons."""
+    texts = [REPORT + s for s in LEGIT_TRICKY + TOXIC]
+    first = list(ContentFilter(ContentConfig()).run([Document(str(i), t) for i, t in enumerate(texts)]))
+    again = list(ContentFilter(ContentConfig()).run([Document(str(i), t) for i, t in enumerate(texts * 2)]))
+    assert [(d.rejected_by, d.reason) for d in again] == [(d.rejected_by, d.reason) for d in first] * 2
+
+
+class _Recorder(Step):
+    """Drops documents whose id is in ``drop``; records the ids it was applied to, in order."""
+
+    def __init__(self, name: str, drop: set[str], calls: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.name, self.drop, self.calls = name, drop, calls
+
+    def apply(self, doc: Document) -> Document:
+        self.calls.append((self.name, doc.id))
+        if doc.id in self.drop:
+            doc.reject(self.name, "listed")
+        return doc
+
+
+def _chain(steps: list[Step], docs: list[Document]) -> list[Document]:
+    """The reference: each document through every step before the next document."""
+    for doc in docs:
+        for step in steps:
+            if not doc.rejected:
+                step.apply_counted(doc)
+    return docs
+
+
+def _real_steps() -> list[Step]:
+    return [Normalise(NormaliseConfig()), JapaneseFilter(LanguageConfig()), QualityFilter(QualityConfig()),
+            ContentFilter(ContentConfig())]
+
+
+@pytest.mark.parametrize(("block_docs", "block_chars"), [(1, 1 << 21), (3, 1 << 21), (64, 300), (512, 1 << 21)])
+def test_run_steps_in_blocks_equals_the_chain(monkeypatch, block_docs: int, block_chars: int) -> None:
+    """Blocks of documents (by count, and cut short by characters) give the documents in input order
+    with the texts, rejections and per-step counts of the document-by-document chain."""
+    monkeypatch.setattr(steps_module, "BLOCK_DOCS", block_docs)
+    monkeypatch.setattr(steps_module, "BLOCK_CHARS", block_chars)
+    rng = random.Random(3)
+    texts = [_doc_text(rng) for _ in range(25)] + ["<p>ＡＢＣ　" + REPORT + "</p>", "English only, dropped by language.",
+                                                    "短い。", REPORT + TOXIC[0], "   ", REPORT * 2]
+    rng.shuffle(texts)
+    expected_steps = _real_steps()
+    expected = _chain(expected_steps, [Document(str(i), t) for i, t in enumerate(texts)])
+    got_steps = _real_steps()
+    got = list(run_steps(got_steps, [Document(str(i), t) for i, t in enumerate(texts)]))
+    assert [(d.id, d.text, d.rejected_by, d.reason) for d in got] == [(d.id, d.text, d.rejected_by, d.reason) for d in expected]
+    assert [s.stats.to_dict() for s in got_steps] == [s.stats.to_dict() for s in expected_steps]
+    assert any(d.rejected for d in got) and any(not d.rejected for d in got)
+
+
+def test_run_steps_blocks_skip_rejected_documents_and_stream(monkeypatch) -> None:
+    """A step never sees a document an earlier step rejected; output starts before the input ends."""
+    monkeypatch.setattr(steps_module, "BLOCK_DOCS", 4)
+    calls: list[tuple[str, str]] = []
+    steps = [_Recorder("a", {"1", "6"}, calls), _Recorder("b", {"2"}, calls), _Recorder("c", set(), calls)]
+    pulled: list[int] = []
+
+    def source():  # noqa: ANN202
+        for i in range(10):
+            pulled.append(i)
+            yield Document(str(i), "x")
+
+    stream = run_steps(steps, source())
+    first = next(stream)
+    assert first.id == "0" and len(pulled) == 4  # one block read, not the whole input
+    out = [first, *stream]
+    assert [d.id for d in out] == [str(i) for i in range(10)]
+    assert [(d.rejected_by or "") for d in out] == ["", "a", "b", "", "", "", "a", "", "", ""]
+    assert [doc for name, doc in calls if name == "b"] == ["0", "2", "3", "4", "5", "7", "8", "9"]
+    assert [doc for name, doc in calls if name == "c"] == ["0", "3", "4", "5", "7", "8", "9"]
+    assert [s.stats.seen for s in steps] == [10, 8, 7] and [s.stats.dropped for s in steps] == [2, 1, 0]
+
+
+def test_doc_char_counts_follow_the_documents_text() -> None:
+    """Counts kept on a document are reused only while its text is the same object."""
+    doc = Document("d", "かなカナ漢字")
+    assert doc_char_counts(doc) == char_counts("かなカナ漢字") == (4, 2, 0, 0, 0)
+    doc.text = "English words ★"
+    assert doc_char_counts(doc) == char_counts("English words ★") == (0, 0, 12, 1, 0)
