@@ -131,3 +131,86 @@ def test_doc_char_counts_follow_the_documents_text() -> None:
     assert doc_char_counts(doc) == char_counts("かなカナ漢字") == (4, 2, 0, 0, 0)
     doc.text = "English words ★"
     assert doc_char_counts(doc) == char_counts("English words ★") == (0, 0, 12, 1, 0)
+
+
+def _old_reasons(lines: list[bytes]) -> list[tuple[str, str] | str]:
+    """Reference: decode, then parse the str (what read_shard did before parsing bytes directly)."""
+    import orjson
+
+    out: list[tuple[str, str] | str] = []
+    for raw in lines:
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            out.append(("invalid_utf8", f"byte {exc.start}"))
+            continue
+        try:
+            record = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            out.append(("malformed_json", str(exc).split(":")[0][:80]))
+            continue
+        out.append(repr(record))
+    return out
+
+
+def test_read_shard_parses_bytes_with_the_old_reasons_for_bad_lines(tmp_path) -> None:
+    """Valid lines parse to the same records; invalid UTF-8 (inside and outside strings), a BOM, a lone
+    surrogate escape and broken JSON are quarantined with the reasons and details of decode-then-parse."""
+    from deshi.data.io import Quarantined, plan_shards, read_shard
+
+    lines = [b'{"id": "a", "text": "\xe7\x82\xb9\xe6\xa4\x9c\xe3\x81\x97\xe3\x81\x9f"}\n', b'{"id": "b", "text": "bad \xff byte"}\n',
+             b'\xff{"id": "c"}\n', b'\xef\xbb\xbf{"id": "d", "text": "bom"}\n', b'{"id": "e", "text": "\\ud800"}\n',
+             b'{"id": "f", "text": "cut\n', b"\n", b'  {"id": 7, "text": "padded", "meta": {"k": 1}}  \n', b'[1, 2]\n',
+             b'{"id": "g", "text": "\\u3042\\n\xe3\x81\x84"}']
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"".join(lines))
+    got: list[tuple[str, str] | str] = []
+    for shard in plan_shards([path], 3):
+        for item in read_shard(shard):
+            if isinstance(item, Quarantined):
+                got.append((item.reason, item.detail) if item.reason in ("invalid_utf8", "malformed_json") else item.reason)
+            else:
+                got.append(repr({"id": item.id, "text": item.text, **({"meta": item.meta} if item.meta else {})}))
+    expected = _old_reasons(lines)
+    assert [g if isinstance(g, tuple) else "record" if g.startswith("{") else g for g in got] == [
+        e if isinstance(e, tuple) else "record" if "'text'" in e else "not_an_object" for e in expected]
+    assert ("invalid_utf8", "byte 25") in got and ("invalid_utf8", "byte 0") in got and got.count("not_an_object") == 1
+    assert repr({"id": "g", "text": "あ\nい"}) in got
+
+
+def test_duplicate_line_ratio_shortcut_equals_the_definition() -> None:
+    from deshi.data.quality import duplicate_line_ratio
+
+    def definition(text: str) -> float:
+        lines = [line for line in text.split("\n") if line.strip()]
+        return 0.0 if len(lines) < 3 else 1 - len(set(lines)) / len(lines)
+
+    rng = random.Random(5)
+    pieces = ["", " ", "\t", "a", "b", "点検", "点検 ", "　"]
+    texts = ["", "\n", "a\n\nb\n\nc", "a\na\na", " \n \n \n", "a\nb\na\n\n\n"]
+    texts += ["\n".join(rng.choice(pieces) for _ in range(rng.randrange(1, 9))) for _ in range(3000)]
+    for text in texts:
+        assert duplicate_line_ratio(text) == definition(text), repr(text)
+
+
+def test_ngram_hashes_and_tables_equal_their_definitions() -> None:
+    import numpy as np
+
+    from deshi.data.chars import _all_code_points
+    from deshi.data.normalise import _WIDE
+    from deshi.data.quality import _MULT, ngram_hashes
+
+    for text in ["", "ab", "点検しました。😀𠮷", REPORT * 3]:
+        for n in (1, 2, 5):
+            cp = [ord(c) for c in text]
+            expected = []
+            for i in range(len(cp) - n + 1):
+                h = cp[i]
+                for k in range(1, n):
+                    h = (h * int(_MULT)) % 2**64 ^ cp[i + k]
+                expected.append(h)
+            assert ngram_hashes(text, n).tolist() == expected and ngram_hashes(text, n).dtype == np.uint64
+    assert _all_code_points(0xE000) == "".join(map(chr, range(0xE000)))
+    assert _WIDE == "".join(chr(c - 0xFEE0) if 0xFF01 <= c <= 0xFF5E else " " if c == 0x3000 else chr(c) for c in range(0x10000))

@@ -29,13 +29,19 @@ _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 def ngram_hashes(text: str, n: int) -> np.ndarray:
-    """64-bit rolling hashes of every character n-gram (collisions are ~2^-64 per pair)."""
-    cp = codepoints(text).view(np.uint64)  # code points are < 2^21: same values
+    """64-bit rolling hashes of every character n-gram (collisions are ~2^-64 per pair).
+
+    h = c0, then h = h * M ^ ck for k = 1 … n-1 in uint64 arithmetic; the first product makes the
+    result array (no separate copy)."""
+    cp = codepoints(text).astype(np.uint64)  # code points are < 2^21: same values
     count = len(cp) - n + 1
     if count <= 0:
         return np.zeros(0, dtype=np.uint64)
-    h = cp[:count].copy()
-    for k in range(1, n):
+    if n == 1:
+        return cp
+    h = cp[:count] * _MULT
+    h ^= cp[1 : 1 + count]
+    for k in range(2, n):
         h *= _MULT
         h ^= cp[k : k + count]
     return h
@@ -106,21 +112,27 @@ def char_repetition_exceeds(text: str, n: int, limit: float) -> bool:
     answer is no (most documents: ~6 µs of NumPy calls saved per document). Otherwise the exact share
     is computed as in :func:`char_repetition_ratio`."""
     hashes = ngram_hashes(text, n)
-    if hashes.size == 0:
+    total = int(hashes.size)
+    if total == 0:
         return 0.0 > limit
     hashes.sort()
-    first = _first_of_runs(hashes)
-    distinct = int(np.count_nonzero(first))
-    total = int(hashes.size)
+    distinct = int(np.count_nonzero(hashes[1:] != hashes[:-1])) + 1  # run starts: the first is one
     # Same denominator on both sides: a smaller numerator never divides to a larger float.
     if (total - distinct + int(math.sqrt(distinct))) / total <= limit:
         return False
-    return _top_share(total, first) > limit
+    return _top_share(total, _first_of_runs(hashes)) > limit
 
 
 def duplicate_line_ratio(text: str) -> float:
     """Share of non-empty lines that repeat an earlier line (menus, footers, spam)."""
-    lines = [line for line in text.split("\n") if line.strip()]
+    parts = text.split("\n")
+    distinct = set(parts)
+    empty = "" in distinct
+    # No line other than "" occurs twice (most documents): no non-blank line repeats, so the share is
+    # 0.0 (as it is for fewer than 3 lines) without stripping and collecting every line.
+    if len(distinct) - empty == len(parts) - (parts.count("") if empty else 0):
+        return 0.0
+    lines = [line for line in parts if line.strip()]
     if len(lines) < 3:
         return 0.0
     return 1 - len(set(lines)) / len(lines)

@@ -37,6 +37,7 @@ from deshi.data.executor import make_executor
 from deshi.data.executor import trace as _trace
 from deshi.data.io import (
     OUTPUT_SUFFIX,
+    WRITE_BUFFER,
     Quarantined,
     RecordWriter,
     ShardSpec,
@@ -137,7 +138,7 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
     line_offsets: list[int] = []
     position = 0
     docs_tmp = atomic_path(docs_path)
-    with open(docs_tmp, "wb") as out:
+    with open(docs_tmp, "wb", buffering=WRITE_BUFFER) as out:
         for doc in run_steps(steps, documents()):
             if doc.rejected:
                 if config.write_rejected:
