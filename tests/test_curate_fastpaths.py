@@ -214,3 +214,39 @@ def test_ngram_hashes_and_tables_equal_their_definitions() -> None:
             assert ngram_hashes(text, n).tolist() == expected and ngram_hashes(text, n).dtype == np.uint64
     assert _all_code_points(0xE000) == "".join(map(chr, range(0xE000)))
     assert _WIDE == "".join(chr(c - 0xFEE0) if 0xFF01 <= c <= 0xFF5E else " " if c == 0x3000 else chr(c) for c in range(0x10000))
+
+
+def test_shared_scan_gives_each_set_its_own_hits() -> None:
+    """One automaton over two keyword sets answers each set exactly as its own scanner: overlapping
+    words, words ending together, a word in both sets, a word given twice, ASCII variants."""
+    from deshi.data.keywords import KeywordScanner, SharedScan
+
+    ads = [("送料", "送料"), ("送料無料", "送料無料"), ("無料", "無料"), ("①", "①"), ("エロ", "エロ")]
+    words = [("エロ", ("adult", False)), ("エロ動画", ("adult", False)), ("動画", ("x", False)), ("死", ("v", False)),
+             ("死ね", ("v", False)), ("SM", ("adult", True)), ("sm", ("adult", True)), ("死", ("w", False))]
+    shared = SharedScan({"ads": ads, "content": words})
+    rng = random.Random(11)
+    pieces = ["送料無料", "無料", "エロ動画", "動画", "死ね", "死", "①", "SM", "sm", "smart", "点検", "。", " "]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, 12))) for _ in range(400)]
+    for text in texts:
+        doc = Document("d", text)
+        assert shared.hits(doc, "content") == KeywordScanner(words).find(text), text
+        assert shared.hits(doc, "ads") == KeywordScanner(ads).find(text), text
+        doc.text = text + "死"  # a changed text is scanned again, not answered from the kept hits
+        assert shared.hits(doc, "content") == KeywordScanner(words).find(text + "死")
+
+
+def test_quality_and_content_with_a_shared_scan_decide_as_alone() -> None:
+    from deshi.data.content import share_keyword_scan
+
+    rng = random.Random(2)
+    ad = "送料無料。お問い合わせください。営業時間は9時から。求人情報はこちら。よくある質問。"
+    texts = [REPORT + s for s in LEGIT_TRICKY + TOXIC] + [REPORT + ad, ad + TOXIC[2], REPORT] + [_doc_text(rng) for _ in range(20)]
+    alone = [QualityFilter(QualityConfig()), ContentFilter(ContentConfig())]
+    shared = [QualityFilter(QualityConfig()), ContentFilter(ContentConfig())]
+    share_keyword_scan(shared[0], shared[1])  # type: ignore[arg-type]
+    a = list(run_steps(alone, [Document(str(i), t) for i, t in enumerate(texts)]))
+    b = list(run_steps(shared, [Document(str(i), t) for i, t in enumerate(texts)]))
+    assert [(d.rejected_by, d.reason) for d in a] == [(d.rejected_by, d.reason) for d in b]
+    assert {d.reason for d in a} >= {"advertising", "adult", "violence", None}
+    assert [s.stats.to_dict() for s in alone] == [s.stats.to_dict() for s in shared]

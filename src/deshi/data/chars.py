@@ -107,12 +107,10 @@ def doc_char_counts(doc: Document) -> tuple[int, int, int, int, int]:
     The language and quality steps both need these counts; steps run over blocks of documents
     (:func:`deshi.data.steps.run_steps`), so the one-text cache above has moved on by the time the
     quality step sees the document the language step counted."""
-    text = doc.text
-    memo = doc.memo
-    if memo is not None and memo[0] is text:
-        return memo[1]
-    counts = char_counts(text)
-    doc.memo = (text, counts)
+    counts = doc.remembered("char_counts")
+    if counts is None:
+        counts = char_counts(doc.text)
+        doc.remember("char_counts", counts)
     return counts
 
 

@@ -25,12 +25,16 @@ from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deshi.data.config import ContentConfig
 from deshi.data.document import Document
-from deshi.data.keywords import KeywordScanner
+from deshi.data.keywords import KeywordScanner, SharedScan
 from deshi.data.steps import Step
 from deshi.errors import DeshiError
+
+if TYPE_CHECKING:
+    from deshi.data.quality import QualityFilter
 
 _LISTS = {
     "adult": ("adult_ja.txt", "adult_en.txt"),
@@ -130,11 +134,14 @@ class WordMatcher:
         for word, category in words:
             forms = {word, word.lower(), word.upper(), word.capitalize()} if word.isascii() else {word}
             variants += [(form, (category, bool(_ASCII_ALNUM.search(form)))) for form in forms]
+        self.variants = variants
         self.scanner = KeywordScanner(variants)
 
-    def matches(self, text: str) -> list[tuple[int, int, str]]:
-        """Confirmed hits as (start, end, category); only offsets, never the matched text, leave here."""
-        candidates = self.scanner.find(text)
+    def matches(self, text: str, candidates: list[tuple[int, int, tuple[str, bool]]] | None = None) -> list[tuple[int, int, str]]:
+        """Confirmed hits as (start, end, category); only offsets, never the matched text, leave here.
+        ``candidates``: ``self.scanner.find(text)`` when the caller has it already (a shared scan)."""
+        if candidates is None:
+            candidates = self.scanner.find(text)
         if not candidates:
             return []
         confirmed = []
@@ -179,12 +186,24 @@ class ContentFilter(Step):
         super().__init__()
         self.config = config
         self.matcher = build_matcher(config)
+        self.shared: SharedScan | None = None  # set by share_keyword_scan
 
     def apply(self, doc: Document) -> Document:
-        hits = self.matcher.matches(doc.text)
+        candidates = self.shared.hits(doc, "content") if self.shared is not None else None
+        hits = self.matcher.matches(doc.text, candidates)
         if len(hits) > self.config.max_hits:
             # The first category in document order names the reason; all categories are counted.
             for _, _, category in hits:
                 self.stats.counters[f"hits.{category}"] += 1
             doc.reject(self.name, hits[0][2])
         return doc
+
+
+def share_keyword_scan(quality: QualityFilter, content: ContentFilter) -> None:
+    """Let the quality step's advertising keywords and the content step's words be found in one
+    automaton pass per document (:class:`deshi.data.keywords.SharedScan`); answers unchanged."""
+    from deshi.data.quality import ad_scanner
+
+    ads = ad_scanner()
+    shared = SharedScan({"ads": zip(ads.keys, ads.values, strict=True), "content": content.matcher.variants})
+    quality.shared = content.shared = shared

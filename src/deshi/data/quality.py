@@ -22,7 +22,7 @@ import numpy as np
 from deshi.data.chars import char_counts, codepoints, doc_char_counts
 from deshi.data.config import QualityConfig
 from deshi.data.document import Document
-from deshi.data.keywords import KeywordScanner
+from deshi.data.keywords import KeywordScanner, SharedScan
 from deshi.data.steps import Step
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
@@ -171,6 +171,12 @@ class QualityFilter(Step):
     def __init__(self, config: QualityConfig) -> None:
         super().__init__()
         self.config = config
+        self.shared: SharedScan | None = None  # set by deshi.data.content.share_keyword_scan
+
+    def _ad_keywords(self, doc: Document) -> int:
+        if self.shared is None:
+            return ad_keyword_hits(doc.text)
+        return len({key for _, _, key in self.shared.hits(doc, "ads")})  # distinct keywords, as ad_keyword_hits
 
     def apply(self, doc: Document) -> Document:
         cfg = self.config
@@ -189,6 +195,6 @@ class QualityFilter(Step):
             doc.reject(self.name, "line_repetition")
         elif char_repetition_exceeds(text, cfg.char_ngram, cfg.max_char_repetition):
             doc.reject(self.name, "char_repetition")
-        elif ad_keyword_hits(text) > cfg.max_ad_keywords:
+        elif self._ad_keywords(doc) > cfg.max_ad_keywords:
             doc.reject(self.name, "advertising")
         return doc
