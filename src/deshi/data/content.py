@@ -135,7 +135,15 @@ class WordMatcher:
             forms = {word, word.lower(), word.upper(), word.capitalize()} if word.isascii() else {word}
             variants += [(form, (category, bool(_ASCII_ALNUM.search(form)))) for form in forms]
         self.variants = variants
-        self.scanner = KeywordScanner(variants)
+        self._scanner: KeywordScanner[tuple[str, bool]] | None = None
+
+    @property
+    def scanner(self) -> KeywordScanner[tuple[str, bool]]:
+        """This matcher's own automaton, built on first use: with a shared scan it is never needed
+        (a HojiChar-sized list's automaton holds ~10 MB)."""
+        if self._scanner is None:
+            self._scanner = KeywordScanner(self.variants)
+        return self._scanner
 
     def matches(self, text: str, candidates: list[tuple[int, int, tuple[str, bool]]] | None = None) -> list[tuple[int, int, str]]:
         """Confirmed hits as (start, end, category); only offsets, never the matched text, leave here.
@@ -202,8 +210,7 @@ class ContentFilter(Step):
 def share_keyword_scan(quality: QualityFilter, content: ContentFilter) -> None:
     """Let the quality step's advertising keywords and the content step's words be found in one
     automaton pass per document (:class:`deshi.data.keywords.SharedScan`); answers unchanged."""
-    from deshi.data.quality import ad_scanner
+    from deshi.data.quality import ad_keywords
 
-    ads = ad_scanner()
-    shared = SharedScan({"ads": zip(ads.keys, ads.values, strict=True), "content": content.matcher.variants})
+    shared = SharedScan({"ads": [(w, w) for w in ad_keywords()], "content": content.matcher.variants})
     quality.shared = content.shared = shared

@@ -153,10 +153,16 @@ def symbol_ratio(text: str) -> float:
 
 
 @lru_cache(maxsize=1)
-def ad_scanner() -> KeywordScanner[str]:
-    """HojiChar's advertising/boilerplate keywords (plus ours), one automaton per process."""
+def ad_keywords() -> tuple[str, ...]:
+    """HojiChar's advertising/boilerplate keywords (plus ours), in file order."""
     words = resources.files("deshi.data").joinpath("wordlists", "advertisement_ja.txt").read_text(encoding="utf-8")
-    return KeywordScanner((w, w) for w in (line.strip() for line in words.splitlines()) if w and not w.startswith("#"))
+    return tuple(w for w in (line.strip() for line in words.splitlines()) if w and not w.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def ad_scanner() -> KeywordScanner[str]:
+    """The advertising keywords' automaton, one per process."""
+    return KeywordScanner((w, w) for w in ad_keywords())
 
 
 def ad_keyword_hits(text: str) -> int:
