@@ -95,10 +95,16 @@ def input_files(spec: str | Path) -> list[Path]:
     raise InputError(f"input {spec} does not exist")
 
 
-def _open_binary(path: Path) -> io.BufferedIOBase:
+# Buffer sizes of the per-line readers and writers: lines are ~1-3 KB, so Python's 8 KiB default
+# meant a system call every few lines; 256 KiB makes it one per ~100-200 lines.
+READ_BUFFER = 1 << 18
+WRITE_BUFFER = 1 << 18
+
+
+def _open_binary(path: Path, buffering: int = -1) -> io.BufferedIOBase:
     if path.name.endswith(".gz"):
         return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")
+    return open(path, "rb", buffering=buffering)
 
 
 def plan_shards(files: list[Path], shard_size: int) -> list[ShardSpec]:
@@ -215,7 +221,7 @@ def read_shard(shard: ShardSpec, text_field: str = "text", id_field: str = "id")
                 yield _to_document(record, source, row, text_field, id_field)
                 row += 1
         return
-    with _open_binary(Path(shard.path)) as handle:
+    with _open_binary(Path(shard.path), READ_BUFFER) as handle:
         if shard.offset:
             handle.seek(shard.offset)
         for number in range(shard.start_line, shard.start_line + shard.count):
@@ -224,16 +230,22 @@ def read_shard(shard: ShardSpec, text_field: str = "text", id_field: str = "id")
                 break
             if not raw.strip():
                 continue  # blank lines are layout, not records
+            # orjson parses the bytes directly (it validates UTF-8 itself): ~2.4 µs instead of a
+            # decode (~1.6 µs) plus parsing the str (~3.7 µs). Any line it refuses is judged again
+            # as before, so bad lines get the same reasons and details.
             try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield Quarantined(source, number, "invalid_utf8", f"byte {exc.start}")
-                continue
-            try:
-                record = orjson.loads(text)
-            except orjson.JSONDecodeError as exc:
-                yield Quarantined(source, number, "malformed_json", str(exc).split(":")[0][:80])
-                continue
+                record = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield Quarantined(source, number, "invalid_utf8", f"byte {exc.start}")
+                    continue
+                try:
+                    record = orjson.loads(text)
+                except orjson.JSONDecodeError as exc:
+                    yield Quarantined(source, number, "malformed_json", str(exc).split(":")[0][:80])
+                    continue
             yield _to_document(record, source, number, text_field, id_field)
 
 
@@ -279,7 +291,7 @@ class RecordWriter:
             self._raw = open(self.tmp, "wb")
             self._handle = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, mtime=0)
         else:
-            self._handle = open(self.tmp, "wb")
+            self._handle = open(self.tmp, "wb", buffering=WRITE_BUFFER)
 
     def write(self, record: dict[str, Any]) -> None:
         self.count += 1
@@ -324,9 +336,9 @@ class RecordWriter:
 
 def write_jsonl_atomic(path: Path, records: list[dict[str, Any]] | Iterator[dict[str, Any]]) -> None:
     tmp = atomic_path(path)
-    with open(tmp, "wb") as handle:
+    with open(tmp, "wb", buffering=WRITE_BUFFER) as handle:
         for record in records:
-            handle.write(orjson.dumps(record) + b"\n")
+            handle.write(orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))  # dumps + b"\n", one copy
     os.replace(tmp, path)
 
 

@@ -8,7 +8,7 @@ characters, which keeps an English page with one Japanese word; the share is the
 
 from __future__ import annotations
 
-from deshi.data.chars import char_counts
+from deshi.data.chars import char_counts, doc_char_counts
 from deshi.data.config import LanguageConfig
 from deshi.data.document import Document
 from deshi.data.steps import Step
@@ -19,7 +19,11 @@ def script_shares(text: str) -> tuple[float, float]:
 
     Letters are what ``[\\W\\d_]`` does not match; kana and kanji are the classes in
     :mod:`deshi.data.chars` (one table lookup per character, shared with the quality step)."""
-    kana, kanji, other, _, _ = char_counts(text)
+    return _shares(char_counts(text))
+
+
+def _shares(counts: tuple[int, int, int, int, int]) -> tuple[float, float]:
+    kana, kanji, other, _, _ = counts
     letters = kana + kanji + other
     if letters == 0:
         return 0.0, 0.0
@@ -34,7 +38,7 @@ class JapaneseFilter(Step):
         self.config = config
 
     def apply(self, doc: Document) -> Document:
-        share, kana = script_shares(doc.text)
+        share, kana = _shares(doc_char_counts(doc))
         if share < self.config.min_japanese_share:
             doc.reject(self.name, "not_japanese")
         elif kana < self.config.min_kana_share:

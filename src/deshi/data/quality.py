@@ -19,23 +19,29 @@ from importlib import resources
 
 import numpy as np
 
-from deshi.data.chars import char_counts, codepoints
+from deshi.data.chars import char_counts, codepoints, doc_char_counts
 from deshi.data.config import QualityConfig
 from deshi.data.document import Document
-from deshi.data.keywords import KeywordScanner
+from deshi.data.keywords import KeywordScanner, SharedScan
 from deshi.data.steps import Step
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 def ngram_hashes(text: str, n: int) -> np.ndarray:
-    """64-bit rolling hashes of every character n-gram (collisions are ~2^-64 per pair)."""
-    cp = codepoints(text).view(np.uint64)  # code points are < 2^21: same values
+    """64-bit rolling hashes of every character n-gram (collisions are ~2^-64 per pair).
+
+    h = c0, then h = h * M ^ ck for k = 1 … n-1 in uint64 arithmetic; the first product makes the
+    result array (no separate copy)."""
+    cp = codepoints(text).astype(np.uint64)  # code points are < 2^21: same values
     count = len(cp) - n + 1
     if count <= 0:
         return np.zeros(0, dtype=np.uint64)
-    h = cp[:count].copy()
-    for k in range(1, n):
+    if n == 1:
+        return cp
+    h = cp[:count] * _MULT
+    h ^= cp[1 : 1 + count]
+    for k in range(2, n):
         h *= _MULT
         h ^= cp[k : k + count]
     return h
@@ -106,21 +112,27 @@ def char_repetition_exceeds(text: str, n: int, limit: float) -> bool:
     answer is no (most documents: ~6 µs of NumPy calls saved per document). Otherwise the exact share
     is computed as in :func:`char_repetition_ratio`."""
     hashes = ngram_hashes(text, n)
-    if hashes.size == 0:
+    total = int(hashes.size)
+    if total == 0:
         return 0.0 > limit
     hashes.sort()
-    first = _first_of_runs(hashes)
-    distinct = int(np.count_nonzero(first))
-    total = int(hashes.size)
+    distinct = int(np.count_nonzero(hashes[1:] != hashes[:-1])) + 1  # run starts: the first is one
     # Same denominator on both sides: a smaller numerator never divides to a larger float.
     if (total - distinct + int(math.sqrt(distinct))) / total <= limit:
         return False
-    return _top_share(total, first) > limit
+    return _top_share(total, _first_of_runs(hashes)) > limit
 
 
 def duplicate_line_ratio(text: str) -> float:
     """Share of non-empty lines that repeat an earlier line (menus, footers, spam)."""
-    lines = [line for line in text.split("\n") if line.strip()]
+    parts = text.split("\n")
+    distinct = set(parts)
+    empty = "" in distinct
+    # No line other than "" occurs twice (most documents): no non-blank line repeats, so the share is
+    # 0.0 (as it is for fewer than 3 lines) without stripping and collecting every line.
+    if len(distinct) - empty == len(parts) - (parts.count("") if empty else 0):
+        return 0.0
+    lines = [line for line in parts if line.strip()]
     if len(lines) < 3:
         return 0.0
     return 1 - len(set(lines)) / len(lines)
@@ -141,10 +153,16 @@ def symbol_ratio(text: str) -> float:
 
 
 @lru_cache(maxsize=1)
-def ad_scanner() -> KeywordScanner[str]:
-    """HojiChar's advertising/boilerplate keywords (plus ours), one automaton per process."""
+def ad_keywords() -> tuple[str, ...]:
+    """HojiChar's advertising/boilerplate keywords (plus ours), in file order."""
     words = resources.files("deshi.data").joinpath("wordlists", "advertisement_ja.txt").read_text(encoding="utf-8")
-    return KeywordScanner((w, w) for w in (line.strip() for line in words.splitlines()) if w and not w.startswith("#"))
+    return tuple(w for w in (line.strip() for line in words.splitlines()) if w and not w.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def ad_scanner() -> KeywordScanner[str]:
+    """The advertising keywords' automaton, one per process."""
+    return KeywordScanner((w, w) for w in ad_keywords())
 
 
 def ad_keyword_hits(text: str) -> int:
@@ -159,6 +177,12 @@ class QualityFilter(Step):
     def __init__(self, config: QualityConfig) -> None:
         super().__init__()
         self.config = config
+        self.shared: SharedScan | None = None  # set by deshi.data.content.share_keyword_scan
+
+    def _ad_keywords(self, doc: Document) -> int:
+        if self.shared is None:
+            return ad_keyword_hits(doc.text)
+        return len({key for _, _, key in self.shared.hits(doc, "ads")})  # distinct keywords, as ad_keyword_hits
 
     def apply(self, doc: Document) -> Document:
         cfg = self.config
@@ -167,14 +191,16 @@ class QualityFilter(Step):
             doc.reject(self.name, "too_short")
         elif len(text) > cfg.max_chars:
             doc.reject(self.name, "too_long")
-        elif mojibake_ratio(text) > cfg.max_mojibake_ratio:
+        # mojibake_ratio and symbol_ratio from the counts the language step left on the document
+        # (an empty text has zero counts: 0 / 1 is their 0.0)
+        elif doc_char_counts(doc)[4] / (len(text) or 1) > cfg.max_mojibake_ratio:
             doc.reject(self.name, "mojibake")
-        elif symbol_ratio(text) > cfg.max_symbol_ratio:
+        elif doc_char_counts(doc)[3] / (len(text) or 1) > cfg.max_symbol_ratio:
             doc.reject(self.name, "symbol_ratio")
         elif duplicate_line_ratio(text) > cfg.max_duplicate_line_ratio:
             doc.reject(self.name, "line_repetition")
         elif char_repetition_exceeds(text, cfg.char_ngram, cfg.max_char_repetition):
             doc.reject(self.name, "char_repetition")
-        elif ad_keyword_hits(text) > cfg.max_ad_keywords:
+        elif self._ad_keywords(doc) > cfg.max_ad_keywords:
             doc.reject(self.name, "advertising")
         return doc

@@ -37,6 +37,7 @@ from deshi.data.executor import make_executor
 from deshi.data.executor import trace as _trace
 from deshi.data.io import (
     OUTPUT_SUFFIX,
+    WRITE_BUFFER,
     Quarantined,
     RecordWriter,
     ShardSpec,
@@ -59,7 +60,7 @@ Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 def build_steps(config: CurateConfig) -> list[Step]:
     """The enabled filter/transform steps, in pipeline order."""
-    from deshi.data.content import ContentFilter
+    from deshi.data.content import ContentFilter, share_keyword_scan
     from deshi.data.language import JapaneseFilter
     from deshi.data.normalise import Normalise
     from deshi.data.quality import QualityFilter
@@ -69,10 +70,11 @@ def build_steps(config: CurateConfig) -> list[Step]:
         steps.append(Normalise(config.normalise))
     if config.language.enabled:
         steps.append(JapaneseFilter(config.language))
-    if config.quality.enabled:
-        steps.append(QualityFilter(config.quality))
-    if config.content.enabled:
-        steps.append(ContentFilter(config.content))
+    quality = QualityFilter(config.quality) if config.quality.enabled else None
+    content = ContentFilter(config.content) if config.content.enabled else None
+    steps += [step for step in (quality, content) if step is not None]
+    if quality is not None and content is not None:
+        share_keyword_scan(quality, content)  # one keyword pass per document for both
     if config.pii.enabled:
         from deshi.data.pii_step import PIIStep
 
@@ -137,7 +139,7 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
     line_offsets: list[int] = []
     position = 0
     docs_tmp = atomic_path(docs_path)
-    with open(docs_tmp, "wb") as out:
+    with open(docs_tmp, "wb", buffering=WRITE_BUFFER) as out:
         for doc in run_steps(steps, documents()):
             if doc.rejected:
                 if config.write_rejected:

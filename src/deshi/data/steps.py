@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from deshi.data.document import Document
@@ -92,20 +93,49 @@ class Step:
             stats.kept += 1
 
 
-def run_steps(steps: list[Step], docs: Iterable[Document]) -> Iterator[Document]:
-    """Chain steps lazily: documents flow one at a time through the whole list.
+# Documents taken through the steps together (see run_steps): at most this many, and a block stops
+# growing once it holds this many characters, so a block of very long documents stays small.
+BLOCK_DOCS = 512
+BLOCK_CHARS = 1 << 21
 
-    When no step overrides :meth:`Step.run`, the chain is one loop doing exactly what the chained
-    generators do (same per-step counts, same order) without a generator hop per step and document."""
+
+def _blocks(docs: Iterable[Document]) -> Iterator[list[Document]]:
+    it = iter(docs)
+    while True:
+        block: list[Document] = []
+        chars = 0
+        for doc in islice(it, BLOCK_DOCS):
+            block.append(doc)
+            chars += len(doc.text)
+            if chars >= BLOCK_CHARS:
+                break
+        if not block:
+            return
+        yield block
+
+
+def run_steps(steps: list[Step], docs: Iterable[Document]) -> Iterator[Document]:
+    """Chain steps lazily: documents come out one at a time, in input order, with every step applied.
+
+    When no step overrides :meth:`Step.run`, documents go through the steps in blocks (up to
+    ``BLOCK_DOCS`` documents or ``BLOCK_CHARS`` characters): the first step runs on every document of
+    the block, then the second on those it did not reject, and so on. Each document meets the same
+    steps in the same order as in a chain and every step's counts are the same; what changes is that
+    one step's tables stay in the CPU caches while it runs (the word-list automata, MeCab's
+    dictionary, the PII patterns, the per-character table): document by document, each step found
+    them evicted by the four others, which cost ~15% of the filter phase's CPU time. A step's
+    ``apply`` keeps no state between documents (see :class:`Step`), so the order in which it sees
+    documents cannot change its answers. Steps that override ``run`` are chained as generators."""
     if any(type(step).run is not Step.run for step in steps):
         stream: Iterable[Document] = docs
         for step in steps:
             stream = step.run(stream)
         yield from stream
         return
-    for doc in docs:
+    for block in _blocks(docs):
         for step in steps:
-            if doc.rejected_by is not None:
-                break
-            step.apply_counted(doc)
-        yield doc
+            apply = step.apply_counted
+            for doc in block:
+                if doc.rejected_by is None:
+                    apply(doc)
+        yield from block
