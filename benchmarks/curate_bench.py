@@ -80,8 +80,22 @@ def _forkserver_cpu_s() -> float:
     return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def child_deshi(input_path: str, out: str, workers: int, pii: bool = True, lists: str = "deshi") -> dict:
-    from deshi.data.config import ContentConfig, CurateConfig, PIIConfig
+def issue_quality_config():  # noqa: ANN201
+    """deshi's quality step cut to the issue's nearest-equivalent pipeline: length bounds only.
+
+    The issue compares "normalise, length, Japanese filter, the same content word lists, PII, exact +
+    near dedup"; HojiChar's side runs exactly that (DocumentLengthFilter, no repetition/symbol/ad
+    filters). A ratio threshold of 1.0 can never be exceeded and ``max_ad_keywords=None`` turns the
+    keyword rule off; the quality step skips rules that cannot fire, so this measures the same work."""
+    from deshi.data.config import QualityConfig
+
+    return QualityConfig(max_char_repetition=1.0, max_duplicate_line_ratio=1.0, max_symbol_ratio=1.0,
+                         max_mojibake_ratio=1.0, max_ad_keywords=None)
+
+
+def child_deshi(input_path: str, out: str, workers: int, pii: bool = True, lists: str = "deshi",
+                pipeline: str = "full") -> dict:
+    from deshi.data.config import ContentConfig, CurateConfig, PIIConfig, QualityConfig
     from deshi.data.runner import curate
 
     content = ContentConfig()
@@ -90,7 +104,9 @@ def child_deshi(input_path: str, out: str, workers: int, pii: bool = True, lists
         words.write_text("\n".join(hojichar_bundled_words()), encoding="utf-8")
         content = ContentConfig(categories=[], words_file=str(words))
     started, cpu0 = time.perf_counter(), _cpu_s()
-    result = curate(input_path, out, CurateConfig(workers=workers, pii=PIIConfig(enabled=pii), content=content))
+    quality = issue_quality_config() if pipeline == "issue" else QualityConfig()
+    result = curate(input_path, out, CurateConfig(workers=workers, pii=PIIConfig(enabled=pii), content=content,
+                                                  quality=quality))
     elapsed = time.perf_counter() - started
     cpu = _cpu_s() - cpu0 + _forkserver_cpu_s()
     return {"elapsed_s": elapsed, "cpu_s": cpu, "kept": result.stats["output"]["documents"], "rss": _peak_rss_mb(),
@@ -182,10 +198,10 @@ def child_hojichar(input_path: str, out: str, pii: bool = True, num_perm: int = 
 
 
 def run_child(kind: str, input_path: Path, out: Path, workers: int = 1, pii: bool = True,
-              num_perm: int = DESHI_NUM_PERM, lists: str = "deshi") -> dict:
+              num_perm: int = DESHI_NUM_PERM, lists: str = "deshi", pipeline: str = "full") -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "RAY_USAGE_STATS_ENABLED": "0"}
     cmd = [sys.executable, __file__, "--child", kind, "--input", str(input_path), "--out", str(out), "--workers", str(workers),
-           "--num-perm", str(num_perm), "--lists", lists]
+           "--num-perm", str(num_perm), "--lists", lists, "--pipeline", pipeline]
     if not pii:
         cmd.append("--no-pii")
     load_before = os.getloadavg()[0]
@@ -361,11 +377,12 @@ def main() -> None:
     parser.add_argument("--no-pii", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--num-perm", type=int, default=DESHI_NUM_PERM, help=argparse.SUPPRESS)
     parser.add_argument("--lists", choices=["deshi", "hojichar"], default="deshi", help=argparse.SUPPRESS)
+    parser.add_argument("--pipeline", choices=["full", "issue"], default="full", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
         if args.child == "deshi":
-            result = child_deshi(args.input, args.out, args.workers, not args.no_pii, args.lists)
+            result = child_deshi(args.input, args.out, args.workers, not args.no_pii, args.lists, args.pipeline)
         else:
             result = child_hojichar(args.input, args.out, not args.no_pii, args.num_perm, args.lists)
         print(json.dumps(result))
@@ -383,8 +400,10 @@ def main() -> None:
     # Main comparison (full pipelines) plus a diagnostic pair without the PII step on either side.
     # "_hojilists": both sides with HojiChar's bundled content lists (its standard Discard*Content
     # filters; deshi loads the same words as a words_file) instead of deshi's lists.
+    # "_issue": deshi running the issue's nearest-equivalent pipeline (quality cut to length bounds, as
+    # HojiChar's side), with each list setting.
     order = ["deshi_1", "deshi_2", "hojichar", "hojichar_500perm", "deshi_1_hojilists", "hojichar_hojilists",
-             "deshi_1_nopii", "hojichar_nopii"]
+             "deshi_1_nopii", "hojichar_nopii", "deshi_1_issue", "deshi_1_issue_hojilists"]
     runs: dict[str, list[float]] = {name: [] for name in order}
     cpu: dict[str, list[float]] = {name: [] for name in order}
     loads: dict[str, list[list[float]]] = {name: [] for name in order}
@@ -396,11 +415,13 @@ def main() -> None:
             shutil.rmtree(out, ignore_errors=True)
             pii = not name.endswith("_nopii")
             lists = "hojichar" if name.endswith("_hojilists") else "deshi"
+            pipeline = "issue" if "_issue" in name else "full"
             if name.startswith("hojichar"):
                 result = run_child("hojichar", input_path, out, pii=pii, lists=lists,
                                    num_perm=500 if name == "hojichar_500perm" else DESHI_NUM_PERM)
             else:
-                result = run_child("deshi", input_path, out, workers=2 if name == "deshi_2" else 1, pii=pii, lists=lists)
+                result = run_child("deshi", input_path, out, workers=2 if name == "deshi_2" else 1, pii=pii, lists=lists,
+                                   pipeline=pipeline)
                 if name in phases:
                     phases[name].append(result["phases_s"])
             runs[name].append(result["elapsed_s"])
@@ -434,6 +455,9 @@ def main() -> None:
         # own default lists (deshi's vs HojiChar's standard Discard*Content filters).
         "hojichar_lists_deshi_vs_hojichar_per_cpu_second": round(median_cpu["hojichar_hojilists"] / median_cpu["deshi_1_hojilists"], 2),
         "own_default_lists_deshi_vs_hojichar_per_cpu_second": round(median_cpu["hojichar_hojilists"] / median_cpu["deshi_1"], 2),
+        "issue_pipeline_deshi_vs_hojichar_per_cpu_second": round(median_cpu["hojichar"] / median_cpu["deshi_1_issue"], 2),
+        "issue_pipeline_hojichar_lists_deshi_vs_hojichar_per_cpu_second":
+            round(median_cpu["hojichar_hojilists"] / median_cpu["deshi_1_issue_hojilists"], 2),
         "load_avg_1min_before_after": loads,
         "deshi_phases_s": phases,
         "without_pii_deshi_vs_hojichar_per_cpu_second": round(median_cpu["hojichar_nopii"] / median_cpu["deshi_1_nopii"], 2),
@@ -473,6 +497,10 @@ def main() -> None:
             "deshi_vs_hojichar_per_cpu_second >= 2": throughput["deshi_vs_hojichar_per_cpu_second"] >= 2,
             "HojiChar's lists on both sides: deshi_vs_hojichar_per_cpu_second >= 2":
                 throughput["hojichar_lists_deshi_vs_hojichar_per_cpu_second"] >= 2,
+            "issue's pipeline, deshi's lists on both sides: deshi_vs_hojichar_per_cpu_second >= 2":
+                throughput["issue_pipeline_deshi_vs_hojichar_per_cpu_second"] >= 2,
+            "issue's pipeline, HojiChar's lists on both sides: deshi_vs_hojichar_per_cpu_second >= 2":
+                throughput["issue_pipeline_hojichar_lists_deshi_vs_hojichar_per_cpu_second"] >= 2,
             "deshi_2_workers_vs_1 >= 1.8": throughput["deshi_2_workers_vs_1"] >= 1.8,
             "content false drop < 0.5%": content["deshi_morpheme"]["false_drop_legit"] < 0.005,
             "dedup recall >= 0.97": dedup["recall"] >= 0.97,
@@ -482,7 +510,12 @@ def main() -> None:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "curate.json").write_text(json.dumps(results, indent=2) + "\n")
-    (RESULTS / "curate.md").write_text(markdown(results))
+    # The generated table replaces the top of curate.md; the dated sections below it (### ...) are the
+    # hand-written history of what was tried and measured, and are kept.
+    md_path = RESULTS / "curate.md"
+    previous = md_path.read_text(encoding="utf-8") if md_path.exists() else ""
+    history = previous[previous.find("\n### ") + 1:] if "\n### " in previous else ""
+    md_path.write_text(markdown(results) + ("\n" + history if history else ""))
     print(markdown(results))
 
 
@@ -498,7 +531,11 @@ def markdown(r: dict) -> str:
             ("HojiChar nearest equivalent with its standard content filters (bundled lists)", "hojichar_hojilists",
              round(t["docs"] / ms["hojichar_hojilists"])),
             ("diagnostic: deshi without its PII step, 1 worker", "deshi_1_nopii", t["without_pii_docs_per_s_per_core"]["deshi_1_worker"]),
-            ("diagnostic: HojiChar without its PII step", "hojichar_nopii", t["without_pii_docs_per_s_per_core"]["hojichar_1_core"])]
+            ("diagnostic: HojiChar without its PII step", "hojichar_nopii", t["without_pii_docs_per_s_per_core"]["hojichar_1_core"]),
+            ("deshi, 1 worker, the issue's pipeline (quality cut to length bounds, as HojiChar's side)", "deshi_1_issue",
+             round(t["docs"] / ms["deshi_1_issue"])),
+            ("deshi, 1 worker, the issue's pipeline, HojiChar's bundled content lists", "deshi_1_issue_hojilists",
+             round(t["docs"] / ms["deshi_1_issue_hojilists"]))]
     lines = [
         "## Curation (`deshi curate`) vs HojiChar 0.18.1",
         "",
@@ -521,6 +558,10 @@ def markdown(r: dict) -> str:
         f"- with HojiChar's bundled content lists on both sides (its standard `DiscardAdultContentJa` … filters; deshi "
         f"loads the same 1,800 words): deshi / HojiChar **{t['hojichar_lists_deshi_vs_hojichar_per_cpu_second']}×** per CPU "
         f"second; each with its own default lists: **{t['own_default_lists_deshi_vs_hojichar_per_cpu_second']}×**",
+        "- the issue's nearest-equivalent pipeline on both sides (normalise, length, Japanese filter, content lists, PII, "
+        "exact + near dedup; deshi's other quality rules off, as HojiChar's side has none): deshi / HojiChar "
+        f"**{t['issue_pipeline_hojichar_lists_deshi_vs_hojichar_per_cpu_second']}×** per CPU second with HojiChar's bundled "
+        f"lists on both sides, **{t['issue_pipeline_deshi_vs_hojichar_per_cpu_second']}×** with deshi's lists on both sides",
         f"- deshi 2 workers / 1 worker (wall): **{t['deshi_2_workers_vs_1']}×** (target ≥ 1.8×); the 2-worker run used "
         f"{t['deshi_2_workers_cpu_vs_1']}× the CPU seconds of the 1-worker run (the worker process imports deshi and builds its steps)",
         f"- identical output with 1 and 2 workers: **{r['identical_output_1_vs_2_workers']}**",

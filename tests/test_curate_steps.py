@@ -67,23 +67,38 @@ def test_language_keeps_japanese_by_script_share() -> None:
     assert step.stats.to_dict()["reasons"] == {"no_kana": 1, "not_japanese": 1}
 
 
-@pytest.mark.parametrize(
-    ("text", "reason"),
-    [
-        ("点検済み。", "too_short"),
-        ("★★★■■■◆◆◆●●●▲▲▲" * 3 + REPORT, "symbol_ratio"),
-        ("\n".join(["本日は晴天なり。設備は正常です。"] * 6 + [REPORT]), "line_repetition"),
-        ("安全第一安全第一" * 30 + REPORT, "char_repetition"),
-        ("期間限定！激安セール開催中、送料無料。今だけクーポンプレゼント、会員登録で10倍。" + REPORT, "advertising"),
-        ("æœ¬æ›¸ã�¯ç¬¬ä¸€å·¥å ´ " + REPORT, "mojibake"),
-        ("縺薙ｓ縺ｫ縺｡縺ｯ縲∫せ讀懊ｒ螳滓命縺励∪縺励◆ " + REPORT, "mojibake"),
-        (REPORT + "温度は25°C、寸法は10×20mm、公差±0.5。", None),
-    ],
-)
+QUALITY_CASES = [
+    ("点検済み。", "too_short"),
+    ("★★★■■■◆◆◆●●●▲▲▲" * 3 + REPORT, "symbol_ratio"),
+    ("\n".join(["本日は晴天なり。設備は正常です。"] * 6 + [REPORT]), "line_repetition"),
+    ("安全第一安全第一" * 30 + REPORT, "char_repetition"),
+    ("期間限定！激安セール開催中、送料無料。今だけクーポンプレゼント、会員登録で10倍。" + REPORT, "advertising"),
+    ("æœ¬æ›¸ã�¯ç¬¬ä¸€å·¥å ´ " + REPORT, "mojibake"),
+    ("縺薙ｓ縺ｫ縺｡縺ｯ縲∫せ讀懊ｒ螳滓命縺励∪縺励◆ " + REPORT, "mojibake"),
+    (REPORT + "温度は25°C、寸法は10×20mm、公差±0.5。", None),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), QUALITY_CASES)
 def test_quality_rules(text: str, reason: str | None) -> None:
     step = QualityFilter(QualityConfig())
     d = Normalise(NormaliseConfig()).apply(doc(text))
     assert step.apply(d).reason == reason
+
+
+OFF = {"symbol_ratio": {"max_symbol_ratio": 1.0}, "line_repetition": {"max_duplicate_line_ratio": 1.0},
+       "char_repetition": {"max_char_repetition": 1.0}, "advertising": {"max_ad_keywords": None},
+       "mojibake": {"max_mojibake_ratio": 1.0}}
+
+
+@pytest.mark.parametrize(("text", "reason"), [case for case in QUALITY_CASES if case[1] in OFF])
+def test_a_quality_rule_turned_off_keeps_what_it_would_drop(text: str, reason: str) -> None:
+    """A share limit of 1.0 (or no ad-keyword limit) turns that one rule off; the other rules still drop."""
+    steps = [Normalise(NormaliseConfig()), JapaneseFilter(LanguageConfig()),
+             QualityFilter(QualityConfig(**OFF[reason])), ContentFilter(ContentConfig())]
+    config = {k: v for off, fields in OFF.items() if off != reason for k, v in fields.items()}
+    assert list(run_steps(steps, [doc(text)]))[0].reason is None
+    assert QualityFilter(QualityConfig(**config)).apply(Normalise(NormaliseConfig()).apply(doc(text))).reason == reason
 
 
 def test_char_repetition_decision_matches_the_ratio() -> None:

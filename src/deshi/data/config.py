@@ -47,8 +47,8 @@ class QualityConfig(_Section):
         0.3, ge=0, le=1, description="Drop when more than this share of non-empty lines are repeats of an earlier line."
     )
     max_symbol_ratio: float = Field(0.25, ge=0, le=1, description="Drop when symbols (not letters, digits, spaces, 。、) exceed this share.")
-    max_ad_keywords: int = Field(
-        3, ge=0, description="Drop when more than this many distinct advertising/boilerplate keywords occur (HojiChar's list + ours)."
+    max_ad_keywords: int | None = Field(
+        3, ge=0, description="Drop when more than this many distinct advertising/boilerplate keywords occur (HojiChar's list + ours); null turns the rule off."
     )
     max_mojibake_ratio: float = Field(
         0.02, ge=0, le=1, description="Drop when more than this share of characters are mojibake (U+FFFD, Latin-1, 縺繧繝 …)."

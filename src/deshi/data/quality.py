@@ -184,7 +184,14 @@ class QualityFilter(Step):
             return ad_keyword_hits(doc.text)
         return len({key for _, _, key in self.shared.hits(doc, "ads")})  # distinct keywords, as ad_keyword_hits
 
+    @property
+    def checks_ad_keywords(self) -> bool:
+        """Whether the advertising rule is on (``max_ad_keywords: null`` turns it off)."""
+        return self.config.max_ad_keywords is not None
+
     def apply(self, doc: Document) -> Document:
+        # A share threshold of 1.0 can never be exceeded (a share is at most 1), so such a rule is
+        # skipped rather than computed: a team that turns rules off does not pay for them.
         cfg = self.config
         text = doc.text
         if len(text) < cfg.min_chars:
@@ -193,14 +200,14 @@ class QualityFilter(Step):
             doc.reject(self.name, "too_long")
         # mojibake_ratio and symbol_ratio from the counts the language step left on the document
         # (an empty text has zero counts: 0 / 1 is their 0.0)
-        elif doc_char_counts(doc)[4] / (len(text) or 1) > cfg.max_mojibake_ratio:
+        elif cfg.max_mojibake_ratio < 1 and doc_char_counts(doc)[4] / (len(text) or 1) > cfg.max_mojibake_ratio:
             doc.reject(self.name, "mojibake")
-        elif doc_char_counts(doc)[3] / (len(text) or 1) > cfg.max_symbol_ratio:
+        elif cfg.max_symbol_ratio < 1 and doc_char_counts(doc)[3] / (len(text) or 1) > cfg.max_symbol_ratio:
             doc.reject(self.name, "symbol_ratio")
-        elif duplicate_line_ratio(text) > cfg.max_duplicate_line_ratio:
+        elif cfg.max_duplicate_line_ratio < 1 and duplicate_line_ratio(text) > cfg.max_duplicate_line_ratio:
             doc.reject(self.name, "line_repetition")
-        elif char_repetition_exceeds(text, cfg.char_ngram, cfg.max_char_repetition):
+        elif cfg.max_char_repetition < 1 and char_repetition_exceeds(text, cfg.char_ngram, cfg.max_char_repetition):
             doc.reject(self.name, "char_repetition")
-        elif self._ad_keywords(doc) > cfg.max_ad_keywords:
+        elif cfg.max_ad_keywords is not None and self._ad_keywords(doc) > cfg.max_ad_keywords:
             doc.reject(self.name, "advertising")
         return doc

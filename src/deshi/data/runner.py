@@ -73,7 +73,7 @@ def build_steps(config: CurateConfig) -> list[Step]:
     quality = QualityFilter(config.quality) if config.quality.enabled else None
     content = ContentFilter(config.content) if config.content.enabled else None
     steps += [step for step in (quality, content) if step is not None]
-    if quality is not None and content is not None:
+    if quality is not None and content is not None and quality.checks_ad_keywords:
         share_keyword_scan(quality, content)  # one keyword pass per document for both
     if config.pii.enabled:
         from deshi.data.pii_step import PIIStep
