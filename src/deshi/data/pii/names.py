@@ -163,6 +163,7 @@ _LIST_SEP = re.compile(r"(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{1,6}[)
 _SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[\[(（]?[\d/:\- ]{4,19}[\])）]?[ \t]*)?$")
 _SPEAKER_AFTER = re.compile(r"[ 　]?[:：>＞]")
 _READING_AFTER = re.compile(rf"[ 　]?[（(](?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[）)]")
+_READING_OPENERS = ("（", "(", " （", " (", "　（", "　(")  # how every _READING_AFTER match begins
 _READING_LABEL = re.compile(
     rf"(?:フリガナ|ふりがな|カナ氏名|氏名[（(](?:カナ|かな|フリガナ|ふりがな)[）)]|お名前[（(](?:カナ|かな)[）)]|セイ[ 　]?メイ)"
     rf"[ 　]*[:：]?[ 　]*"
@@ -203,6 +204,11 @@ _DATE_BEFORE = re.compile(
 _CUE_BEFORE_LAST = frozenset(" 　の;は")
 _GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治次司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
 _STRONG_ENDINGS = frozenset("郎介助夫雄彦子美")
+_KANJI_RUN = re.compile(f"[{_K}]+")
+_HIRA_RUN6 = re.compile(f"[{_HIRA}]{{1,6}}")
+_KATA_RUN6 = re.compile(f"[{_KATA}]{{1,6}}")
+_MISSING = object()
+_CACHE_LIMIT = 1 << 16  # distinct kanji words remembered by NameFinder._split (then start afresh)
 _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|は|に|と|の|から|へ|を|も|より|まで|宛|氏|殿|、|。)")
 
 # Romanised names.
@@ -260,6 +266,9 @@ class NameFinder:
         # spell a surname, instead of slicing and testing every length from the longest down.
         self._sur_prefixes = frozenset(n[:k] for n in self.surnames for k in range(1, len(n) + 1))
         self._surname_first_chars = frozenset(n[0] for n in self.surnames)
+        self._given_prefixes2 = frozenset(n[:2] for n in self.given)
+        self._split_loose: dict[str, str | None] = {}
+        self._split_strict: dict[str, str | None] = {}
         # Word starts worth parsing: a kanji run that begins like a listed surname, or a katakana
         # word (checked against the katakana name list in Python).
         # (The character class comes before the look-behind so the engine can skip ahead cheaply.)
@@ -296,45 +305,64 @@ class NameFinder:
         """
         n = len(text) if limit is None else limit
         if run_end is None or run_end > n:
-            run_end = i
-            while run_end < n and _is_kanji(text[run_end]):
-                run_end += 1
-        if run_end == i:
+            m = _KANJI_RUN.match(text, i, n)
+            if m is None:
+                return None
+            run_end = m.end()
+        elif run_end == i:
             return None
-        lengths: list[int] = []
+        run = text[i:run_end]
+        if run not in self.surnames:
+            # The surname is shorter than the kanji word: the rest must be a given name. That
+            # depends on the word alone, so it is worked out once per distinct word.
+            kind = self._split(run, strict)
+            return None if kind is None else (run_end, kind)
+        # The longest listed surname is the whole kanji word: maybe a space (or kana) and a given
+        # name follow.
+        k = run_end + 1 if run_end < n and text[run_end] in " 　" else run_end
+        given = self._given_at(text, k, after_space=k > run_end, strict=strict, limit=n)
+        if given is not None:
+            return given
+        return run_end, "surname"
+
+    def _split(self, run: str, strict: bool) -> str | None:
+        """``"full"``/``"shape"``/``None`` for a kanji word that is a listed surname + a given name.
+
+        Cached per word (why: the same words recur in every document; bounded, so memory does not
+        grow with the corpus). ``run`` itself is not a listed surname.
+        """
+        cache = self._split_strict if strict else self._split_loose
+        kind = cache.get(run, _MISSING)
+        if kind is not _MISSING:
+            return kind  # type: ignore[return-value]
+        kind = None
         prefixes, listed = self._sur_prefixes, self.surnames
-        for length in range(1, min(self._max_sur, run_end - i) + 1):
-            sur = text[i : i + length]
+        lengths: list[int] = []
+        for length in range(1, min(self._max_sur, len(run)) + 1):
+            sur = run[:length]
             if sur not in prefixes:
                 break
             if sur in listed:
                 lengths.append(length)
-        if not lengths:
-            return None
-        best: tuple[int, str] | None = None
         for length in reversed(lengths):  # longest listed surname first
-            j = i + length
-            if j == run_end:
-                # Surname ends the kanji run: maybe a space (or kana) and a given name follow.
-                k = j + 1 if j < n and text[j] in " 　" else j
-                given = self._given_at(text, k, after_space=k > j, strict=strict, limit=n)
-                if given is not None:
-                    return given[0], given[1]
-                return j, "surname"
-            rest = text[j:run_end]
+            rest = run[length:]
             if rest in self.given:
-                return run_end, "full"
+                kind = "full"
+                break
             # An unlisted given name: two kanji ending like a given name (…郎, …子, …美), or three
             # with a strong ending (裕次郎, 由紀夫). One kanji must be listed (小松菜 is a vegetable).
             if (
                 not strict
+                and kind is None
                 and (len(rest) == 2 and rest[-1] in _GIVEN_ENDINGS or len(rest) == 3 and rest[-1] in _STRONG_ENDINGS)
                 and length >= 2
                 and not _ORG_SUFFIX.search(rest)
-                and best is None
             ):
-                best = (run_end, "shape")
-        return best
+                kind = "shape"
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[run] = kind
+        return kind
 
     def _given_at(
         self, text: str, k: int, after_space: bool, strict: bool, limit: int | None = None
@@ -347,9 +375,7 @@ class NameFinder:
         if _is_kanji(ch):
             if not after_space:
                 return None  # surname ended the run already
-            e = k
-            while e < n and _is_kanji(text[e]):
-                e += 1
+            e = _KANJI_RUN.match(text, k, n).end()  # type: ignore[union-attr]
             given = text[k:e]
             if given in self.given:
                 return e, "full"
@@ -358,17 +384,18 @@ class NameFinder:
                     and not _ORG_SUFFIX.search(given) and given not in self.surnames):
                 return e, "shape"
             return None
-        if _is_hira(ch) or _is_kata(ch):
-            same = _is_hira if _is_hira(ch) else _is_kata
-            e = k
-            while e < n and same(text[e]) and e - k < 6:
-                e += 1
-            # Longest prefix of the kana run that is a listed given name and ends the word.
-            for end in range(e, k + 1, -1):
-                cand = text[k:end]
-                if cand in self.given and (end == n or not same(text[end]) or _PARTICLE_AFTER.match(text, end)):
-                    return end, "full"
-            if after_space and same is _is_kata and e - k >= 2 and not strict:
+        hira = _is_hira(ch)
+        if hira or _is_kata(ch):
+            e = (_HIRA_RUN6 if hira else _KATA_RUN6).match(text, k, n).end()  # type: ignore[union-attr]
+            # Longest prefix of the kana run that is a listed given name and ends the word (every
+            # listed one is 2+ characters, so the run's first two must begin one).
+            if text[k : k + 2] in self._given_prefixes2:
+                same = _is_hira if hira else _is_kata
+                for end in range(e, k + 1, -1):
+                    cand = text[k:end]
+                    if cand in self.given and (end == n or not same(text[end]) or _PARTICLE_AFTER.match(text, end)):
+                        return end, "full"
+            if after_space and not hira and e - k >= 2 and not strict:
                 if e == n or not _is_kata(text[e]):
                     return e, "shape"  # 山下 リナ: surname + space + a katakana word
         return None
@@ -411,6 +438,9 @@ class NameFinder:
         yield from found
         # A reading in katakana right after a name (山田 太郎（ヤマダ タロウ）) spells the same name.
         for span in found:
+            # (startswith: the regex's necessary opening, tested without starting the engine)
+            if not text.startswith(_READING_OPENERS, span.end):
+                continue
             m = _READING_AFTER.match(text, span.end)
             if m is not None:
                 yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading")
@@ -586,18 +616,29 @@ class NameFinder:
     def _cued(self, text: str) -> Iterator[PIISpan]:
         """Names at word starts: listed full names alone, listed surnames / katakana names with a
         cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応)."""
-        listed, prefixes = self.surnames, self._sur_prefixes
+        listed, prefixes, kana_names = self.surnames, self._sur_prefixes, self.kana_names
+        split_cache = self._split_loose
+        n = len(text)
         for m in self._word_start.finditer(text):
             i, run_end = m.span()
             if m.lastindex is not None:  # group "k" took part: the kanji branch
-                # Inline the commonest outcome of parse_at (no listed surname starts here): most
-                # kanji words merely share a first character with some surname.
-                if text[i] not in listed and (run_end - i < 2 or text[i : i + 2] not in prefixes):
-                    continue
-                parsed = self.parse_at(text, i, run_end=run_end)
-                if parsed is None:
-                    continue
-                end, kind = parsed
+                # parse_at inlined for a word that is not itself a listed surname (most are not):
+                # no listed surname starts here (most kanji words merely share a first character
+                # with some surname), or a cached surname + given-name split of the word.
+                run = text[i:run_end]
+                if run in listed:
+                    parsed = self.parse_at(text, i, run_end=run_end)
+                    if parsed is None:
+                        continue
+                    end, kind = parsed
+                else:
+                    if text[i] not in listed and (run_end - i < 2 or text[i : i + 2] not in prefixes):
+                        continue
+                    split = split_cache.get(run, _MISSING)
+                    kind = self._split(run, False) if split is _MISSING else split
+                    if kind is None:
+                        continue
+                    end = run_end
                 if kind == "full" or (kind == "shape" and end - i >= 3):
                     yield PIISpan(i, end, PIIType.PERSON, 0.8 if kind == "full" else 0.65, "name_pair")
                 elif kind == "surname":
@@ -614,7 +655,7 @@ class NameFinder:
                         yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
             else:
                 e0 = run_end
-                if text[i:e0] not in self.kana_names and not (e0 < len(text) and text[e0] in "・＝"):
+                if text[i:e0] not in kana_names and not (e0 < n and text[e0] in "・＝"):
                     continue  # cheap pre-check before the full katakana-name parse
                 parsed_kana = self._kana_name_at(text, i)
                 if parsed_kana is None:
