@@ -30,6 +30,8 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
 
+import ahocorasick_rs
+
 from deshi.data.pii.regex_util import grouped_alternation
 from deshi.data.pii.types import PIISpan, PIIType
 
@@ -211,6 +213,69 @@ _MISSING = object()
 _CACHE_LIMIT = 1 << 16  # distinct kanji words remembered by NameFinder._split (then start afresh)
 _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|は|に|と|の|から|へ|を|も|より|まで|宛|氏|殿|、|。)")
 
+
+# Where the label, honorific, reading-label and romanised-name patterns can start. Their regexes each
+# scanned the whole document (the first characters of ~140 label words and ~40 honorifics occur every
+# few characters of Japanese text), ~17 µs per document together; one Aho-Corasick DFA pass
+# (ahocorasick-rs, as in deshi.data.keywords) over the words they begin with finds every such position
+# in ~5 µs, and the regexes then run only there (_matches_at: the same matches finditer returns) or not
+# at all (a romanised pattern whose necessary words are absent).
+_READING_LABEL_STARTS = ("フリガナ", "ふりがな", "カナ氏名", "氏名（", "氏名(", "お名前（", "お名前(", "セイ")
+_LABELS_AT, _HONORIFICS_AT, _READINGS_AT, _EN_TITLES_AT, _EN_SAN_AT, _EN_LABELS_AT, _EN_PAIR_AT = range(7)
+
+
+def _anchor_words() -> list[tuple[str, int]]:
+    """(word, bucket) for every word a pattern of that bucket must begin with (or, for _EN_SAN and
+    _EN_WORD_START, contain); a word may serve several buckets."""
+    groups: list[tuple[Iterable[str], int]] = [
+        (_ALL_LABELS.split("|"), _LABELS_AT),
+        (_HON_LONGEST_FIRST, _HONORIFICS_AT),
+        (_READING_LABEL_STARTS, _READINGS_AT),
+        (_EN_TITLE_WORDS, _EN_TITLES_AT),
+        (_EN_SAN_WORDS, _EN_SAN_AT),
+        (_EN_LABEL_WORDS, _EN_LABELS_AT),
+        ((" " + chr(c) for c in range(ord("A"), ord("Z") + 1)), _EN_PAIR_AT),  # "Word Word": a space, a capital
+    ]
+    return [(word, bucket) for words, bucket in groups for word in words]
+
+
+@lru_cache(maxsize=1)
+def _anchor_scanner() -> tuple[ahocorasick_rs.AhoCorasick, list[tuple[int, ...]]]:
+    """The DFA over every anchor word, and per word the buckets it serves."""
+    buckets: dict[str, tuple[int, ...]] = {}
+    for word, bucket in _anchor_words():
+        if bucket not in buckets.get(word, ()):
+            buckets[word] = (*buckets.get(word, ()), bucket)
+    words = list(buckets)
+    automaton = ahocorasick_rs.AhoCorasick(
+        words, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=ahocorasick_rs.Implementation.DFA
+    )
+    return automaton, [buckets[w] for w in words]
+
+
+def _anchor_starts(text: str) -> list[list[int]]:
+    """Per bucket, the start offsets of its words in ``text`` (overlapping; unsorted, repeats possible)."""
+    automaton, buckets_of = _anchor_scanner()
+    found: list[list[int]] = [[], [], [], [], [], [], []]
+    for index, start, _ in automaton.find_matches_as_indexes(text, overlapping=True):
+        for bucket in buckets_of[index]:
+            found[bucket].append(start)
+    return found
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, trying only ``starts`` (any order, repeats allowed): every match of
+    ``pattern`` begins at one of them. finditer takes the leftmost match at or after the end of the previous
+    one; so does this, and ``match`` at a position tries exactly what ``search`` tries there."""
+    pos = 0
+    for start in sorted(starts):
+        if start < pos:
+            continue
+        m = pattern.match(text, start)
+        if m is not None:
+            pos = m.end()
+            yield m
+
 # Romanised names.
 _CAP = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?"
 _EN_TITLE = re.compile(rf"\b(?:Mr|Ms|Mrs|Miss|Mx|Dr|Prof)\.?[ ]+(?P<name>(?:[A-Z]\.[ ]?)?{_CAP}(?:[ ](?:{_CAP}|[A-Z]{{2,}}))?|[A-Z]{{2,}}(?:[ ]{_CAP})?)")
@@ -223,12 +288,13 @@ _EN_LABEL = re.compile(
     r"Supervisor|Employee|Worker|Patient|Manager|Staff|Representative|Rep|Agent|Signature)[ \t]*[:：,]?[ \t\n]*"
     rf"(?P<name>(?:[A-Z]\.[ ]?)?{_CAP}(?:[ ](?:{_CAP}|[A-Z]{{2,}}))?|[A-Z]{{2,}}(?:[ ]{_CAP})?)"
 )
-# Cheap necessary conditions for the romanised patterns above (why: a pattern that starts with \b or a
-# look-ahead cannot use the regex engine's first-character skip, so it costs ~10 µs per document even
-# when nothing matches; these literal-first patterns skip ahead and rarely hit in Japanese text).
-_EN_TITLE_QUICK = re.compile(r"M[rsix]|Dr|Prof")
-_EN_SAN_QUICK = re.compile(r"-(?:san|sama|sensei|kun|chan|shi)")
-_EN_LABEL_QUICK = re.compile(_EN_LABEL.pattern[2 : _EN_LABEL.pattern.index("[ \\t]*")])  # the cue words
+# Words the romanised patterns above begin with (_EN_TITLE, _EN_LABEL, after their \b) or contain
+# (_EN_SAN): found by the anchor scan (_anchor_starts), so a pattern runs only where, or only if, one
+# occurs (why: a pattern that starts with \b or a look-ahead cannot use the regex engine's
+# first-character skip, so it costs ~10 µs per document even when nothing matches).
+_EN_TITLE_WORDS = ("Mr", "Ms", "Mi", "Mx", "Dr", "Prof")  # Mr Ms Mrs Miss Mx Dr Prof
+_EN_SAN_WORDS = ("-san", "-sama", "-sensei", "-kun", "-chan", "-shi")
+_EN_LABEL_WORDS = tuple(_EN_LABEL.pattern[5 : _EN_LABEL.pattern.index("[ \\t]*") - 1].split("|"))  # the cue words
 # Where _EN_PAIR can match: a capital at a word start (same test as its leading \b) that begins
 # "Word Word" — the pattern's own shape, so only real candidates reach the Python loop (most
 # capitals in Japanese text are TEL, FAX, ID or a product code).
@@ -434,7 +500,9 @@ class NameFinder:
         # Work on the matching view: same offsets, but full-width spaces/letters folded and control
         # or zero-width characters blanked, so "作成者：\ufeff山田" reads like "作成者： 山田".
         text = view
-        found = [*self._labels(text), *self._honorifics(text), *self._cued(text)]
+        anchors = _anchor_starts(text)
+        found = [*self._labels(text, anchors[_LABELS_AT]), *self._honorifics(text, anchors[_HONORIFICS_AT]),
+                 *self._cued(text)]
         yield from found
         # A reading in katakana right after a name (山田 太郎（ヤマダ タロウ）) spells the same name.
         for span in found:
@@ -444,13 +512,13 @@ class NameFinder:
             m = _READING_AFTER.match(text, span.end)
             if m is not None:
                 yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading")
-        for m in _READING_LABEL.finditer(text):
+        for m in _matches_at(_READING_LABEL, text, anchors[_READINGS_AT]):
             yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.85, "name_reading")
         if self._exact_re is not None:
             for m in self._exact_re.finditer(text):
                 yield PIISpan(m.start(), m.end(), PIIType.PERSON, 0.95, "name_list")
         if _HAS_CAPITALISED.search(view):
-            yield from self._romanised(view)
+            yield from self._romanised(view, anchors)
 
     def _free_name(self, text: str, s: int, strong: bool) -> int | None:
         """After a label: a name starting at ``s``; returns its end.
@@ -495,8 +563,9 @@ class NameFinder:
             return None
         return end
 
-    def _labels(self, text: str) -> Iterator[PIISpan]:
-        for m in _LABEL_RE.finditer(text):
+    def _labels(self, text: str, starts: list[int]) -> Iterator[PIISpan]:
+        """Names after form labels; ``starts``: where label words begin (see _anchor_starts)."""
+        for m in _matches_at(_LABEL_RE, text, starts):
             label = m.group("label")
             if m.start() and _WORD_CHAR.match(text, m.start() - 1) and not label.endswith(("氏名", "名前", "者名")):
                 continue  # inside a longer word (業務担当, 未承認); 患者氏名, 保護者氏名 are still labels
@@ -534,8 +603,9 @@ class NameFinder:
             end -= 1
         return end
 
-    def _honorifics(self, text: str) -> Iterator[PIISpan]:
-        for m in _HON_RE.finditer(text):
+    def _honorifics(self, text: str, starts: list[int]) -> Iterator[PIISpan]:
+        """Names before honorifics and titles; ``starts``: where those begin (see _anchor_starts)."""
+        for m in _matches_at(_HON_RE, text, starts):
             h = m.start()
             if h == 0:
                 continue
@@ -669,13 +739,17 @@ class NameFinder:
                 ):
                     yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_kana_cue")
 
-    def _romanised(self, view: str) -> Iterator[PIISpan]:
-        for rx, quick, score, rule in ((_EN_TITLE, _EN_TITLE_QUICK, 0.9, "name_en_title"),
-                                       (_EN_SAN, _EN_SAN_QUICK, 0.85, "name_en_san"),
-                                       (_EN_LABEL, _EN_LABEL_QUICK, 0.85, "name_en_label")):
-            if quick.search(view) is None:
-                continue
-            for m in rx.finditer(view):
+    def _romanised(self, view: str, anchors: list[list[int]]) -> Iterator[PIISpan]:
+        """Romanised names; ``anchors``: _anchor_starts of ``view``."""
+        # _EN_TITLE and _EN_LABEL begin (after \b, which looks before a match position too) with
+        # their anchor words: tried only there. _EN_SAN's name comes before its anchor: all of the
+        # text, if the anchor occurs.
+        for matches, score, rule in (
+            (_matches_at(_EN_TITLE, view, anchors[_EN_TITLES_AT]), 0.9, "name_en_title"),
+            (_EN_SAN.finditer(view) if anchors[_EN_SAN_AT] else (), 0.85, "name_en_san"),
+            (_matches_at(_EN_LABEL, view, anchors[_EN_LABELS_AT]), 0.85, "name_en_label"),
+        ):
+            for m in matches:
                 name = m.group("name")
                 first = name.split()[0]
                 if first in _EN_NOT_NAMES or first.capitalize() in _EN_NOT_NAMES:
@@ -683,6 +757,8 @@ class NameFinder:
                 if rule == "name_en_label" and not self._romaji_ok(name):
                     continue
                 yield PIISpan(m.start("name"), m.end("name"), PIIType.PERSON, score, rule)
+        if not anchors[_EN_PAIR_AT]:
+            return
         for start in _EN_WORD_START.finditer(view):
             m = _EN_PAIR.match(view, start.start())
             if m is None:

@@ -1,0 +1,104 @@
+"""The person-name finder's shortcuts find what the plain regex scans and the uncached parse find.
+
+NameFinder tries its label, honorific, reading-label and romanised patterns only where an
+Aho-Corasick pass found a word they begin with, and caches how a kanji word splits into surname +
+given name. These tests compare both against the straightforward computation on hand-written text
+(tests/pii_realistic.py) and on overlaps chosen to catch a wrong emulation of ``finditer``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from deshi.data.pii import names
+from deshi.data.pii.names import NameFinder
+from deshi.data.pii.normalize import matching_view
+from pii_realistic import CASES
+
+TRICKY = [
+    "お客様名：山田様",  # a label word that contains an honorific
+    "担当者名簿：なし。担当者：中村 陽子、確認者 小西",  # a longer label word without a separator first
+    "担当担当者：田中",  # label words that start inside each other's span
+    "氏名（フリガナ）：ヤマダ タロウ\nフリガナ：スズキ ハナコ",  # label and reading label at one place
+    "代表取締役社長 山田太郎様、部長様、課長代理",  # nested titles
+    "Dear Mr. Smith, this is Tanaka from Osaka. Prepared by: Sato Kenji. Best regards, Yamada-san",
+    "Mrs Brown and Dr.Suzuki met Ms. O'Neil; Contact person: Kato",
+    "Xyz Abc Tanaka Hiroshi TEL 03 1234 FAX Rep: Jones",
+    "様様様さんさん氏名氏名：：",
+    "",
+]
+
+
+def texts() -> list[str]:
+    return [matching_view(t) for t in [*TRICKY, *(text for text, _ in CASES)]]
+
+
+def spans(matches) -> list[tuple[int, int, str]]:
+    return [(m.start(), m.end(), m.group()) for m in matches]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "bucket"),
+    [
+        (names._LABEL_RE, names._LABELS_AT),
+        (names._HON_RE, names._HONORIFICS_AT),
+        (names._READING_LABEL, names._READINGS_AT),
+        (names._EN_TITLE, names._EN_TITLES_AT),
+        (names._EN_LABEL, names._EN_LABELS_AT),
+    ],
+)
+def test_matches_at_anchors_equal_finditer(pattern: re.Pattern[str], bucket: int) -> None:
+    for text in texts():
+        anchored = spans(names._matches_at(pattern, text, names._anchor_starts(text)[bucket]))
+        assert anchored == spans(pattern.finditer(text)), text
+
+
+def test_anchor_presence_gates_equal_the_regexes_they_replace() -> None:
+    gates = [
+        (re.compile(r"-(?:san|sama|sensei|kun|chan|shi)"), names._EN_SAN_AT),
+        (re.compile(r"[ ][A-Z]"), names._EN_PAIR_AT),
+        (re.compile(r"M[rsix]|Dr|Prof"), names._EN_TITLES_AT),
+    ]
+    for text in texts():
+        anchors = names._anchor_starts(text)
+        for rx, bucket in gates:
+            assert bool(anchors[bucket]) == bool(rx.search(text)), (rx.pattern, text)
+
+
+def test_romanised_names_found_through_the_anchors() -> None:
+    text = "Dear Mr. Smith, this is Tanaka Hiroshi. Yamada-san will call."
+    found = {text[s.start : s.end] for s in NameFinder().find(text, matching_view(text))}
+    assert {"Smith", "Yamada"} <= found
+
+
+def test_split_cache_is_bounded_and_gives_the_uncached_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    words = ["田中太郎", "山田和郎", "佐々木勝子", "山田花子", "佐藤一", "小松菜", "中村次郎", "高橋美咲", "鈴木商事", "渡辺研究所"]
+    fresh = {w: NameFinder().parse_at(w, 0) for w in words}
+    fresh_strict = {w: NameFinder().parse_at(w, 0, strict=True) for w in words}
+    monkeypatch.setattr(names, "_CACHE_LIMIT", 3)
+    finder = NameFinder()
+    for _ in range(3):
+        for word in words:
+            assert finder.parse_at(word, 0) == fresh[word], word
+            assert finder.parse_at(word, 0, strict=True) == fresh_strict[word], word
+            assert len(finder._split_loose) <= 3 and len(finder._split_strict) <= 3
+    assert fresh["田中太郎"] == (4, "full")
+    assert fresh["小松菜"] is None  # a vegetable, not 小松 + 菜
+    assert fresh["鈴木商事"] is None  # a company
+    assert fresh["山田和郎"] == (4, "shape") and fresh_strict["山田和郎"] is None  # unlisted given name
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("田中さくらさんが来ます。", "田中さくら"),  # kana given name right after the surname
+        ("山下 リナ様", "山下 リナ"),  # surname, a space, a katakana word
+        ("佐藤さくらと申します", "佐藤さくら"),
+        ("木村あおい様、", "木村あおい"),
+    ],
+)
+def test_kana_given_names_after_a_surname(text: str, name: str) -> None:
+    found = [text[s.start : s.end] for s in NameFinder().find(text, matching_view(text))]
+    assert name in found
