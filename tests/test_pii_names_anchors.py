@@ -51,7 +51,7 @@ def spans(matches) -> list[tuple[int, int, str]]:
 )
 def test_matches_at_anchors_equal_finditer(pattern: re.Pattern[str], bucket: int) -> None:
     for text in texts():
-        anchored = spans(names._matches_at(pattern, text, names._anchor_starts(text)[bucket]))
+        anchored = spans(names._matches_at(pattern, text, names._anchor_starts(text, NameFinder()._anchors)[bucket]))
         assert anchored == spans(pattern.finditer(text)), text
 
 
@@ -62,7 +62,7 @@ def test_anchor_presence_gates_equal_the_regexes_they_replace() -> None:
         (re.compile(r"M[rsix]|Dr|Prof"), names._EN_TITLES_AT),
     ]
     for text in texts():
-        anchors = names._anchor_starts(text)
+        anchors = names._anchor_starts(text, NameFinder()._anchors)
         for rx, bucket in gates:
             assert bool(anchors[bucket]) == bool(rx.search(text)), (rx.pattern, text)
 
@@ -102,3 +102,40 @@ def test_split_cache_is_bounded_and_gives_the_uncached_answers(monkeypatch: pyte
 def test_kana_given_names_after_a_surname(text: str, name: str) -> None:
     found = [text[s.start : s.end] for s in NameFinder().find(text, matching_view(text))]
     assert name in found
+
+
+WORD_TEXTS = [
+    "ホセ・ガルシアさんとアンナ・カレーニナ、マリアが来た。・項目一\n・項目二 ＝ケン＝",
+    "担当は田中太郎、佐々木 健さんと山田花子が対応。中村が報告。関する件。",
+    "データ・センター、システム・エンジニアのエマ。ジョンです。アンテナのアン。",
+]
+
+
+def passes_first_tests(finder: NameFinder, text: str, words: list[tuple[int, int, bool]]) -> list[tuple[int, int, bool]]:
+    """The word starts _cued goes on with (its first, cheap tests)."""
+    kept = []
+    for i, end, kanji in words:
+        if kanji:
+            ok = text[i] in finder.surnames or (end - i >= 2 and text[i : i + 2] in finder._sur_prefixes)
+        else:
+            ok = text[i:end] in finder.kana_names or (end < len(text) and text[end] in "・＝")
+        if ok:
+            kept.append((i, end, kanji))
+    return kept
+
+
+def test_anchored_word_starts_equal_the_regex_word_starts() -> None:
+    finder = NameFinder()
+    for text in [*texts(), *map(matching_view, WORD_TEXTS)]:
+        anchors = names._anchor_starts(text, finder._anchors)
+        expected = passes_first_tests(finder, text, finder._regex_word_starts(text))
+        assert passes_first_tests(finder, text, finder._anchored_word_starts(text, anchors)) == expected, text
+        assert list(finder._cued(text, anchors)) == list(finder._cued(text)), text
+
+
+def test_surname_beginning_outside_the_kanji_range_takes_the_regex() -> None:
+    finder = NameFinder()
+    assert "﨑山" in finder.surnames  # a compatibility ideograph: not in _K
+    text = "担当の﨑山です。山田太郎が対応。"
+    found = [text[s.start : s.end] for s in finder.find(text, matching_view(text))]
+    assert "﨑山" in found and "山田太郎" in found

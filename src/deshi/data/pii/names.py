@@ -207,6 +207,7 @@ _CUE_BEFORE_LAST = frozenset(" 　の;は")
 _GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治次司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
 _STRONG_ENDINGS = frozenset("郎介助夫雄彦子美")
 _KANJI_RUN = re.compile(f"[{_K}]+")
+_KATA_RUN = re.compile(f"[{_KATA}]+")
 _HIRA_RUN6 = re.compile(f"[{_HIRA}]{{1,6}}")
 _KATA_RUN6 = re.compile(f"[{_KATA}]{{1,6}}")
 _MISSING = object()
@@ -221,7 +222,9 @@ _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|
 # in ~5 µs, and the regexes then run only there (_matches_at: the same matches finditer returns) or not
 # at all (a romanised pattern whose necessary words are absent).
 _READING_LABEL_STARTS = ("フリガナ", "ふりがな", "カナ氏名", "氏名（", "氏名(", "お名前（", "お名前(", "セイ")
-_LABELS_AT, _HONORIFICS_AT, _READINGS_AT, _EN_TITLES_AT, _EN_SAN_AT, _EN_LABELS_AT, _EN_PAIR_AT = range(7)
+(_LABELS_AT, _HONORIFICS_AT, _READINGS_AT, _EN_TITLES_AT, _EN_SAN_AT, _EN_LABELS_AT, _EN_PAIR_AT,
+ _SURNAMES_AT, _KANA_NAMES_AT, _DOTS_AT) = range(10)
+_BUCKETS = 10
 
 
 def _anchor_words() -> list[tuple[str, int]]:
@@ -235,31 +238,47 @@ def _anchor_words() -> list[tuple[str, int]]:
         (_EN_SAN_WORDS, _EN_SAN_AT),
         (_EN_LABEL_WORDS, _EN_LABELS_AT),
         ((" " + chr(c) for c in range(ord("A"), ord("Z") + 1)), _EN_PAIR_AT),  # "Word Word": a space, a capital
+        (("・", "＝"), _DOTS_AT),
     ]
     return [(word, bucket) for words, bucket in groups for word in words]
 
 
-@lru_cache(maxsize=1)
-def _anchor_scanner() -> tuple[ahocorasick_rs.AhoCorasick, list[tuple[int, ...]]]:
-    """The DFA over every anchor word, and per word the buckets it serves."""
+@lru_cache(maxsize=8)
+def _anchor_scanner(
+    surname_starts: frozenset[str], kana_names: frozenset[str]
+) -> tuple[ahocorasick_rs.AhoCorasick, list[int | tuple[int, ...]]]:
+    """The DFA over every anchor word, and per word the bucket (or buckets) it serves. ``surname_starts``: the
+    one-character surnames and two-character surname beginnings; ``kana_names``: katakana names."""
     buckets: dict[str, tuple[int, ...]] = {}
-    for word, bucket in _anchor_words():
+    for word, bucket in [*_anchor_words(), *((w, _SURNAMES_AT) for w in sorted(surname_starts)),
+                         *((w, _KANA_NAMES_AT) for w in sorted(kana_names))]:
         if bucket not in buckets.get(word, ()):
             buckets[word] = (*buckets.get(word, ()), bucket)
     words = list(buckets)
     automaton = ahocorasick_rs.AhoCorasick(
         words, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=ahocorasick_rs.Implementation.DFA
     )
-    return automaton, [buckets[w] for w in words]
+    # A word of one bucket maps to the bucket number; others (and katakana names, whose ends are
+    # kept too) to a tuple of buckets.
+    return automaton, [
+        buckets[w][0] if len(buckets[w]) == 1 and buckets[w][0] != _KANA_NAMES_AT else buckets[w] for w in words
+    ]
 
 
-def _anchor_starts(text: str) -> list[list[int]]:
-    """Per bucket, the start offsets of its words in ``text`` (overlapping; unsorted, repeats possible)."""
-    automaton, buckets_of = _anchor_scanner()
-    found: list[list[int]] = [[], [], [], [], [], [], []]
-    for index, start, _ in automaton.find_matches_as_indexes(text, overlapping=True):
-        for bucket in buckets_of[index]:
-            found[bucket].append(start)
+def _anchor_starts(
+    text: str, scanner: tuple[ahocorasick_rs.AhoCorasick, list[int | tuple[int, ...]]]
+) -> list[list[int]]:
+    """Per bucket, the start offsets of its words in ``text`` (overlapping; unsorted, repeats possible);
+    for katakana names (start, end) pairs."""
+    automaton, buckets_of = scanner
+    found: list[list] = [[] for _ in range(_BUCKETS)]
+    for index, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
+        buckets = buckets_of[index]
+        if buckets.__class__ is int:  # the common case: a word of one bucket
+            found[buckets].append(start)  # type: ignore[index]
+        else:
+            for bucket in buckets:  # type: ignore[union-attr]
+                found[bucket].append((start, end) if bucket == _KANA_NAMES_AT else start)
     return found
 
 
@@ -356,6 +375,17 @@ class NameFinder:
             rf"[{re.escape(first)}{_KATA}](?:(?<=[{re.escape(first)}])(?<![{_K}].)(?:{cond})(?P<k>[{_K}]*)"
             rf"|(?<=[{_KATA}])(?<![{_KATA}・＝].)[{_KATA}]*)"
         )
+        # The same word starts, found by the anchor scan instead (_anchored_word_starts): the
+        # surnames' one-character forms and two-character beginnings (both kanji: a start passes
+        # _cued's first test only then), and katakana names made of katakana only (others never
+        # equal a katakana word). Only for surnames that begin with a kanji of _K: a document holding
+        # the first character of another (﨑山, a deployment's "Ｘ") takes the regex.
+        self._odd_firsts = "".join(sorted(c for c in self._surname_first_chars if not _is_kanji(c)))
+        surname_starts = frozenset(
+            p for p in self._sur_prefixes
+            if (len(p) == 1 and p in self.surnames or len(p) == 2) and all(map(_is_kanji, p))
+        )
+        self._anchors = _anchor_scanner(surname_starts, frozenset(n for n in self.kana_names if _KATA_RUN.fullmatch(n)))
 
     # -- parsing a name at a position ---------------------------------------------------------
 
@@ -438,7 +468,7 @@ class NameFinder:
         if k >= n:
             return None
         ch = text[k]
-        if _is_kanji(ch):
+        if "一" <= ch <= "龥" or ch in "々〆ヶ":  # _is_kanji(ch), inlined (hot)
             if not after_space:
                 return None  # surname ended the run already
             e = _KANJI_RUN.match(text, k, n).end()  # type: ignore[union-attr]
@@ -450,8 +480,8 @@ class NameFinder:
                     and not _ORG_SUFFIX.search(given) and given not in self.surnames):
                 return e, "shape"
             return None
-        hira = _is_hira(ch)
-        if hira or _is_kata(ch):
+        hira = "ぁ" <= ch <= "ゖ"
+        if hira or "ァ" <= ch <= "ヴ" or ch == "ー":
             e = (_HIRA_RUN6 if hira else _KATA_RUN6).match(text, k, n).end()  # type: ignore[union-attr]
             # Longest prefix of the kana run that is a listed given name and ends the word (every
             # listed one is 2+ characters, so the run's first two must begin one).
@@ -500,9 +530,9 @@ class NameFinder:
         # Work on the matching view: same offsets, but full-width spaces/letters folded and control
         # or zero-width characters blanked, so "作成者：\ufeff山田" reads like "作成者： 山田".
         text = view
-        anchors = _anchor_starts(text)
+        anchors = _anchor_starts(text, self._anchors)
         found = [*self._labels(text, anchors[_LABELS_AT]), *self._honorifics(text, anchors[_HONORIFICS_AT]),
-                 *self._cued(text)]
+                 *self._cued(text, anchors)]
         yield from found
         # A reading in katakana right after a name (山田 太郎（ヤマダ タロウ）) spells the same name.
         for span in found:
@@ -683,15 +713,74 @@ class NameFinder:
         line_end = len(text) if line_end < 0 else line_end
         return not text[line_start:start].strip() and not text[end:line_end].strip(" \t<br>/")
 
-    def _cued(self, text: str) -> Iterator[PIISpan]:
+    def _odd_first_in(self, text: str) -> bool:
+        """Whether ``text`` holds the first character of a surname that does not begin with a _K kanji."""
+        for c in self._odd_firsts:
+            if c in text:
+                return True
+        return False
+
+    def _regex_word_starts(self, text: str) -> list[tuple[int, int, bool]]:
+        """(start, end, kanji?) of the words _cued tests, from the _word_start regex."""
+        return [(m.start(), m.end(), m.lastindex is not None) for m in self._word_start.finditer(text)]
+
+    def _anchored_word_starts(self, text: str, anchors: list[list[int]]) -> list[tuple[int, int, bool]]:
+        """The words of _regex_word_starts that can pass _cued's first tests, from the anchor scan.
+
+        Exact when no surname-initial character outside _K occurs in ``text``: then every match of
+        _word_start begins at a kanji (or katakana) word start and covers only characters that
+        cannot begin another, so its matches are just the word starts, each to the end of its run.
+        A kanji word passes _cued's first test only if it begins with a one-character surname or
+        with a surname's first two characters (the surname anchors); a katakana word only if it is
+        a listed katakana name (the kana-name anchors) or is followed by ・/＝ (the dot anchors).
+        """
+        words: dict[int, tuple[int, int, bool]] = {}
+        kanji_run = _KANJI_RUN.match
+        for s in anchors[_SURNAMES_AT]:
+            if s:
+                c = text[s - 1]  # (the tests of _is_kanji / _is_kata inlined: the hot loop here)
+                if "一" <= c <= "龥" or c in "々〆ヶ":
+                    continue
+            words[s] = (s, kanji_run(text, s).end(), True)  # type: ignore[union-attr]
+        n = len(text)
+        for s, e in anchors[_KANA_NAMES_AT]:
+            # A name that is not the whole katakana word: the word can still pass as a listed name
+            # (another anchor covers it) or before ・/＝ (a dot anchor): nothing to add here.
+            if e < n:
+                c = text[e]
+                if "ァ" <= c <= "ヴ" or c == "ー":
+                    continue
+            if s:
+                c = text[s - 1]
+                if "ァ" <= c <= "ヴ" or c in "ー・＝":
+                    continue
+            words[s] = (s, e, False)
+        for d in anchors[_DOTS_AT]:
+            if d == 0:
+                continue
+            c = text[d - 1]
+            if not ("ァ" <= c <= "ヴ" or c == "ー"):
+                continue  # a bullet, a list of kanji names: no katakana word before it
+            s = d - 1
+            while s > 0 and _is_kata(text[s - 1]):
+                s -= 1
+            if s == 0 or text[s - 1] not in "・＝":
+                words[s] = (s, d, False)
+        return [words[s] for s in sorted(words)]
+
+    def _cued(self, text: str, anchors: list[list[int]] | None = None) -> Iterator[PIISpan]:
         """Names at word starts: listed full names alone, listed surnames / katakana names with a
-        cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応)."""
+        cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応).
+        ``anchors``: _anchor_starts of ``text`` (then the word starts come from it; else the regex)."""
         listed, prefixes, kana_names = self.surnames, self._sur_prefixes, self.kana_names
         split_cache = self._split_loose
         n = len(text)
-        for m in self._word_start.finditer(text):
-            i, run_end = m.span()
-            if m.lastindex is not None:  # group "k" took part: the kanji branch
+        if anchors is None or self._odd_first_in(text):
+            starts = self._regex_word_starts(text)
+        else:
+            starts = self._anchored_word_starts(text, anchors)
+        for i, run_end, kanji in starts:
+            if kanji:
                 # parse_at inlined for a word that is not itself a listed surname (most are not):
                 # no listed surname starts here (most kanji words merely share a first character
                 # with some surname), or a cached surname + given-name split of the word.
