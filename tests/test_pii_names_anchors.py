@@ -50,9 +50,22 @@ def spans(matches) -> list[tuple[int, int, str]]:
     ],
 )
 def test_matches_at_anchors_equal_finditer(pattern: re.Pattern[str], bucket: int) -> None:
+    finder = NameFinder()
     for text in texts():
-        anchored = spans(names._matches_at(pattern, text, names._anchor_starts(text, NameFinder()._anchors)[bucket]))
+        starts = names._anchor_starts(text, finder._anchors)[bucket]
+        if bucket in names._PAIRED:
+            # label words: only those before a separator's first character (as NameFinder.find)
+            starts = [s for s, e in starts if e < len(text) and text[e] in names._LABEL_FOLLOWERS]
+        anchored = spans(names._matches_at(pattern, text, starts))
         assert anchored == spans(pattern.finditer(text)), text
+
+
+def test_name_ending_at_with_surname_anchors_equals_every_position() -> None:
+    finder = NameFinder()
+    for text in [*texts(), "佐々木 健様、田中太郎様、木ノ下様、﨑山様、Ｘ様、営業部田中様"]:
+        surname_starts = sorted(set(names._anchor_starts(text, finder._anchors)[names._SURNAMES_AT]))
+        for end in range(len(text) + 1):
+            assert finder._name_ending_at(text, end, surname_starts=surname_starts) == finder._name_ending_at(text, end)
 
 
 def test_anchor_presence_gates_equal_the_regexes_they_replace() -> None:

@@ -26,6 +26,7 @@ is available behind ``use_ner=True`` for the rest (see ner.py).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
@@ -225,6 +226,9 @@ _READING_LABEL_STARTS = ("フリガナ", "ふりがな", "カナ氏名", "氏名
 (_LABELS_AT, _HONORIFICS_AT, _READINGS_AT, _EN_TITLES_AT, _EN_SAN_AT, _EN_LABELS_AT, _EN_PAIR_AT,
  _SURNAMES_AT, _KANA_NAMES_AT, _DOTS_AT) = range(10)
 _BUCKETS = 10
+_PAIRED = frozenset((_LABELS_AT, _KANA_NAMES_AT))  # buckets whose words' ends are kept too
+# The first character after a label word in every _LABEL_RE match (its separator alternatives).
+_LABEL_FOLLOWERS = frozenset("]】)）」 \t　（(:：は=&")
 
 
 def _anchor_words() -> list[tuple[str, int]]:
@@ -238,7 +242,9 @@ def _anchor_words() -> list[tuple[str, int]]:
         (_EN_SAN_WORDS, _EN_SAN_AT),
         (_EN_LABEL_WORDS, _EN_LABELS_AT),
         ((" " + chr(c) for c in range(ord("A"), ord("Z") + 1)), _EN_PAIR_AT),  # "Word Word": a space, a capital
-        (("・", "＝"), _DOTS_AT),
+        # a katakana character and ・/＝: where a katakana word ends before a dot (not a bullet)
+        ((chr(c) + dot for c in range(ord("ァ"), ord("ヴ") + 1) for dot in "・＝"), _DOTS_AT),
+        (("ー・", "ー＝"), _DOTS_AT),
     ]
     return [(word, bucket) for words, bucket in groups for word in words]
 
@@ -258,10 +264,11 @@ def _anchor_scanner(
     automaton = ahocorasick_rs.AhoCorasick(
         words, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=ahocorasick_rs.Implementation.DFA
     )
-    # A word of one bucket maps to the bucket number; others (and katakana names, whose ends are
-    # kept too) to a tuple of buckets.
+    # A word of one bucket maps to the bucket number (~number for a bucket of (start, end) pairs),
+    # a word of several to their tuple.
     return automaton, [
-        buckets[w][0] if len(buckets[w]) == 1 and buckets[w][0] != _KANA_NAMES_AT else buckets[w] for w in words
+        (~buckets[w][0] if buckets[w][0] in _PAIRED else buckets[w][0]) if len(buckets[w]) == 1 else buckets[w]
+        for w in words
     ]
 
 
@@ -269,16 +276,19 @@ def _anchor_starts(
     text: str, scanner: tuple[ahocorasick_rs.AhoCorasick, list[int | tuple[int, ...]]]
 ) -> list[list[int]]:
     """Per bucket, the start offsets of its words in ``text`` (overlapping; unsorted, repeats possible);
-    for katakana names (start, end) pairs."""
+    (start, end) pairs for the buckets in _PAIRED."""
     automaton, buckets_of = scanner
     found: list[list] = [[] for _ in range(_BUCKETS)]
     for index, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
         buckets = buckets_of[index]
         if buckets.__class__ is int:  # the common case: a word of one bucket
-            found[buckets].append(start)  # type: ignore[index]
+            if buckets >= 0:  # type: ignore[operator]
+                found[buckets].append(start)  # type: ignore[index]
+            else:
+                found[~buckets].append((start, end))  # type: ignore[operator]
         else:
             for bucket in buckets:  # type: ignore[union-attr]
-                found[bucket].append((start, end) if bucket == _KANA_NAMES_AT else start)
+                found[bucket].append((start, end) if bucket in _PAIRED else start)
     return found
 
 
@@ -496,13 +506,23 @@ class NameFinder:
                     return e, "shape"  # 山下 リナ: surname + space + a katakana word
         return None
 
-    def _name_ending_at(self, text: str, end: int, lookback: int = 9) -> tuple[int, str] | None:
-        """The longest name that ends exactly at ``end`` (for honorifics): (start, kind)."""
+    def _name_ending_at(
+        self, text: str, end: int, lookback: int = 9, surname_starts: list[int] | None = None
+    ) -> tuple[int, str] | None:
+        """The longest name that ends exactly at ``end`` (for honorifics): (start, kind).
+
+        ``surname_starts``: the sorted surname anchors of ``text`` (_anchor_starts); a name can start
+        only at one of them: parse_at needs a kanji at the start, and then a one-character surname
+        or a surname's first two characters (both kanji, or the word is that one kanji, which is then
+        no listed surname) -- exactly the anchors. Without them every position is tested.
+        """
         lo = max(0, end - lookback)
-        listed, prefixes = self.surnames, self._sur_prefixes
-        for i in range(lo, end):
-            if text[i] not in listed and text[i : i + 2] not in prefixes:
-                continue  # no listed surname starts here (parse_at would say None)
+        if surname_starts is not None:
+            candidates: Iterable[int] = surname_starts[bisect_left(surname_starts, lo) : bisect_left(surname_starts, end)]
+        else:
+            listed, prefixes = self.surnames, self._sur_prefixes
+            candidates = [i for i in range(lo, end) if text[i] in listed or text[i : i + 2] in prefixes]
+        for i in candidates:
             parsed = self.parse_at(text, i, limit=end)
             if parsed is not None and parsed[0] == end:
                 return i, parsed[1]
@@ -531,7 +551,10 @@ class NameFinder:
         # or zero-width characters blanked, so "作成者：\ufeff山田" reads like "作成者： 山田".
         text = view
         anchors = _anchor_starts(text, self._anchors)
-        found = [*self._labels(text, anchors[_LABELS_AT]), *self._honorifics(text, anchors[_HONORIFICS_AT]),
+        n = len(text)
+        # A label word counts only before a separator (the first character of one is enough here).
+        label_starts = [s for s, e in anchors[_LABELS_AT] if e < n and text[e] in _LABEL_FOLLOWERS]
+        found = [*self._labels(text, label_starts), *self._honorifics(text, anchors[_HONORIFICS_AT], anchors),
                  *self._cued(text, anchors)]
         yield from found
         # A reading in katakana right after a name (山田 太郎（ヤマダ タロウ）) spells the same name.
@@ -633,8 +656,10 @@ class NameFinder:
             end -= 1
         return end
 
-    def _honorifics(self, text: str, starts: list[int]) -> Iterator[PIISpan]:
-        """Names before honorifics and titles; ``starts``: where those begin (see _anchor_starts)."""
+    def _honorifics(self, text: str, starts: list[int], anchors: list[list] | None = None) -> Iterator[PIISpan]:
+        """Names before honorifics and titles; ``starts``: where those begin, ``anchors``: all anchors
+        (see _anchor_starts)."""
+        surname_starts = None
         for m in _matches_at(_HON_RE, text, starts):
             h = m.start()
             if h == 0:
@@ -651,7 +676,9 @@ class NameFinder:
                 if hon in _HONORIFICS_PERSON or self._kana_name_at(text, s) is not None:
                     yield PIISpan(s, h, PIIType.PERSON, 0.7, "name_honorific_kana")
                 continue
-            found = self._name_ending_at(text, h)
+            if surname_starts is None and anchors is not None:
+                surname_starts = sorted(set(anchors[_SURNAMES_AT]))
+            found = self._name_ending_at(text, h, surname_starts=surname_starts)
             if found is not None:
                 yield PIISpan(found[0], h, PIIType.PERSON, 0.85, "name_honorific")
                 continue
@@ -755,13 +782,8 @@ class NameFinder:
                 if "ァ" <= c <= "ヴ" or c in "ー・＝":
                     continue
             words[s] = (s, e, False)
-        for d in anchors[_DOTS_AT]:
-            if d == 0:
-                continue
-            c = text[d - 1]
-            if not ("ァ" <= c <= "ヴ" or c == "ー"):
-                continue  # a bullet, a list of kanji names: no katakana word before it
-            s = d - 1
+        for s in anchors[_DOTS_AT]:  # the katakana character before a dot
+            d = s + 1
             while s > 0 and _is_kata(text[s - 1]):
                 s -= 1
             if s == 0 or text[s - 1] not in "・＝":
