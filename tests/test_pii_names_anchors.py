@@ -53,9 +53,6 @@ def test_matches_at_anchors_equal_finditer(pattern: re.Pattern[str], bucket: int
     finder = NameFinder()
     for text in texts():
         starts = names._anchor_starts(text, finder._anchors)[bucket]
-        if bucket in names._PAIRED:
-            # label words: only those before a separator's first character (as NameFinder.find)
-            starts = [s for s, e in starts if e < len(text) and text[e] in names._LABEL_FOLLOWERS]
         anchored = spans(names._matches_at(pattern, text, starts))
         assert anchored == spans(pattern.finditer(text)), text
 

@@ -224,9 +224,9 @@ _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|
 # at all (a romanised pattern whose necessary words are absent).
 _READING_LABEL_STARTS = ("フリガナ", "ふりがな", "カナ氏名", "氏名（", "氏名(", "お名前（", "お名前(", "セイ")
 (_LABELS_AT, _HONORIFICS_AT, _READINGS_AT, _EN_TITLES_AT, _EN_SAN_AT, _EN_LABELS_AT, _EN_PAIR_AT,
- _SURNAMES_AT, _KANA_NAMES_AT, _DOTS_AT) = range(10)
-_BUCKETS = 10
-_PAIRED = frozenset((_LABELS_AT, _KANA_NAMES_AT))  # buckets whose words' ends are kept too
+ _SURNAMES_AT, _KANA_NAMES_AT, _DOTS_AT, _CAP_LOWER_AT) = range(11)
+_BUCKETS = 11
+_PAIRED = frozenset((_KANA_NAMES_AT,))  # buckets whose words' ends are kept too
 # The first character after a label word in every _LABEL_RE match (its separator alternatives).
 _LABEL_FOLLOWERS = frozenset("]】)）」 \t　（(:：は=&")
 
@@ -235,13 +235,16 @@ def _anchor_words() -> list[tuple[str, int]]:
     """(word, bucket) for every word a pattern of that bucket must begin with (or, for _EN_SAN and
     _EN_WORD_START, contain); a word may serve several buckets."""
     groups: list[tuple[Iterable[str], int]] = [
-        (_ALL_LABELS.split("|"), _LABELS_AT),
+        # a label word and the first character of a separator (every _LABEL_RE match has both)
+        ((label + c for label in _ALL_LABELS.split("|") for c in sorted(_LABEL_FOLLOWERS)), _LABELS_AT),
         (_HON_LONGEST_FIRST, _HONORIFICS_AT),
         (_READING_LABEL_STARTS, _READINGS_AT),
         (_EN_TITLE_WORDS, _EN_TITLES_AT),
         (_EN_SAN_WORDS, _EN_SAN_AT),
         (_EN_LABEL_WORDS, _EN_LABELS_AT),
         ((" " + chr(c) for c in range(ord("A"), ord("Z") + 1)), _EN_PAIR_AT),  # "Word Word": a space, a capital
+        # _HAS_CAPITALISED needs a capital + lower-case letter, or a space + capital (_EN_PAIR_AT)
+        ((chr(a) + chr(b) for a in range(ord("A"), ord("Z") + 1) for b in range(ord("a"), ord("z") + 1)), _CAP_LOWER_AT),
         # a katakana character and ・/＝: where a katakana word ends before a dot (not a bullet)
         ((chr(c) + dot for c in range(ord("ァ"), ord("ヴ") + 1) for dot in "・＝"), _DOTS_AT),
         (("ー・", "ー＝"), _DOTS_AT),
@@ -551,10 +554,7 @@ class NameFinder:
         # or zero-width characters blanked, so "作成者：\ufeff山田" reads like "作成者： 山田".
         text = view
         anchors = _anchor_starts(text, self._anchors)
-        n = len(text)
-        # A label word counts only before a separator (the first character of one is enough here).
-        label_starts = [s for s, e in anchors[_LABELS_AT] if e < n and text[e] in _LABEL_FOLLOWERS]
-        found = [*self._labels(text, label_starts), *self._honorifics(text, anchors[_HONORIFICS_AT], anchors),
+        found = [*self._labels(text, anchors[_LABELS_AT]), *self._honorifics(text, anchors[_HONORIFICS_AT], anchors),
                  *self._cued(text, anchors)]
         yield from found
         # A reading in katakana right after a name (山田 太郎（ヤマダ タロウ）) spells the same name.
@@ -570,7 +570,7 @@ class NameFinder:
         if self._exact_re is not None:
             for m in self._exact_re.finditer(text):
                 yield PIISpan(m.start(), m.end(), PIIType.PERSON, 0.95, "name_list")
-        if _HAS_CAPITALISED.search(view):
+        if (anchors[_CAP_LOWER_AT] or anchors[_EN_PAIR_AT]) and _HAS_CAPITALISED.search(view):
             yield from self._romanised(view, anchors)
 
     def _free_name(self, text: str, s: int, strong: bool) -> int | None:
