@@ -824,14 +824,15 @@ class NameFinder:
                     yield PIISpan(i, end, PIIType.PERSON, 0.8 if kind == "full" else 0.65, "name_pair")
                 elif kind == "surname":
                     single = end - i == 1
+                    # (pure tests, any order gives the same answer: the costly look-behind last)
                     if (
                         self._cue_after(text, end, strong_only=single)
-                        or self._cue_before(text, i)
                         or (not single and self._whole_cell(text, i, end))
                         or self._narrative(text, i, end)
                         or self._speaker(text, i, end)
                         or (single and (i == 0 or _NO_BEFORE.search(text, i - 1, i))
                             and (_SELF_INTRO_AFTER.match(text, end) or _HANDOVER_AFTER.match(text, end)))
+                        or self._cue_before(text, i)
                     ):
                         yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
             else:
@@ -844,9 +845,9 @@ class NameFinder:
                 end = parsed_kana[0]
                 if (
                     self._cue_after(text, end, strong_only=False)
-                    or self._cue_before(text, i)
                     or _TITLE_RE.match(text, end)
                     or self._alone_on_line(text, i, end)
+                    or self._cue_before(text, i)
                 ):
                     yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_kana_cue")
 
