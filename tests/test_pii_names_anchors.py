@@ -149,3 +149,20 @@ def test_surname_beginning_outside_the_kanji_range_takes_the_regex() -> None:
     text = "担当の﨑山です。山田太郎が対応。"
     found = [text[s.start : s.end] for s in finder.find(text, matching_view(text))]
     assert "﨑山" in found and "山田太郎" in found
+
+
+def test_role_or_date_before_end_equals_the_regex_searches() -> None:
+    import random
+
+    pieces = ["部", "課", "グループ", "センター", "本部", "営業所", "事務局", "代表取締役", "社長", "担当", "担当者",
+              "引き継ぎ", "済み", "先", "当番", "リーダー", "田", "ア", "ー", "、", "x", "1", "12", "2024/05/01",
+              "令和6年5月1日", "5/1", "(月)", "（火）", " 10:00", "日", ")", "年", "の", "は", " ", "　", "&nbsp;", "\n"]
+    seps = ["", " ", "  ", "　", "の", "は", "&nbsp;", "\n", " \n", "の\n"]
+    rng = random.Random(5)
+    windows = ["総務部 ", "営業部の", "部 ", "代表取締役社長 ", "担当は", "2024/05/01 ", "2024/05/01(水) 10:00&nbsp;",
+               "センター ", "ア部 \n", "", "は", "の"]
+    windows += [("".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))) + rng.choice(seps))[-30:]
+                for _ in range(20_000)]
+    for window in windows:
+        expected = bool(names._ROLE_BEFORE_END.search(window) or names._DATE_BEFORE.search(window))
+        assert names._role_or_date_before_end(window) == expected, repr(window)

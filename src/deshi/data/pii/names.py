@@ -145,14 +145,21 @@ _LABEL_RE = re.compile(
 )
 _WORD_CHAR = re.compile(rf"[{_K}{_KATA}A-Za-z0-9]")
 # A department / role written right before a name: 総務部 田中, 代表取締役 山田太郎, 担当の小野寺.
+_ROLE_SUFFIXES = ("部", "課", "室", "係", "グループ", "チーム", "センター", "本部", "工場", "支店", "営業所", "窓口", "事務局")
+_ROLE_WORDS = (
+    "代表取締役(?:社長)?|代表社員|代表理事|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|"
+    "係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?"
+)
+_ROLE_TOPICS = "当番|担当|担当者|責任者|窓口|幹事|司会|議長|講師|リーダー|作業者|立会者|記録者"  # before は
 _ROLE_BEFORE = re.compile(
-    rf"(?:[{_K}{_KATA}]{{1,12}}(?:部|課|室|係|グループ|チーム|センター|本部|工場|支店|営業所|窓口|事務局)|"
-    rf"代表取締役(?:社長)?|代表社員|代表理事|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|"
-    rf"係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?)(?:[ 　]+|の)|"
-    rf"(?:当番|担当|担当者|責任者|窓口|幹事|司会|議長|講師|リーダー|作業者|立会者|記録者)は"
+    rf"(?:[{_K}{_KATA}]{{1,12}}(?:{'|'.join(_ROLE_SUFFIXES)})|{_ROLE_WORDS})(?:[ 　]+|の)|(?:{_ROLE_TOPICS})は"
 )
 _HAS_CAPITALISED = re.compile(r"[A-Z](?:[a-z]|[A-Z]+[ ][A-Z])")  # = [A-Z][a-z]|[A-Z]{2,}[ ][A-Z], but literal-first
 _ROLE_BEFORE_END = re.compile("(?:" + _ROLE_BEFORE.pattern.replace("(?:[ 　]+|の)", "(?:[ 　]+|の|&nbsp;)") + ")$")
+# _ROLE_BEFORE_END without its first alternative ([kanji/katakana]{1,12} + a suffix such as 部): that
+# one has no first character to skip to, so a search tried it at each of the window's 30 positions
+# with up to 12 backtracking steps; _role_before_end tests it from the end of the window instead.
+_ROLE_WORDS_END = re.compile(rf"(?:(?:{_ROLE_WORDS})(?:[ 　]+|の|&nbsp;)|(?:{_ROLE_TOPICS})は)$")
 _KANA_NAME = re.compile(rf"[{_KATA}]{{1,12}}(?:[・＝][{_KATA}]{{1,12}}){{0,3}}(?![{_KATA}])")
 _KANA_NOT_NAME_ENDINGS = (
     "センター", "サービス", "サポート", "システム", "ライン", "メーカー", "ショップ", "ストア", "グループ",
@@ -345,6 +352,37 @@ _EN_NOT_NAMES = frozenset(
     "Maintenance Engineering General Affairs Human Resources Accounting Legal Ms. Mr. Dr. Yes No OK Note Notes "
     "Looking Just Also Attached Please Would Could Should Will Shall May Might Must Can".split()
 )
+
+
+def _role_or_date_before_end(window: str) -> bool:
+    """``bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))``, faster.
+
+    Both end with a separator at the end of ``window`` (``$``: also before a final newline): after
+    it, spaces / の / "&nbsp;" / は. What precedes that separator decides: for the
+    [kanji/katakana]{1,12}+suffix role, a suffix with at least one kanji or katakana before it; for a
+    date, a digit, 日 or a closing bracket (its every alternative ends so).
+    """
+    if _ROLE_WORDS_END.search(window):
+        return True
+    w = window[:-1] if window.endswith("\n") else window
+    if w.endswith("の"):
+        core, date_possible = w[:-1], False  # a date is not followed by の
+    elif w.endswith("&nbsp;"):
+        core, date_possible = w[:-6], True
+    elif w.endswith((" ", "　")):
+        core, date_possible = w.rstrip(" 　"), True
+    else:
+        return False  # は: only the topic words of _ROLE_WORDS_END
+    if core.endswith(_ROLE_SUFFIXES):
+        for suffix in _ROLE_SUFFIXES:
+            if core.endswith(suffix) and len(core) > len(suffix):
+                c = core[-len(suffix) - 1]
+                if _is_kanji(c) or _is_kata(c):
+                    return True
+    if not date_possible or not core:
+        return False
+    c = core[-1]
+    return (c.isdecimal() or c in "日)）") and _DATE_BEFORE.search(window) is not None
 
 
 class NameFinder:
@@ -708,7 +746,7 @@ class NameFinder:
         last = window[-2:-1] if window.endswith("\n") else window[-1:]
         if not last or last not in _CUE_BEFORE_LAST:
             return False
-        return bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))
+        return _role_or_date_before_end(window)
 
     @staticmethod
     def _speaker(text: str, i: int, end: int) -> bool:
