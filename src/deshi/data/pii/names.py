@@ -207,6 +207,11 @@ _WORK_AFTER = re.compile(
     r"(?:さん)?(?:に|へ)(?:引き?継|連絡|報告|確認|相談|依頼|共有|エスカレ)|"
     r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)"  # 田中が鈴木さんに引き継ぎ
 )
+_STRONG_CUE_AFTER = re.compile(f"(?:{_STRONG_INTRO_AFTER.pattern})|(?:{_CONTACT_AFTER.pattern})")
+_ANY_CUE_AFTER = re.compile(
+    f"(?:{_STRONG_INTRO_AFTER.pattern})|(?:{_CONTACT_AFTER.pattern})|(?:{_SELF_INTRO_AFTER.pattern})|(?:{_WORK_AFTER.pattern})"
+)
+_DOTS_RE = re.compile("[・＝]")
 _DATE_BEFORE = re.compile(
     r"(?:\d{4}[/\-.年]\d{1,2}[/\-.月]\d{1,2}日?|(?:令和|平成|R|H)\d{1,2}[.年]\d{1,2}[.月]\d{1,2}日?|\d{1,2}/\d{1,2})"
     r"(?:[(（][月火水木金土日][)）])?(?:[ 　]\d{1,2}:\d{2})?(?:[ 　]+|&nbsp;)$"
@@ -580,7 +585,7 @@ class NameFinder:
         word = m.group()
         if word in _NOT_NAMES or word.endswith(_KANA_NOT_NAME_ENDINGS):
             return None
-        parts = re.split("[・＝]", word)
+        parts = _DOTS_RE.split(word)
         if any(len(p) >= 2 and p in self.kana_names for p in parts) or (len(parts) == 1 and word in self.kana_names):
             return m.end(), "listed"
         if len(parts) >= 2 and all(len(p) >= 2 for p in parts):
@@ -732,11 +737,8 @@ class NameFinder:
                     yield PIISpan(s, h, PIIType.PERSON, 0.6, "name_honorific_shape")
 
     def _cue_after(self, text: str, end: int, strong_only: bool) -> bool:
-        if _STRONG_INTRO_AFTER.match(text, end) or _CONTACT_AFTER.match(text, end):
-            return True
-        if strong_only:
-            return False
-        return bool(_SELF_INTRO_AFTER.match(text, end) or _WORK_AFTER.match(text, end))
+        # One alternation per case: it matches where any of its patterns does (one engine start).
+        return (_STRONG_CUE_AFTER if strong_only else _ANY_CUE_AFTER).match(text, end) is not None
 
     @staticmethod
     def _cue_before(text: str, i: int) -> bool:
