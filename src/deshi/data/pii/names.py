@@ -268,7 +268,7 @@ def _anchor_words() -> list[tuple[str, int]]:
 def _anchor_scanner(
     surname_starts: frozenset[str], kana_names: frozenset[str]
 ) -> tuple[ahocorasick_rs.AhoCorasick, list[int | tuple[int, ...]]]:
-    """The DFA over every anchor word, and per word the bucket (or buckets) it serves. ``surname_starts``: the
+    """The automaton over every anchor word, and per word the bucket (or buckets) it serves. ``surname_starts``: the
     one-character surnames and two-character surname beginnings; ``kana_names``: katakana names."""
     buckets: dict[str, tuple[int, ...]] = {}
     for word, bucket in [*_anchor_words(), *((w, _SURNAMES_AT) for w in sorted(surname_starts)),
