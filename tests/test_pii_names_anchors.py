@@ -73,6 +73,7 @@ def test_anchor_presence_gates_equal_the_regexes_they_replace() -> None:
     ]
     for text in texts():
         anchors = names._anchor_starts(text, NameFinder()._anchors)
+        assert len(anchors) == names._BUCKETS
         for rx, bucket in gates:
             assert bool(anchors[bucket]) == bool(rx.search(text)), (rx.pattern, text)
 
