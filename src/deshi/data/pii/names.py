@@ -26,9 +26,12 @@ is available behind ``use_ner=True`` for the rest (see ner.py).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from importlib import resources
+
+import ahocorasick_rs
 
 from deshi.data.pii.regex_util import grouped_alternation
 from deshi.data.pii.types import PIISpan, PIIType
@@ -142,14 +145,21 @@ _LABEL_RE = re.compile(
 )
 _WORD_CHAR = re.compile(rf"[{_K}{_KATA}A-Za-z0-9]")
 # A department / role written right before a name: 総務部 田中, 代表取締役 山田太郎, 担当の小野寺.
+_ROLE_SUFFIXES = ("部", "課", "室", "係", "グループ", "チーム", "センター", "本部", "工場", "支店", "営業所", "窓口", "事務局")
+_ROLE_WORDS = (
+    "代表取締役(?:社長)?|代表社員|代表理事|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|"
+    "係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?"
+)
+_ROLE_TOPICS = "当番|担当|担当者|責任者|窓口|幹事|司会|議長|講師|リーダー|作業者|立会者|記録者"  # before は
 _ROLE_BEFORE = re.compile(
-    rf"(?:[{_K}{_KATA}]{{1,12}}(?:部|課|室|係|グループ|チーム|センター|本部|工場|支店|営業所|窓口|事務局)|"
-    rf"代表取締役(?:社長)?|代表社員|代表理事|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|"
-    rf"係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?)(?:[ 　]+|の)|"
-    rf"(?:当番|担当|担当者|責任者|窓口|幹事|司会|議長|講師|リーダー|作業者|立会者|記録者)は"
+    rf"(?:[{_K}{_KATA}]{{1,12}}(?:{'|'.join(_ROLE_SUFFIXES)})|{_ROLE_WORDS})(?:[ 　]+|の)|(?:{_ROLE_TOPICS})は"
 )
 _HAS_CAPITALISED = re.compile(r"[A-Z](?:[a-z]|[A-Z]+[ ][A-Z])")  # = [A-Z][a-z]|[A-Z]{2,}[ ][A-Z], but literal-first
 _ROLE_BEFORE_END = re.compile("(?:" + _ROLE_BEFORE.pattern.replace("(?:[ 　]+|の)", "(?:[ 　]+|の|&nbsp;)") + ")$")
+# _ROLE_BEFORE_END without its first alternative ([kanji/katakana]{1,12} + a suffix such as 部): that
+# one has no first character to skip to, so a search tried it at each of the window's 30 positions
+# with up to 12 backtracking steps; _role_before_end tests it from the end of the window instead.
+_ROLE_WORDS_END = re.compile(rf"(?:(?:{_ROLE_WORDS})(?:[ 　]+|の|&nbsp;)|(?:{_ROLE_TOPICS})は)$")
 _KANA_NAME = re.compile(rf"[{_KATA}]{{1,12}}(?:[・＝][{_KATA}]{{1,12}}){{0,3}}(?![{_KATA}])")
 _KANA_NOT_NAME_ENDINGS = (
     "センター", "サービス", "サポート", "システム", "ライン", "メーカー", "ショップ", "ストア", "グループ",
@@ -163,6 +173,7 @@ _LIST_SEP = re.compile(r"(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{1,6}[)
 _SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[\[(（]?[\d/:\- ]{4,19}[\])）]?[ \t]*)?$")
 _SPEAKER_AFTER = re.compile(r"[ 　]?[:：>＞]")
 _READING_AFTER = re.compile(rf"[ 　]?[（(](?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[）)]")
+_READING_OPENERS = ("（", "(", " （", " (", "　（", "　(")  # how every _READING_AFTER match begins
 _READING_LABEL = re.compile(
     rf"(?:フリガナ|ふりがな|カナ氏名|氏名[（(](?:カナ|かな|フリガナ|ふりがな)[）)]|お名前[（(](?:カナ|かな)[）)]|セイ[ 　]?メイ)"
     rf"[ 　]*[:：]?[ 　]*"
@@ -196,6 +207,11 @@ _WORK_AFTER = re.compile(
     r"(?:さん)?(?:に|へ)(?:引き?継|連絡|報告|確認|相談|依頼|共有|エスカレ)|"
     r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)"  # 田中が鈴木さんに引き継ぎ
 )
+_STRONG_CUE_AFTER = re.compile(f"(?:{_STRONG_INTRO_AFTER.pattern})|(?:{_CONTACT_AFTER.pattern})")
+_ANY_CUE_AFTER = re.compile(
+    f"(?:{_STRONG_INTRO_AFTER.pattern})|(?:{_CONTACT_AFTER.pattern})|(?:{_SELF_INTRO_AFTER.pattern})|(?:{_WORK_AFTER.pattern})"
+)
+_DOTS_RE = re.compile("[・＝]")
 _DATE_BEFORE = re.compile(
     r"(?:\d{4}[/\-.年]\d{1,2}[/\-.月]\d{1,2}日?|(?:令和|平成|R|H)\d{1,2}[.年]\d{1,2}[.月]\d{1,2}日?|\d{1,2}/\d{1,2})"
     r"(?:[(（][月火水木金土日][)）])?(?:[ 　]\d{1,2}:\d{2})?(?:[ 　]+|&nbsp;)$"
@@ -203,7 +219,108 @@ _DATE_BEFORE = re.compile(
 _CUE_BEFORE_LAST = frozenset(" 　の;は")
 _GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治次司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
 _STRONG_ENDINGS = frozenset("郎介助夫雄彦子美")
+_KANJI_RUN = re.compile(f"[{_K}]+")
+_KATA_RUN = re.compile(f"[{_KATA}]+")
+_HIRA_RUN6 = re.compile(f"[{_HIRA}]{{1,6}}")
+_KATA_RUN6 = re.compile(f"[{_KATA}]{{1,6}}")
+_MISSING = object()
+_CACHE_LIMIT = 1 << 16  # distinct kanji words remembered by NameFinder._split (then start afresh)
 _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|は|に|と|の|から|へ|を|も|より|まで|宛|氏|殿|、|。)")
+
+
+# Where the label, honorific, reading-label and romanised-name patterns can start. Their regexes each
+# scanned the whole document (the first characters of ~140 label words and ~40 honorifics occur every
+# few characters of Japanese text), ~17 µs per document together; one Aho-Corasick pass
+# (ahocorasick-rs, as in deshi.data.keywords) over the words they begin with finds every such position
+# in ~5-8 µs, and the regexes then run only there (_matches_at: the same matches finditer returns) or not
+# at all (a romanised pattern whose necessary words are absent).
+_READING_LABEL_STARTS = ("フリガナ", "ふりがな", "カナ氏名", "氏名（", "氏名(", "お名前（", "お名前(", "セイ")
+(_LABELS_AT, _HONORIFICS_AT, _READINGS_AT, _EN_TITLES_AT, _EN_SAN_AT, _EN_LABELS_AT, _EN_PAIR_AT,
+ _SURNAMES_AT, _KANA_NAMES_AT, _DOTS_AT, _CAP_LOWER_AT) = range(11)
+_BUCKETS = 11
+_PAIRED = frozenset((_KANA_NAMES_AT,))  # buckets whose words' ends are kept too
+# The first character after a label word in every _LABEL_RE match (its separator alternatives).
+_LABEL_FOLLOWERS = frozenset("]】)）」 \t　（(:：は=&")
+
+
+def _anchor_words() -> list[tuple[str, int]]:
+    """(word, bucket) for every word a pattern of that bucket must begin with (or, for _EN_SAN and
+    _EN_WORD_START, contain); a word may serve several buckets."""
+    groups: list[tuple[Iterable[str], int]] = [
+        # a label word and the first character of a separator (every _LABEL_RE match has both)
+        ((label + c for label in _ALL_LABELS.split("|") for c in sorted(_LABEL_FOLLOWERS)), _LABELS_AT),
+        (_HON_LONGEST_FIRST, _HONORIFICS_AT),
+        (_READING_LABEL_STARTS, _READINGS_AT),
+        (_EN_TITLE_WORDS, _EN_TITLES_AT),
+        (_EN_SAN_WORDS, _EN_SAN_AT),
+        (_EN_LABEL_WORDS, _EN_LABELS_AT),
+        ((" " + chr(c) for c in range(ord("A"), ord("Z") + 1)), _EN_PAIR_AT),  # "Word Word": a space, a capital
+        # _HAS_CAPITALISED needs a capital + lower-case letter, or a space + capital (_EN_PAIR_AT)
+        ((chr(a) + chr(b) for a in range(ord("A"), ord("Z") + 1) for b in range(ord("a"), ord("z") + 1)), _CAP_LOWER_AT),
+        # a katakana character and ・/＝: where a katakana word ends before a dot (not a bullet)
+        ((chr(c) + dot for c in range(ord("ァ"), ord("ヴ") + 1) for dot in "・＝"), _DOTS_AT),
+        (("ー・", "ー＝"), _DOTS_AT),
+    ]
+    return [(word, bucket) for words, bucket in groups for word in words]
+
+
+@lru_cache(maxsize=8)
+def _anchor_scanner(
+    surname_starts: frozenset[str], kana_names: frozenset[str]
+) -> tuple[ahocorasick_rs.AhoCorasick, list[int | tuple[int, ...]]]:
+    """The automaton over every anchor word, and per word the bucket (or buckets) it serves. ``surname_starts``: the
+    one-character surnames and two-character surname beginnings; ``kana_names``: katakana names."""
+    buckets: dict[str, tuple[int, ...]] = {}
+    for word, bucket in [*_anchor_words(), *((w, _SURNAMES_AT) for w in sorted(surname_starts)),
+                         *((w, _KANA_NAMES_AT) for w in sorted(kana_names))]:
+        if bucket not in buckets.get(word, ()):
+            buckets[word] = (*buckets.get(word, ()), bucket)
+    words = list(buckets)
+    # ContiguousNFA, not DFA: with these ~4,300 words the DFA holds ~10 MB in every curate process for
+    # ~2 µs per document less (names alone, interleaved A/B); the contiguous NFA holds 0.7 MB.
+    automaton = ahocorasick_rs.AhoCorasick(
+        words, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=ahocorasick_rs.Implementation.ContiguousNFA
+    )
+    # A word of one bucket maps to the bucket number (~number for a bucket of (start, end) pairs),
+    # a word of several to their tuple.
+    return automaton, [
+        (~buckets[w][0] if buckets[w][0] in _PAIRED else buckets[w][0]) if len(buckets[w]) == 1 else buckets[w]
+        for w in words
+    ]
+
+
+def _anchor_starts(
+    text: str, scanner: tuple[ahocorasick_rs.AhoCorasick, list[int | tuple[int, ...]]]
+) -> list[list[int]]:
+    """Per bucket, the start offsets of its words in ``text`` (overlapping; unsorted, repeats possible);
+    (start, end) pairs for the buckets in _PAIRED."""
+    automaton, buckets_of = scanner
+    found: list[list] = [[], [], [], [], [], [], [], [], [], [], []]  # _BUCKETS lists (a literal: cheaper)
+    for index, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
+        buckets = buckets_of[index]
+        if buckets.__class__ is int:  # the common case: a word of one bucket
+            if buckets >= 0:  # type: ignore[operator]
+                found[buckets].append(start)  # type: ignore[index]
+            else:
+                found[~buckets].append((start, end))  # type: ignore[operator]
+        else:
+            for bucket in buckets:  # type: ignore[union-attr]
+                found[bucket].append((start, end) if bucket in _PAIRED else start)
+    return found
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text)``, trying only ``starts`` (any order, repeats allowed): every match of
+    ``pattern`` begins at one of them. finditer takes the leftmost match at or after the end of the previous
+    one; so does this, and ``match`` at a position tries exactly what ``search`` tries there."""
+    pos = 0
+    for start in sorted(starts):
+        if start < pos:
+            continue
+        m = pattern.match(text, start)
+        if m is not None:
+            pos = m.end()
+            yield m
 
 # Romanised names.
 _CAP = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?"
@@ -217,12 +334,13 @@ _EN_LABEL = re.compile(
     r"Supervisor|Employee|Worker|Patient|Manager|Staff|Representative|Rep|Agent|Signature)[ \t]*[:：,]?[ \t\n]*"
     rf"(?P<name>(?:[A-Z]\.[ ]?)?{_CAP}(?:[ ](?:{_CAP}|[A-Z]{{2,}}))?|[A-Z]{{2,}}(?:[ ]{_CAP})?)"
 )
-# Cheap necessary conditions for the romanised patterns above (why: a pattern that starts with \b or a
-# look-ahead cannot use the regex engine's first-character skip, so it costs ~10 µs per document even
-# when nothing matches; these literal-first patterns skip ahead and rarely hit in Japanese text).
-_EN_TITLE_QUICK = re.compile(r"M[rsix]|Dr|Prof")
-_EN_SAN_QUICK = re.compile(r"-(?:san|sama|sensei|kun|chan|shi)")
-_EN_LABEL_QUICK = re.compile(_EN_LABEL.pattern[2 : _EN_LABEL.pattern.index("[ \\t]*")])  # the cue words
+# Words the romanised patterns above begin with (_EN_TITLE, _EN_LABEL, after their \b) or contain
+# (_EN_SAN): found by the anchor scan (_anchor_starts), so a pattern runs only where, or only if, one
+# occurs (why: a pattern that starts with \b or a look-ahead cannot use the regex engine's
+# first-character skip, so it costs ~10 µs per document even when nothing matches).
+_EN_TITLE_WORDS = ("Mr", "Ms", "Mi", "Mx", "Dr", "Prof")  # Mr Ms Mrs Miss Mx Dr Prof
+_EN_SAN_WORDS = ("-san", "-sama", "-sensei", "-kun", "-chan", "-shi")
+_EN_LABEL_WORDS = tuple(_EN_LABEL.pattern[5 : _EN_LABEL.pattern.index("[ \\t]*") - 1].split("|"))  # the cue words
 # Where _EN_PAIR can match: a capital at a word start (same test as its leading \b) that begins
 # "Word Word" — the pattern's own shape, so only real candidates reach the Python loop (most
 # capitals in Japanese text are TEL, FAX, ID or a product code).
@@ -243,6 +361,37 @@ _EN_NOT_NAMES = frozenset(
 )
 
 
+def _role_or_date_before_end(window: str) -> bool:
+    """``bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))``, faster.
+
+    Both end with a separator at the end of ``window`` (``$``: also before a final newline): after
+    it, spaces / の / "&nbsp;" / は. What precedes that separator decides: for the
+    [kanji/katakana]{1,12}+suffix role, a suffix with at least one kanji or katakana before it; for a
+    date, a digit, 日 or a closing bracket (its every alternative ends so).
+    """
+    if _ROLE_WORDS_END.search(window):
+        return True
+    w = window[:-1] if window.endswith("\n") else window
+    if w.endswith("の"):
+        core, date_possible = w[:-1], False  # a date is not followed by の
+    elif w.endswith("&nbsp;"):
+        core, date_possible = w[:-6], True
+    elif w.endswith((" ", "　")):
+        core, date_possible = w.rstrip(" 　"), True
+    else:
+        return False  # は: only the topic words of _ROLE_WORDS_END
+    if core.endswith(_ROLE_SUFFIXES):
+        for suffix in _ROLE_SUFFIXES:
+            if core.endswith(suffix) and len(core) > len(suffix):
+                c = core[-len(suffix) - 1]
+                if _is_kanji(c) or _is_kata(c):
+                    return True
+    if not date_possible or not core:
+        return False
+    c = core[-1]
+    return (c.isdecimal() or c in "日)）") and _DATE_BEFORE.search(window) is not None
+
+
 class NameFinder:
     """Finds person names; ``extra_names`` extend the bundled dictionaries (see module doc)."""
 
@@ -260,6 +409,9 @@ class NameFinder:
         # spell a surname, instead of slicing and testing every length from the longest down.
         self._sur_prefixes = frozenset(n[:k] for n in self.surnames for k in range(1, len(n) + 1))
         self._surname_first_chars = frozenset(n[0] for n in self.surnames)
+        self._given_prefixes2 = frozenset(n[:2] for n in self.given)
+        self._split_loose: dict[str, str | None] = {}
+        self._split_strict: dict[str, str | None] = {}
         # Word starts worth parsing: a kanji run that begins like a listed surname, or a katakana
         # word (checked against the katakana name list in Python).
         # (The character class comes before the look-behind so the engine can skip ahead cheaply.)
@@ -281,6 +433,17 @@ class NameFinder:
             rf"[{re.escape(first)}{_KATA}](?:(?<=[{re.escape(first)}])(?<![{_K}].)(?:{cond})(?P<k>[{_K}]*)"
             rf"|(?<=[{_KATA}])(?<![{_KATA}・＝].)[{_KATA}]*)"
         )
+        # The same word starts, found by the anchor scan instead (_anchored_word_starts): the
+        # surnames' one-character forms and two-character beginnings (both kanji: a start passes
+        # _cued's first test only then), and katakana names made of katakana only (others never
+        # equal a katakana word). Only for surnames that begin with a kanji of _K: a document holding
+        # the first character of another (﨑山, a deployment's "Ｘ") takes the regex.
+        self._odd_firsts = "".join(sorted(c for c in self._surname_first_chars if not _is_kanji(c)))
+        surname_starts = frozenset(
+            p for p in self._sur_prefixes
+            if (len(p) == 1 and p in self.surnames or len(p) == 2) and all(map(_is_kanji, p))
+        )
+        self._anchors = _anchor_scanner(surname_starts, frozenset(n for n in self.kana_names if _KATA_RUN.fullmatch(n)))
 
     # -- parsing a name at a position ---------------------------------------------------------
 
@@ -296,45 +459,64 @@ class NameFinder:
         """
         n = len(text) if limit is None else limit
         if run_end is None or run_end > n:
-            run_end = i
-            while run_end < n and _is_kanji(text[run_end]):
-                run_end += 1
-        if run_end == i:
+            m = _KANJI_RUN.match(text, i, n)
+            if m is None:
+                return None
+            run_end = m.end()
+        elif run_end == i:
             return None
-        lengths: list[int] = []
+        run = text[i:run_end]
+        if run not in self.surnames:
+            # The surname is shorter than the kanji word: the rest must be a given name. That
+            # depends on the word alone, so it is worked out once per distinct word.
+            kind = self._split(run, strict)
+            return None if kind is None else (run_end, kind)
+        # The longest listed surname is the whole kanji word: maybe a space (or kana) and a given
+        # name follow.
+        k = run_end + 1 if run_end < n and text[run_end] in " 　" else run_end
+        given = self._given_at(text, k, after_space=k > run_end, strict=strict, limit=n)
+        if given is not None:
+            return given
+        return run_end, "surname"
+
+    def _split(self, run: str, strict: bool) -> str | None:
+        """``"full"``/``"shape"``/``None`` for a kanji word that is a listed surname + a given name.
+
+        Cached per word (why: the same words recur in every document; bounded, so memory does not
+        grow with the corpus). ``run`` itself is not a listed surname.
+        """
+        cache = self._split_strict if strict else self._split_loose
+        kind = cache.get(run, _MISSING)
+        if kind is not _MISSING:
+            return kind  # type: ignore[return-value]
+        kind = None
         prefixes, listed = self._sur_prefixes, self.surnames
-        for length in range(1, min(self._max_sur, run_end - i) + 1):
-            sur = text[i : i + length]
+        lengths: list[int] = []
+        for length in range(1, min(self._max_sur, len(run)) + 1):
+            sur = run[:length]
             if sur not in prefixes:
                 break
             if sur in listed:
                 lengths.append(length)
-        if not lengths:
-            return None
-        best: tuple[int, str] | None = None
         for length in reversed(lengths):  # longest listed surname first
-            j = i + length
-            if j == run_end:
-                # Surname ends the kanji run: maybe a space (or kana) and a given name follow.
-                k = j + 1 if j < n and text[j] in " 　" else j
-                given = self._given_at(text, k, after_space=k > j, strict=strict, limit=n)
-                if given is not None:
-                    return given[0], given[1]
-                return j, "surname"
-            rest = text[j:run_end]
+            rest = run[length:]
             if rest in self.given:
-                return run_end, "full"
+                kind = "full"
+                break
             # An unlisted given name: two kanji ending like a given name (…郎, …子, …美), or three
             # with a strong ending (裕次郎, 由紀夫). One kanji must be listed (小松菜 is a vegetable).
             if (
                 not strict
+                and kind is None
                 and (len(rest) == 2 and rest[-1] in _GIVEN_ENDINGS or len(rest) == 3 and rest[-1] in _STRONG_ENDINGS)
                 and length >= 2
                 and not _ORG_SUFFIX.search(rest)
-                and best is None
             ):
-                best = (run_end, "shape")
-        return best
+                kind = "shape"
+        if len(cache) >= _CACHE_LIMIT:
+            cache.clear()
+        cache[run] = kind
+        return kind
 
     def _given_at(
         self, text: str, k: int, after_space: bool, strict: bool, limit: int | None = None
@@ -344,12 +526,10 @@ class NameFinder:
         if k >= n:
             return None
         ch = text[k]
-        if _is_kanji(ch):
+        if "一" <= ch <= "龥" or ch in "々〆ヶ":  # _is_kanji(ch), inlined (hot)
             if not after_space:
                 return None  # surname ended the run already
-            e = k
-            while e < n and _is_kanji(text[e]):
-                e += 1
+            e = _KANJI_RUN.match(text, k, n).end()  # type: ignore[union-attr]
             given = text[k:e]
             if given in self.given:
                 return e, "full"
@@ -358,28 +538,39 @@ class NameFinder:
                     and not _ORG_SUFFIX.search(given) and given not in self.surnames):
                 return e, "shape"
             return None
-        if _is_hira(ch) or _is_kata(ch):
-            same = _is_hira if _is_hira(ch) else _is_kata
-            e = k
-            while e < n and same(text[e]) and e - k < 6:
-                e += 1
-            # Longest prefix of the kana run that is a listed given name and ends the word.
-            for end in range(e, k + 1, -1):
-                cand = text[k:end]
-                if cand in self.given and (end == n or not same(text[end]) or _PARTICLE_AFTER.match(text, end)):
-                    return end, "full"
-            if after_space and same is _is_kata and e - k >= 2 and not strict:
+        hira = "ぁ" <= ch <= "ゖ"
+        if hira or "ァ" <= ch <= "ヴ" or ch == "ー":
+            e = (_HIRA_RUN6 if hira else _KATA_RUN6).match(text, k, n).end()  # type: ignore[union-attr]
+            # Longest prefix of the kana run that is a listed given name and ends the word (every
+            # listed one is 2+ characters, so the run's first two must begin one).
+            if text[k : k + 2] in self._given_prefixes2:
+                same = _is_hira if hira else _is_kata
+                for end in range(e, k + 1, -1):
+                    cand = text[k:end]
+                    if cand in self.given and (end == n or not same(text[end]) or _PARTICLE_AFTER.match(text, end)):
+                        return end, "full"
+            if after_space and not hira and e - k >= 2 and not strict:
                 if e == n or not _is_kata(text[e]):
                     return e, "shape"  # 山下 リナ: surname + space + a katakana word
         return None
 
-    def _name_ending_at(self, text: str, end: int, lookback: int = 9) -> tuple[int, str] | None:
-        """The longest name that ends exactly at ``end`` (for honorifics): (start, kind)."""
+    def _name_ending_at(
+        self, text: str, end: int, lookback: int = 9, surname_starts: list[int] | None = None
+    ) -> tuple[int, str] | None:
+        """The longest name that ends exactly at ``end`` (for honorifics): (start, kind).
+
+        ``surname_starts``: the sorted surname anchors of ``text`` (_anchor_starts); a name can start
+        only at one of them: parse_at needs a kanji at the start, and then a one-character surname
+        or a surname's first two characters (both kanji, or the word is that one kanji, which is then
+        no listed surname) -- exactly the anchors. Without them every position is tested.
+        """
         lo = max(0, end - lookback)
-        listed, prefixes = self.surnames, self._sur_prefixes
-        for i in range(lo, end):
-            if text[i] not in listed and text[i : i + 2] not in prefixes:
-                continue  # no listed surname starts here (parse_at would say None)
+        if surname_starts is not None:
+            candidates: Iterable[int] = surname_starts[bisect_left(surname_starts, lo) : bisect_left(surname_starts, end)]
+        else:
+            listed, prefixes = self.surnames, self._sur_prefixes
+            candidates = [i for i in range(lo, end) if text[i] in listed or text[i : i + 2] in prefixes]
+        for i in candidates:
             parsed = self.parse_at(text, i, limit=end)
             if parsed is not None and parsed[0] == end:
                 return i, parsed[1]
@@ -396,7 +587,7 @@ class NameFinder:
         word = m.group()
         if word in _NOT_NAMES or word.endswith(_KANA_NOT_NAME_ENDINGS):
             return None
-        parts = re.split("[・＝]", word)
+        parts = _DOTS_RE.split(word)
         if any(len(p) >= 2 and p in self.kana_names for p in parts) or (len(parts) == 1 and word in self.kana_names):
             return m.end(), "listed"
         if len(parts) >= 2 and all(len(p) >= 2 for p in parts):
@@ -407,20 +598,25 @@ class NameFinder:
         # Work on the matching view: same offsets, but full-width spaces/letters folded and control
         # or zero-width characters blanked, so "作成者：\ufeff山田" reads like "作成者： 山田".
         text = view
-        found = [*self._labels(text), *self._honorifics(text), *self._cued(text)]
+        anchors = _anchor_starts(text, self._anchors)
+        found = [*self._labels(text, anchors[_LABELS_AT]), *self._honorifics(text, anchors[_HONORIFICS_AT], anchors),
+                 *self._cued(text, anchors)]
         yield from found
         # A reading in katakana right after a name (山田 太郎（ヤマダ タロウ）) spells the same name.
         for span in found:
+            # (startswith: the regex's necessary opening, tested without starting the engine)
+            if not text.startswith(_READING_OPENERS, span.end):
+                continue
             m = _READING_AFTER.match(text, span.end)
             if m is not None:
                 yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading")
-        for m in _READING_LABEL.finditer(text):
+        for m in _matches_at(_READING_LABEL, text, anchors[_READINGS_AT]):
             yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.85, "name_reading")
         if self._exact_re is not None:
             for m in self._exact_re.finditer(text):
                 yield PIISpan(m.start(), m.end(), PIIType.PERSON, 0.95, "name_list")
-        if _HAS_CAPITALISED.search(view):
-            yield from self._romanised(view)
+        if (anchors[_CAP_LOWER_AT] or anchors[_EN_PAIR_AT]) and _HAS_CAPITALISED.search(view):
+            yield from self._romanised(view, anchors)
 
     def _free_name(self, text: str, s: int, strong: bool) -> int | None:
         """After a label: a name starting at ``s``; returns its end.
@@ -465,8 +661,9 @@ class NameFinder:
             return None
         return end
 
-    def _labels(self, text: str) -> Iterator[PIISpan]:
-        for m in _LABEL_RE.finditer(text):
+    def _labels(self, text: str, starts: list[int]) -> Iterator[PIISpan]:
+        """Names after form labels; ``starts``: where label words begin (see _anchor_starts)."""
+        for m in _matches_at(_LABEL_RE, text, starts):
             label = m.group("label")
             if m.start() and _WORD_CHAR.match(text, m.start() - 1) and not label.endswith(("氏名", "名前", "者名")):
                 continue  # inside a longer word (業務担当, 未承認); 患者氏名, 保護者氏名 are still labels
@@ -504,8 +701,11 @@ class NameFinder:
             end -= 1
         return end
 
-    def _honorifics(self, text: str) -> Iterator[PIISpan]:
-        for m in _HON_RE.finditer(text):
+    def _honorifics(self, text: str, starts: list[int], anchors: list[list] | None = None) -> Iterator[PIISpan]:
+        """Names before honorifics and titles; ``starts``: where those begin, ``anchors``: all anchors
+        (see _anchor_starts)."""
+        surname_starts = None
+        for m in _matches_at(_HON_RE, text, starts):
             h = m.start()
             if h == 0:
                 continue
@@ -521,7 +721,9 @@ class NameFinder:
                 if hon in _HONORIFICS_PERSON or self._kana_name_at(text, s) is not None:
                     yield PIISpan(s, h, PIIType.PERSON, 0.7, "name_honorific_kana")
                 continue
-            found = self._name_ending_at(text, h)
+            if surname_starts is None and anchors is not None:
+                surname_starts = sorted(set(anchors[_SURNAMES_AT]))
+            found = self._name_ending_at(text, h, surname_starts=surname_starts)
             if found is not None:
                 yield PIISpan(found[0], h, PIIType.PERSON, 0.85, "name_honorific")
                 continue
@@ -537,11 +739,8 @@ class NameFinder:
                     yield PIISpan(s, h, PIIType.PERSON, 0.6, "name_honorific_shape")
 
     def _cue_after(self, text: str, end: int, strong_only: bool) -> bool:
-        if _STRONG_INTRO_AFTER.match(text, end) or _CONTACT_AFTER.match(text, end):
-            return True
-        if strong_only:
-            return False
-        return bool(_SELF_INTRO_AFTER.match(text, end) or _WORK_AFTER.match(text, end))
+        # One alternation per case: it matches where any of its patterns does (one engine start).
+        return (_STRONG_CUE_AFTER if strong_only else _ANY_CUE_AFTER).match(text, end) is not None
 
     @staticmethod
     def _cue_before(text: str, i: int) -> bool:
@@ -551,7 +750,7 @@ class NameFinder:
         last = window[-2:-1] if window.endswith("\n") else window[-1:]
         if not last or last not in _CUE_BEFORE_LAST:
             return False
-        return bool(_ROLE_BEFORE_END.search(window) or _DATE_BEFORE.search(window))
+        return _role_or_date_before_end(window)
 
     @staticmethod
     def _speaker(text: str, i: int, end: int) -> bool:
@@ -583,38 +782,104 @@ class NameFinder:
         line_end = len(text) if line_end < 0 else line_end
         return not text[line_start:start].strip() and not text[end:line_end].strip(" \t<br>/")
 
-    def _cued(self, text: str) -> Iterator[PIISpan]:
+    def _odd_first_in(self, text: str) -> bool:
+        """Whether ``text`` holds the first character of a surname that does not begin with a _K kanji."""
+        for c in self._odd_firsts:
+            if c in text:
+                return True
+        return False
+
+    def _regex_word_starts(self, text: str) -> list[tuple[int, int, bool]]:
+        """(start, end, kanji?) of the words _cued tests, from the _word_start regex."""
+        return [(m.start(), m.end(), m.lastindex is not None) for m in self._word_start.finditer(text)]
+
+    def _anchored_word_starts(self, text: str, anchors: list[list[int]]) -> list[tuple[int, int, bool]]:
+        """The words of _regex_word_starts that can pass _cued's first tests, from the anchor scan.
+
+        Exact when no surname-initial character outside _K occurs in ``text``: then every match of
+        _word_start begins at a kanji (or katakana) word start and covers only characters that
+        cannot begin another, so its matches are just the word starts, each to the end of its run.
+        A kanji word passes _cued's first test only if it begins with a one-character surname or
+        with a surname's first two characters (the surname anchors); a katakana word only if it is
+        a listed katakana name (the kana-name anchors) or is followed by ・/＝ (the dot anchors).
+        """
+        words: dict[int, tuple[int, int, bool]] = {}
+        kanji_run = _KANJI_RUN.match
+        for s in anchors[_SURNAMES_AT]:
+            if s:
+                c = text[s - 1]  # (the tests of _is_kanji / _is_kata inlined: the hot loop here)
+                if "一" <= c <= "龥" or c in "々〆ヶ":
+                    continue
+            words[s] = (s, kanji_run(text, s).end(), True)  # type: ignore[union-attr]
+        n = len(text)
+        for s, e in anchors[_KANA_NAMES_AT]:
+            # A name that is not the whole katakana word: the word can still pass as a listed name
+            # (another anchor covers it) or before ・/＝ (a dot anchor): nothing to add here.
+            if e < n:
+                c = text[e]
+                if "ァ" <= c <= "ヴ" or c == "ー":
+                    continue
+            if s:
+                c = text[s - 1]
+                if "ァ" <= c <= "ヴ" or c in "ー・＝":
+                    continue
+            words[s] = (s, e, False)
+        for s in anchors[_DOTS_AT]:  # the katakana character before a dot
+            d = s + 1
+            while s > 0 and _is_kata(text[s - 1]):
+                s -= 1
+            if s == 0 or text[s - 1] not in "・＝":
+                words[s] = (s, d, False)
+        return [words[s] for s in sorted(words)]
+
+    def _cued(self, text: str, anchors: list[list[int]] | None = None) -> Iterator[PIISpan]:
         """Names at word starts: listed full names alone, listed surnames / katakana names with a
-        cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応)."""
-        listed, prefixes = self.surnames, self._sur_prefixes
-        for m in self._word_start.finditer(text):
-            i, run_end = m.span()
-            if m.lastindex is not None:  # group "k" took part: the kanji branch
-                # Inline the commonest outcome of parse_at (no listed surname starts here): most
-                # kanji words merely share a first character with some surname.
-                if text[i] not in listed and (run_end - i < 2 or text[i : i + 2] not in prefixes):
-                    continue
-                parsed = self.parse_at(text, i, run_end=run_end)
-                if parsed is None:
-                    continue
-                end, kind = parsed
+        cue before (総務部 田中, 2024/05/01 田中) or after (田中です, 田中（内線12）, 田中が対応).
+        ``anchors``: _anchor_starts of ``text`` (then the word starts come from it; else the regex)."""
+        listed, prefixes, kana_names = self.surnames, self._sur_prefixes, self.kana_names
+        split_cache = self._split_loose
+        n = len(text)
+        if anchors is None or self._odd_first_in(text):
+            starts = self._regex_word_starts(text)
+        else:
+            starts = self._anchored_word_starts(text, anchors)
+        for i, run_end, kanji in starts:
+            if kanji:
+                # parse_at inlined for a word that is not itself a listed surname (most are not):
+                # no listed surname starts here (most kanji words merely share a first character
+                # with some surname), or a cached surname + given-name split of the word.
+                run = text[i:run_end]
+                if run in listed:
+                    parsed = self.parse_at(text, i, run_end=run_end)
+                    if parsed is None:
+                        continue
+                    end, kind = parsed
+                else:
+                    if text[i] not in listed and (run_end - i < 2 or text[i : i + 2] not in prefixes):
+                        continue
+                    split = split_cache.get(run, _MISSING)
+                    kind = self._split(run, False) if split is _MISSING else split
+                    if kind is None:
+                        continue
+                    end = run_end
                 if kind == "full" or (kind == "shape" and end - i >= 3):
                     yield PIISpan(i, end, PIIType.PERSON, 0.8 if kind == "full" else 0.65, "name_pair")
                 elif kind == "surname":
                     single = end - i == 1
+                    # (pure tests, any order gives the same answer: the costly look-behind last)
                     if (
                         self._cue_after(text, end, strong_only=single)
-                        or self._cue_before(text, i)
                         or (not single and self._whole_cell(text, i, end))
                         or self._narrative(text, i, end)
                         or self._speaker(text, i, end)
                         or (single and (i == 0 or _NO_BEFORE.search(text, i - 1, i))
                             and (_SELF_INTRO_AFTER.match(text, end) or _HANDOVER_AFTER.match(text, end)))
+                        or self._cue_before(text, i)
                     ):
                         yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
             else:
                 e0 = run_end
-                if text[i:e0] not in self.kana_names and not (e0 < len(text) and text[e0] in "・＝"):
+                if text[i:e0] not in kana_names and not (e0 < n and text[e0] in "・＝"):
                     continue  # cheap pre-check before the full katakana-name parse
                 parsed_kana = self._kana_name_at(text, i)
                 if parsed_kana is None:
@@ -622,19 +887,23 @@ class NameFinder:
                 end = parsed_kana[0]
                 if (
                     self._cue_after(text, end, strong_only=False)
-                    or self._cue_before(text, i)
                     or _TITLE_RE.match(text, end)
                     or self._alone_on_line(text, i, end)
+                    or self._cue_before(text, i)
                 ):
                     yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_kana_cue")
 
-    def _romanised(self, view: str) -> Iterator[PIISpan]:
-        for rx, quick, score, rule in ((_EN_TITLE, _EN_TITLE_QUICK, 0.9, "name_en_title"),
-                                       (_EN_SAN, _EN_SAN_QUICK, 0.85, "name_en_san"),
-                                       (_EN_LABEL, _EN_LABEL_QUICK, 0.85, "name_en_label")):
-            if quick.search(view) is None:
-                continue
-            for m in rx.finditer(view):
+    def _romanised(self, view: str, anchors: list[list[int]]) -> Iterator[PIISpan]:
+        """Romanised names; ``anchors``: _anchor_starts of ``view``."""
+        # _EN_TITLE and _EN_LABEL begin (after \b, which looks before a match position too) with
+        # their anchor words: tried only there. _EN_SAN's name comes before its anchor: all of the
+        # text, if the anchor occurs.
+        for matches, score, rule in (
+            (_matches_at(_EN_TITLE, view, anchors[_EN_TITLES_AT]), 0.9, "name_en_title"),
+            (_EN_SAN.finditer(view) if anchors[_EN_SAN_AT] else (), 0.85, "name_en_san"),
+            (_matches_at(_EN_LABEL, view, anchors[_EN_LABELS_AT]), 0.85, "name_en_label"),
+        ):
+            for m in matches:
                 name = m.group("name")
                 first = name.split()[0]
                 if first in _EN_NOT_NAMES or first.capitalize() in _EN_NOT_NAMES:
@@ -642,6 +911,8 @@ class NameFinder:
                 if rule == "name_en_label" and not self._romaji_ok(name):
                     continue
                 yield PIISpan(m.start("name"), m.end("name"), PIIType.PERSON, score, rule)
+        if not anchors[_EN_PAIR_AT]:
+            return
         for start in _EN_WORD_START.finditer(view):
             m = _EN_PAIR.match(view, start.start())
             if m is None:
