@@ -16,8 +16,9 @@ the MinHash estimate with 128 permutations has a standard deviation of ~0.03 at 
 rejected one true pair in ten near the threshold in our tests. The estimate still pre-screens:
 pairs more than 0.15 below the threshold (templated documents that share a band) are not read. Verified pairs are merged with union-find whose root is always the smallest index,
 so the kept document of every cluster is the earliest in the input. Phase 2 reads the phase-1
-files a shard or a candidate pair at a time (no memory maps) and keeps ~17 bytes per document plus
-sort arrays capped by ``PASS_DOCS`` (see :func:`cluster`).
+files a unit or a candidate pair at a time (no memory maps), sorts hash partitions of bounded size,
+keeps the candidate pairs on disk and no per-document array of the corpus: what it holds follows
+the number of duplicates (see :func:`find_clusters`).
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ ESTIMATE_MARGIN = 0.15
 PAIR_CHUNK = 1_024
 # Documents sorted at once in phase 2. Larger corpora are processed in passes over hash partitions
 # (equal hashes and equal band keys always fall in the same partition, so every pass finds whole
-# buckets), which caps the sort arrays (~35 bytes per document of a pass: ~18 MB) whatever the
-# corpus size; each extra pass re-reads the small phase-1 hash and band files.
+# buckets), which caps the sort arrays (~35 bytes per document of a pass: ~2 MB) whatever the
+# corpus size; each extra pass re-reads the phase-1 band files (see ALL_KEYS_BYTES).
 PASS_DOCS = 1 << 16
 # Documents whose exact hashes are sorted at once (~35 bytes each: ~0.6 MB).
 EXACT_PASS_DOCS = 1 << 14
@@ -577,17 +578,20 @@ def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, exact
 
 
 ParallelMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
-# The parallel verification holds every distinct candidate pair at once (an 8-byte code; ~2 copies
-# while a band's new pairs are merged in: ~16 MB at this cap); past this many it leaves the corpus to
-# the sequential path, whose memory does not follow the number of pairs.
+# The pair path holds every candidate pair that passes the MinHash estimate (an 8-byte code, ~2 copies
+# while they are split between the processes: ~16 MB at this cap); past this many it leaves the corpus
+# to the sequential path, whose memory does not follow the number of pairs.
 PARALLEL_PAIRS_MAX = 1 << 20
-# The parallel path reads the band keys of the active documents for as many bands at once as fit in
-# this (at least one band): one read of each unit's band file per group of bands.
-ALL_KEYS_BYTES = 4 << 20
+# Band keys of one hash partition are read for as many bands at once as fit in this (16 bytes per
+# document and band, at least one band): one read of each unit's band file per group of bands and
+# partition. 4 MiB held ~2 MB more at 200,000 documents for no measurable speed.
+ALL_KEYS_BYTES = 2 << 20
 # Pairs whose documents' shingles verify_pairs computes in one batch, if their texts hold at most
-# VERIFY_CHARS characters together (~24 bytes per character at the batch's peak: ~12 MB).
-VERIFY_PAIRS = 256
-VERIFY_CHARS = 1 << 19
+# VERIFY_CHARS characters together (~24 bytes per character at the batch's peak: ~3 MB). 256 pairs
+# and 512k characters (~12 MB) were no faster at 200,000 documents, and that batch was most of
+# phase 2's rise above the memory phase 1 had used.
+VERIFY_PAIRS = 64
+VERIFY_CHARS = 1 << 17
 # Below this many pairs to verify, handing them to other processes costs more than it saves.
 PARALLEL_PAIRS_MIN = 256
 
