@@ -389,14 +389,63 @@ def _passes(n: int) -> int:
     return max(1, -(-n // PASS_DOCS))
 
 
-def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(duplicate, first occurrence) global indices of all exact duplicates, in passes over hash partitions
-    of at most ``EXACT_PASS_DOCS`` documents (each pass reads the small hash files again: 16 bytes per
-    document)."""
+class _WindowFiles:
+    """(document, value) int64 pairs kept on disk, one file per window of ``PASS_DOCS`` document indices,
+    read back a window at a time, sorted by document.
+
+    Why: the duplicates of a corpus (with their keepers) follow its size — 16 bytes each, 745,068 exact
+    duplicates (12 MB, ~37 MB with the sorts) in a 925,015-document test — so phase 2 writes them here as
+    it finds them and reads only the window it is working on."""
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.directory, self.name = directory, name
+        self.count = 0
+        self._cached: tuple[int, np.ndarray] | None = None
+
+    def _path(self, window: int) -> Path:
+        return self.directory / f"{self.name}-{window}.i64"
+
+    def add(self, docs: np.ndarray, values: np.ndarray) -> None:
+        if not len(docs):
+            return
+        window = docs // PASS_DOCS
+        order = np.argsort(window, kind="stable")
+        rows = np.stack([docs[order], values[order]], axis=1).astype(np.int64)
+        window = window[order]
+        cuts = np.flatnonzero(window[1:] != window[:-1]) + 1
+        for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(rows)], strict=True):
+            with open(self._path(int(window[lo])), "ab") as handle:
+                handle.write(rows[lo:hi].tobytes())
+        self.count += len(rows)
+        self._cached = None
+
+    def window(self, window: int) -> np.ndarray:
+        """(m, 2) rows of this window, sorted by document (the last window read is kept)."""
+        if self._cached is None or self._cached[0] != window:
+            path = self._path(window)
+            rows = np.fromfile(path, dtype=np.int64).reshape(-1, 2) if path.exists() else np.zeros((0, 2), np.int64)
+            self._cached = (window, rows[np.argsort(rows[:, 0], kind="stable")])
+        return self._cached[1]
+
+    def between(self, lo: int, hi: int) -> np.ndarray:
+        """(m, 2) rows with ``lo <= document < hi``, sorted by document."""
+        if hi <= lo:
+            return np.zeros((0, 2), np.int64)
+        parts = []
+        for window in range(lo // PASS_DOCS, (hi - 1) // PASS_DOCS + 1):
+            rows = self.window(window)
+            a, b = np.searchsorted(rows[:, 0], [lo, hi])
+            parts.append(rows[a:b])
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray, found: _WindowFiles) -> None:
+    """(duplicate, first occurrence) global indices of all exact duplicates, added to ``found``, in passes
+    over hash partitions of at most ``EXACT_PASS_DOCS`` documents (each pass reads the small hash files
+    again: 16 bytes per document)."""
     n = int(offsets[-1])
     parts = max(1, -(-n // EXACT_PASS_DOCS))
     headers: dict[Path, tuple[int, tuple[int, ...], np.dtype]] = {}
-    dups, firsts = [], []
     for part in range(parts):
         if parts == 1:
             index = None  # all documents in input order: positions are the indices
@@ -425,9 +474,7 @@ def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray) -> tup
         del same
         dup, first = order[later], order[run_first]
         del order
-        dups.append(dup if index is None else index[dup])
-        firsts.append(first if index is None else index[first])
-    return np.concatenate(dups), np.concatenate(firsts)
+        found.add(dup if index is None else index[dup], first if index is None else index[first])
 
 
 def _load_npy(path: Path, headers: dict[Path, tuple[int, tuple[int, ...], np.dtype]]) -> np.ndarray:
@@ -447,7 +494,7 @@ def _load_npy(path: Path, headers: dict[Path, tuple[int, tuple[int, ...], np.dty
     return np.fromfile(path, dtype=dtype, count=count, offset=offset).reshape(shape)
 
 
-def _band_key_groups(shards: Sequence[ShardArrays], offsets: np.ndarray, exact_dup: np.ndarray, n_bands: int,
+def _band_key_groups(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
                      n_active: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(members, keys) of every LSH band and hash partition: the documents that are not exact duplicates
     and whose key in that band falls in the partition, in input order, with their keys.
@@ -469,10 +516,10 @@ def _band_key_groups(shards: Sequence[ShardArrays], offsets: np.ndarray, exact_d
         for shard, lo in zip(shards, starts, strict=True):
             if not shard.count:
                 continue
-            a, b = np.searchsorted(exact_dup, [lo, lo + shard.count])
+            dups = exact.between(lo, lo + shard.count)[:, 0]
             local = np.arange(shard.count, dtype=np.int64)
-            if b > a:
-                local = np.delete(local, exact_dup[a:b] - lo)
+            if len(dups):
+                local = np.delete(local, dups - lo)
             block = _load_npy(shard.bands, headers)[local, bands.start : bands.stop]
             for j in range(len(bands)):
                 column = block[:, j]
@@ -520,15 +567,15 @@ def _band_pairs(members: np.ndarray, keys: np.ndarray, n: int) -> Iterator[np.nd
         yield pairs[pairs[:, 0] != pairs[:, 1]]
 
 
-def _all_band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact_dup: np.ndarray,
+def _all_band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles,
                     n_bands: int) -> Iterator[np.ndarray]:
     """Every band's candidate pairs (see :func:`_band_key_groups` and :func:`_band_pairs`)."""
     n = int(offsets[-1])
-    for members, keys in _band_key_groups(shards, offsets, exact_dup, n_bands, n - len(exact_dup)):
+    for members, keys in _band_key_groups(shards, offsets, exact, n_bands, n - exact.count):
         yield from _band_pairs(members, keys, n)
 
 
-def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, exact_dup: np.ndarray, n_bands: int,
+def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
                        uf: _UnionFind, config: DedupConfig) -> None:
     """Every band's candidate pairs, pre-screened by the MinHash estimate and verified by exact Jaccard,
     merged into ``uf`` in this process (memory bounded whatever the corpus; see :func:`cluster`)."""
@@ -542,7 +589,7 @@ def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, exact
     # The clusters do not depend on the order pairs are judged in (connected components of the
     # verified pairs; roots are the smallest index), so passes and slices may split a band freely.
     failed = np.zeros(0, dtype=np.int64)
-    all_pairs = _all_band_pairs(shards, offsets, exact_dup, n_bands)
+    all_pairs = _all_band_pairs(shards, offsets, exact, n_bands)
     for pairs in all_pairs:
         new_failed: list[int] = []  # pairs are distinct within one array of pairs
         for lo in range(0, len(pairs), PAIR_CHUNK):
@@ -596,7 +643,7 @@ VERIFY_CHARS = 1 << 17
 PARALLEL_PAIRS_MIN = 256
 
 
-def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact_dup: np.ndarray, n_bands: int,
+def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
                      config: DedupConfig) -> np.ndarray | None:
     """All distinct candidate pairs of all bands whose MinHash estimate is within ``ESTIMATE_MARGIN``
     of the threshold, as an (m, 2) array sorted by (a, b); None when more than ``PARALLEL_PAIRS_MAX``.
@@ -608,11 +655,11 @@ def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact_d
     which 53,145 pass); estimating each band's candidates before merging held only the survivors but
     estimated a failing pair again in every band it recurs in (+0.7 CPU s at 200,000 documents)."""
     n = int(offsets[-1])
-    buckets = max(1, -(-4 * (n - len(exact_dup)) // PASS_DOCS))  # ~3 distinct candidates per document seen
+    buckets = max(1, -(-4 * (n - exact.count) // PASS_DOCS))  # ~3 distinct candidates per document seen
     with tempfile.TemporaryDirectory(prefix="pairs-", dir=Path(shards[0].docs).parent) as tmp:
         files = [open(Path(tmp) / f"{k}.i64", "wb") for k in range(buckets)]
         try:
-            for pairs in _all_band_pairs(shards, offsets, exact_dup, n_bands):
+            for pairs in _all_band_pairs(shards, offsets, exact, n_bands):
                 codes = pairs[:, 0] * n + pairs[:, 1]
                 del pairs
                 if buckets == 1:
@@ -719,7 +766,7 @@ def verify_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.n
     return np.frombuffer(found, dtype=np.int64).reshape(-1, 2).copy()
 
 
-def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, exact_dup: np.ndarray, n_bands: int,
+def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
                      config: DedupConfig, parallel: ParallelMap | None, processes: int) -> tuple[np.ndarray, np.ndarray] | None:
     """Verification shared by ``processes`` processes: the (document, root) of every near duplicate
     (:func:`_near_roots`); None (nothing done) when the sequential path should run instead (too many
@@ -732,7 +779,7 @@ def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, exact_d
     split by connected components of the candidate graph; each process returns a spanning forest of
     the verified pairs of its share, and merging all forests gives the same components, with the
     smallest index as each root (union by smallest index)."""
-    pairs = _estimated_pairs(shards, offsets, exact_dup, n_bands, config)
+    pairs = _estimated_pairs(shards, offsets, exact, n_bands, config)
     if pairs is None:
         return None
     if parallel is None or processes < 2 or len(pairs) < PARALLEL_PAIRS_MIN:
@@ -761,43 +808,44 @@ def _near_roots(forests: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return nodes[merged], nodes[root[merged]]
 
 
-@dataclass
 class Clusters:
-    """Phase 2's result, without per-document arrays: the exact duplicates (sorted) with the first
-    occurrence of each, and the near duplicates (sorted) with the earliest document of their cluster.
-    :meth:`drops` gives the dropped documents of a range of indices, so a caller can go through the
-    corpus a window at a time (the run writes each unit's drops this way)."""
+    """Phase 2's result, on disk: the exact duplicates with the first occurrence of each, and the near
+    duplicates with the earliest document of their cluster (:class:`_WindowFiles` in a temporary
+    directory; :meth:`close` removes it). :meth:`drops` gives the dropped documents of a range of
+    indices, so a caller goes through the corpus a window at a time (the run writes each unit's drops
+    this way) and nothing held follows the corpus size."""
 
-    n: int
-    exact_dup: np.ndarray
-    exact_first: np.ndarray
-    near_dup: np.ndarray
-    near_root: np.ndarray
+    def __init__(self, n: int, directory: Path) -> None:
+        self.n = n
+        self._tmp = tempfile.TemporaryDirectory(prefix="clusters-", dir=directory)
+        self.exact = _WindowFiles(Path(self._tmp.name), "exact")
+        self.near = _WindowFiles(Path(self._tmp.name), "near")
 
     def drops(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(index, kind, keeper) of every dropped document with ``lo <= index < hi``, by index: ``kind``
         EXACT or NEAR, ``keeper`` the index of the kept document of its cluster (always earlier)."""
-        a, b = np.searchsorted(self.exact_dup, [lo, hi])
-        c, d = np.searchsorted(self.near_dup, [lo, hi])
+        exact, near = self.exact.between(lo, hi), self.near.between(lo, hi)
         # Exact duplicates never join a near cluster (they are left out of the LSH): the two are disjoint.
-        index = np.concatenate([self.exact_dup[a:b], self.near_dup[c:d]])
-        keeper = np.concatenate([self.exact_first[a:b], self.near_root[c:d]])
-        kind = np.repeat(np.array([EXACT, NEAR], dtype=np.uint8), [b - a, d - c])
-        order = np.argsort(index, kind="stable")
-        index, kind, keeper = index[order], kind[order], keeper[order]
-        return index, kind, keeper
+        rows = np.concatenate([exact, near])
+        kind = np.repeat(np.array([EXACT, NEAR], dtype=np.uint8), [len(exact), len(near)])
+        order = np.argsort(rows[:, 0], kind="stable")
+        return rows[order, 0], kind[order], rows[order, 1]
+
+    def close(self) -> None:
+        self._tmp.cleanup()
 
 
 def find_clusters(shards: Sequence[ShardArrays], config: DedupConfig, parallel: ParallelMap | None = None,
                   processes: int = 1) -> Clusters:
-    """Phase 2: exact duplicates, then near-duplicate clusters of the rest.
+    """Phase 2: exact duplicates, then near-duplicate clusters of the rest (the caller closes the result).
 
-    Memory does not follow the size of the phase-1 files: band keys are read a unit file at a time,
-    signature rows and texts only for candidate pairs, by ``pread``. Sorting (exact hashes, band keys)
-    is done a hash partition of at most ``PASS_DOCS`` documents at a time, so its arrays (~35 bytes per
-    document of a pass) stop growing at ~2 MB. No per-document array of the corpus is made except the
-    union-find parents (4 bytes per document); the exact duplicates (16 bytes each) and the pairs that
-    pass the MinHash estimate (parallel path, 8 bytes each) follow the number of duplicates.
+    Memory does not follow the size of the corpus: band keys are read a unit file at a time, signature
+    rows and texts only for candidate pairs, by ``pread``; exact hashes and band keys are sorted a hash
+    partition of bounded size at a time; candidate pairs wait on disk, and the duplicates found go to
+    disk (:class:`Clusters`). What is held in memory follows the number of candidate pairs that pass
+    the MinHash estimate (8 bytes each, plus the verification's union-find over their documents), i.e.
+    the near duplicates; past ``PARALLEL_PAIRS_MAX`` of them the sequential path runs instead, which
+    keeps a union-find parent per document (4 bytes each) instead.
 
     With ``parallel`` (``map(fn, calls)``, e.g. the run's executor) and ``processes > 1``, the exact
     Jaccard verification, phase 2's main cost, is shared: see :func:`_verify_parallel`. The clusters
@@ -805,32 +853,31 @@ def find_clusters(shards: Sequence[ShardArrays], config: DedupConfig, parallel: 
     """
     offsets = np.cumsum([0] + [s.count for s in shards])
     n = int(offsets[-1])
-    exact_dup = exact_first = np.zeros(0, dtype=np.int64)
-    if n and config.exact:
-        exact_dup, exact_first = _exact_duplicates(shards, offsets)
-        order = np.argsort(exact_dup)
-        exact_dup, exact_first = exact_dup[order].astype(np.int64), exact_first[order].astype(np.int64)
-    near_dup = near_root = np.zeros(0, dtype=np.int64)
-    if n and config.near:
-        n_bands = next((int(np.load(s.bands, mmap_mode="r").shape[1]) for s in shards if s.count), 0)
-        # The pair list first (also with one process: each distinct pair is estimated once and verified
-        # in batches, 5.99 -> 3.72 CPU s at 200,000 documents); past PARALLEL_PAIRS_MAX surviving pairs
-        # the sequential path, whose memory does not follow the number of pairs (but which keeps a
-        # union-find parent per document: 4 bytes each).
-        near = _verify_parallel(shards, offsets, exact_dup, n_bands, config, parallel, processes)
-        if near is None:
-            uf = _UnionFind(n, np.int32 if n < 2**31 else np.int64)
-            _verify_sequential(shards, offsets, exact_dup, n_bands, uf, config)
-            docs, roots = [], []
-            for lo in range(0, n, PASS_DOCS):  # a slice of documents at a time: no corpus-sized temporaries
-                here = np.arange(lo, min(n, lo + PASS_DOCS), dtype=uf.parent.dtype)
-                root = _roots(uf.parent, here)
-                docs.append(here[root != here].astype(np.int64))
-                roots.append(root[root != here].astype(np.int64))
-            del uf
-            near = np.concatenate(docs), np.concatenate(roots)
-        near_dup, near_root = near
-    return Clusters(n, exact_dup, exact_first, near_dup.astype(np.int64), near_root.astype(np.int64))
+    found = Clusters(n, Path(shards[0].docs).parent if shards else Path(tempfile.gettempdir()))
+    try:
+        if n and config.exact:
+            _exact_duplicates(shards, offsets, found.exact)
+        if n and config.near:
+            n_bands = next((int(np.load(s.bands, mmap_mode="r").shape[1]) for s in shards if s.count), 0)
+            # The pair list first (also with one process: each distinct pair is estimated once and verified
+            # in batches, 5.99 -> 3.72 CPU s at 200,000 documents); past PARALLEL_PAIRS_MAX surviving pairs
+            # the sequential path, whose memory does not follow the number of pairs.
+            near = _verify_parallel(shards, offsets, found.exact, n_bands, config, parallel, processes)
+            if near is not None:
+                found.near.add(*near)
+            else:
+                uf = _UnionFind(n, np.int32 if n < 2**31 else np.int64)
+                _verify_sequential(shards, offsets, found.exact, n_bands, uf, config)
+                for lo in range(0, n, PASS_DOCS):  # a slice of documents at a time: no corpus-sized temporaries
+                    here = np.arange(lo, min(n, lo + PASS_DOCS), dtype=uf.parent.dtype)
+                    root = _roots(uf.parent, here)
+                    merged = root != here
+                    found.near.add(here[merged].astype(np.int64), root[merged].astype(np.int64))
+                del uf
+    except BaseException:
+        found.close()
+        raise
+    return found
 
 
 def cluster(shards: Sequence[ShardArrays], config: DedupConfig, parallel: ParallelMap | None = None,
@@ -842,6 +889,7 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig, parallel: Parall
     kind = np.zeros(found.n, dtype=np.uint8)
     keeper = np.arange(found.n, dtype=np.int64)
     index, dropped_kind, dropped_keeper = found.drops(0, found.n)
+    found.close()
     kind[index] = dropped_kind
     keeper[index] = dropped_keeper
     return kind, keeper
