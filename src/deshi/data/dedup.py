@@ -709,11 +709,13 @@ def _component_groups(pairs: np.ndarray, groups: int) -> list[np.ndarray]:
     """``pairs`` split into ``groups`` arrays, each holding whole connected components of the pair
     graph (so one process sees all pairs of a cluster and skips those its own merges already joined),
     balanced by pair count. Components by min-label propagation with pointer jumping (vectorised)."""
-    nodes, inverse = np.unique(pairs, return_inverse=True)
+    nodes = np.unique(pairs)
     index_dtype = np.int32 if len(nodes) < 2**31 else np.int64  # half the memory of int64 labels
-    edges = inverse.reshape(-1, 2).astype(index_dtype)
-    del nodes, inverse
-    label = np.arange(edges.max() + 1 if len(edges) else 0, dtype=index_dtype)
+    edges = np.empty(pairs.shape, dtype=index_dtype)  # local numbers, a column at a time (no (m, 2) int64 inverse)
+    for column in range(2):
+        edges[:, column] = np.searchsorted(nodes, pairs[:, column])
+    label = np.arange(len(nodes), dtype=index_dtype)
+    del nodes
     while True:
         low = np.minimum(label[edges[:, 0]], label[edges[:, 1]])
         new = label.copy()
@@ -743,8 +745,7 @@ def verify_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.n
 
     The union-find spans only the documents of ``pairs`` (numbered 0.. in ``local``), not the corpus:
     each worker would otherwise allocate 4-8 bytes per corpus document for a handful of clusters."""
-    nodes, inverse = np.unique(pairs, return_inverse=True)
-    local = inverse.reshape(-1, 2)
+    nodes = np.unique(pairs)  # local numbers by binary search, a slice at a time: no (m, 2) inverse array
     uf = _UnionFind(len(nodes), np.int32 if len(nodes) < 2**31 else np.int64)
     reader = _ShingleReader(shards, offsets, ngram)
     found = array("q")  # 8 bytes per value (a list of tuples took ~100 bytes per verified pair)
@@ -754,7 +755,7 @@ def verify_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.n
             # The shingles of the slice's documents at once, unless they are long (then one at a time,
             # through the byte-bounded cache), so the batch stays within VERIFY_CHARS characters.
             batch = reader.many(np.unique(chunk).tolist(), VERIFY_CHARS)
-            for (a, b), (la, lb) in zip(chunk.tolist(), local[lo : lo + VERIFY_PAIRS].tolist(), strict=True):
+            for (a, b), (la, lb) in zip(chunk.tolist(), np.searchsorted(nodes, chunk).tolist(), strict=True):
                 if uf.find(la) == uf.find(lb):
                     continue
                 sa, sb = (batch[a], batch[b]) if batch is not None else (reader(a), reader(b))
@@ -797,11 +798,13 @@ def _near_roots(forests: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(document, root), sorted by document, of every document that the verified pairs ``forests`` join
     to an earlier one; the root is the earliest document of its cluster. The union-find spans only the
     documents of the pairs (O(duplicates), not a parent per corpus document)."""
-    nodes, inverse = np.unique(np.concatenate(forests) if forests else np.zeros((0, 2), np.int64), return_inverse=True)
+    pairs = np.concatenate(forests) if forests else np.zeros((0, 2), np.int64)
+    nodes = np.unique(pairs)
     uf = _UnionFind(len(nodes), np.int32 if len(nodes) < 2**31 else np.int64)
-    for a, b in inverse.reshape(-1, 2).tolist():
-        uf.union(a, b)  # local numbers follow the global order (nodes are sorted): the root is the earliest
-    del inverse
+    for lo in range(0, len(pairs), PAIR_SLICE):
+        for a, b in np.searchsorted(nodes, pairs[lo : lo + PAIR_SLICE]).tolist():
+            uf.union(a, b)  # local numbers follow the global order (nodes are sorted): the root is the earliest
+    del pairs
     local = np.arange(len(nodes), dtype=uf.parent.dtype)
     root = _roots(uf.parent, local)
     merged = root != local
