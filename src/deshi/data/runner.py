@@ -233,7 +233,9 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig,
     Why per unit and a window at a time: a corpus-wide ``kind``/``keeper`` array (9 bytes per document)
     and a dict of every keeper's id, loaded whole by every phase-3 call, grew every process's peak with
     the corpus; now each phase-3 call reads its units' drop lists only."""
-    marker = work_dir / "dedup.done"
+    # Not "dedup.done": a work dir left by a version that wrote dedup.npz and keepers.json instead of drop
+    # lists must not be taken as finished when it is resumed by this one.
+    marker = work_dir / "dedup-drops.done"
     if marker.exists():
         return json.loads(marker.read_text())
     arrays = [
