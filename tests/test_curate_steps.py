@@ -314,9 +314,15 @@ def test_dedup_in_bounded_passes_gives_the_same_clusters(tmp_path, monkeypatch) 
     shards = _save_arrays(tmp_path / "a", texts, config, 4)
     kind1, keeper1 = cluster(shards, config)
     monkeypatch.setattr(dedup, "PASS_DOCS", 20)
+    monkeypatch.setattr(dedup, "EXACT_PASS_DOCS", 20)
+    monkeypatch.setattr(dedup, "ALL_KEYS_BYTES", 16 * 20 * 3)  # three bands' keys of a partition at a time
     monkeypatch.setattr(dedup, "PAIR_SLICE", 3)  # candidate pairs made a few at a time too
-    monkeypatch.setattr(dedup, "FAILED_MAX", 2)  # failed verifications forgotten early
     assert dedup._passes(len(texts)) > 5
-    kind_n, keeper_n = cluster(shards, config)
+    kind_n, keeper_n = cluster(shards, config)  # the pair path: candidates in several buckets on disk
     assert (kind1 == EXACT).sum() == 13 and (kind1 == NEAR).sum() >= 25
     assert kind_n.tolist() == kind1.tolist() and keeper_n.tolist() == keeper1.tolist()
+    # Too many pairs to hold: the sequential path, failed verifications forgotten early.
+    monkeypatch.setattr(dedup, "PARALLEL_PAIRS_MAX", 0)
+    monkeypatch.setattr(dedup, "FAILED_MAX", 2)
+    kind_s, keeper_s = cluster(shards, config)
+    assert kind_s.tolist() == kind1.tolist() and keeper_s.tolist() == keeper1.tolist()

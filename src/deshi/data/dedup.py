@@ -16,14 +16,17 @@ the MinHash estimate with 128 permutations has a standard deviation of ~0.03 at 
 rejected one true pair in ten near the threshold in our tests. The estimate still pre-screens:
 pairs more than 0.15 below the threshold (templated documents that share a band) are not read. Verified pairs are merged with union-find whose root is always the smallest index,
 so the kept document of every cluster is the earliest in the input. Phase 2 reads the phase-1
-files a shard or a candidate pair at a time (no memory maps) and keeps ~17 bytes per document plus
-sort arrays capped by ``PASS_DOCS`` (see :func:`cluster`).
+files a unit or a candidate pair at a time (no memory maps), sorts hash partitions of bounded size,
+keeps the candidate pairs on disk and no per-document array of the corpus: what it holds follows
+the number of duplicates (see :func:`find_clusters`).
 """
 
 from __future__ import annotations
 
 import itertools
 import os
+import tempfile
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,9 +52,11 @@ ESTIMATE_MARGIN = 0.15
 PAIR_CHUNK = 1_024
 # Documents sorted at once in phase 2. Larger corpora are processed in passes over hash partitions
 # (equal hashes and equal band keys always fall in the same partition, so every pass finds whole
-# buckets), which caps the sort arrays (~35 bytes per document of a pass: ~18 MB) whatever the
-# corpus size; each extra pass re-reads the small phase-1 hash and band files.
-PASS_DOCS = 1 << 19
+# buckets), which caps the sort arrays (~35 bytes per document of a pass: ~2 MB) whatever the
+# corpus size; each extra pass re-reads the phase-1 band files (see ALL_KEYS_BYTES).
+PASS_DOCS = 1 << 16
+# Documents whose exact hashes are sorted at once (~35 bytes each: ~0.6 MB).
+EXACT_PASS_DOCS = 1 << 14
 # Repeated band keys turned into candidate pairs at once (≤ 2 pairs each: ≤ 2 MiB of pairs).
 PAIR_SLICE = 1 << 16
 # Failed verifications remembered across bands (8 bytes each: 8 MiB).
@@ -384,23 +389,75 @@ def _passes(n: int) -> int:
     return max(1, -(-n // PASS_DOCS))
 
 
-def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(duplicate, first occurrence) global indices of all exact duplicates, in passes over hash partitions."""
+class _WindowFiles:
+    """(document, value) int64 pairs kept on disk, one file per window of ``PASS_DOCS`` document indices,
+    read back a window at a time, sorted by document.
+
+    Why: the duplicates of a corpus (with their keepers) follow its size — 16 bytes each, 745,068 exact
+    duplicates (12 MB, ~37 MB with the sorts) in a 925,015-document test — so phase 2 writes them here as
+    it finds them and reads only the window it is working on."""
+
+    def __init__(self, directory: Path, name: str) -> None:
+        self.directory, self.name = directory, name
+        self.count = 0
+        self._cached: tuple[int, np.ndarray] | None = None
+
+    def _path(self, window: int) -> Path:
+        return self.directory / f"{self.name}-{window}.i64"
+
+    def add(self, docs: np.ndarray, values: np.ndarray) -> None:
+        if not len(docs):
+            return
+        window = docs // PASS_DOCS
+        order = np.argsort(window, kind="stable")
+        rows = np.stack([docs[order], values[order]], axis=1).astype(np.int64)
+        window = window[order]
+        cuts = np.flatnonzero(window[1:] != window[:-1]) + 1
+        for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(rows)], strict=True):
+            with open(self._path(int(window[lo])), "ab") as handle:
+                handle.write(rows[lo:hi].tobytes())
+        self.count += len(rows)
+        self._cached = None
+
+    def window(self, window: int) -> np.ndarray:
+        """(m, 2) rows of this window, sorted by document (the last window read is kept)."""
+        if self._cached is None or self._cached[0] != window:
+            path = self._path(window)
+            rows = np.fromfile(path, dtype=np.int64).reshape(-1, 2) if path.exists() else np.zeros((0, 2), np.int64)
+            self._cached = (window, rows[np.argsort(rows[:, 0], kind="stable")])
+        return self._cached[1]
+
+    def between(self, lo: int, hi: int) -> np.ndarray:
+        """(m, 2) rows with ``lo <= document < hi``, sorted by document."""
+        if hi <= lo:
+            return np.zeros((0, 2), np.int64)
+        parts = []
+        for window in range(lo // PASS_DOCS, (hi - 1) // PASS_DOCS + 1):
+            rows = self.window(window)
+            a, b = np.searchsorted(rows[:, 0], [lo, hi])
+            parts.append(rows[a:b])
+        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray, found: _WindowFiles) -> None:
+    """(duplicate, first occurrence) global indices of all exact duplicates, added to ``found``, in passes
+    over hash partitions of at most ``EXACT_PASS_DOCS`` documents (each pass reads the small hash files
+    again: 16 bytes per document)."""
     n = int(offsets[-1])
-    parts = _passes(n)
-    dups, firsts = [], []
+    parts = max(1, -(-n // EXACT_PASS_DOCS))
+    headers: dict[Path, tuple[int, tuple[int, ...], np.dtype]] = {}
     for part in range(parts):
         if parts == 1:
             index = None  # all documents in input order: positions are the indices
             hashes = np.empty((n, 2), dtype=np.uint64)
             for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
                 if shard.count:
-                    hashes[start : start + shard.count] = np.load(shard.hashes)
+                    hashes[start : start + shard.count] = _load_npy(shard.hashes, headers)
         else:
             picked, where = [], []
             for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
                 if shard.count:
-                    shard_hashes = np.load(shard.hashes)
+                    shard_hashes = _load_npy(shard.hashes, headers)
                     mine = np.flatnonzero(shard_hashes[:, 0] % np.uint64(parts) == np.uint64(part))
                     picked.append(shard_hashes[mine])
                     where.append(mine + start)
@@ -417,37 +474,73 @@ def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray) -> tup
         del same
         dup, first = order[later], order[run_first]
         del order
-        dups.append(dup if index is None else index[dup])
-        firsts.append(first if index is None else index[first])
-    return np.concatenate(dups), np.concatenate(firsts)
+        found.add(dup if index is None else index[dup], first if index is None else index[first])
 
 
-def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray,
-                band: int, part: int, parts: int, all_keys: np.ndarray | None = None) -> Iterator[np.ndarray]:
-    """Candidate pairs (a < b, distinct) of one LSH band among the ``active`` documents whose key
-    falls in hash partition ``part`` of ``parts``, in arrays of at most ``2 * PAIR_SLICE`` pairs.
+def _load_npy(path: Path, headers: dict[Path, tuple[int, tuple[int, ...], np.dtype]]) -> np.ndarray:
+    """``np.load(path)`` of a C-ordered array, its header parsed once per path (``headers`` caches it):
+    phase 2 reads each unit's band file several times, and ``np.load`` parses the header with
+    ``ast.literal_eval`` every time (~50 µs; ~3,000 reads at 200,000 documents)."""
+    if path not in headers:
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran_order, dtype = read_header(handle)
+            if fortran_order:
+                raise ValueError(f"{path}: Fortran-ordered arrays are not supported")
+            headers[path] = (handle.tell(), shape, np.dtype(dtype))
+    offset, shape, dtype = headers[path]
+    count = int(np.prod(shape, dtype=np.int64))
+    return np.fromfile(path, dtype=dtype, count=count, offset=offset).reshape(shape)
 
-    Keys are read one shard's band file at a time (shard_size × bands × 8 bytes), so only the
-    keys of this pass are held."""
-    n = int(offsets[-1])
-    active_at = np.searchsorted(active, offsets)
-    spans = [(k, int(active_at[k]), int(active_at[k + 1])) for k in range(len(shards)) if active_at[k + 1] > active_at[k]]
-    if all_keys is not None:  # every band's keys of the active documents, already read (one pass)
-        members, keys = active, np.ascontiguousarray(all_keys[:, band])
-    elif parts == 1:
-        members = active
-        keys = np.empty(len(active), dtype=np.uint64)
-        for k, lo, hi in spans:
-            keys[lo:hi] = np.load(shards[k].bands)[active[lo:hi] - offsets[k], band]
-    else:
-        keys_parts, member_parts = [np.zeros(0, dtype=np.uint64)], [active[:0]]
-        for k, lo, hi in spans:
-            shard_keys = np.load(shards[k].bands)[active[lo:hi] - offsets[k], band]
-            mine = shard_keys % np.uint64(parts) == np.uint64(part)
-            keys_parts.append(shard_keys[mine])
-            member_parts.append(active[lo:hi][mine])
-        keys, members = np.concatenate(keys_parts), np.concatenate(member_parts)
-        del keys_parts, member_parts
+
+def _band_key_groups(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
+                     n_active: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(members, keys) of every LSH band and hash partition: the documents that are not exact duplicates
+    and whose key in that band falls in the partition, in input order, with their keys.
+
+    Why this shape: no per-document array of the corpus is held (the documents that take part are
+    found per unit from the sorted exact duplicates). A pass holds one partition (``PASS_DOCS``
+    documents, at most) of as many bands as fit in ``ALL_KEYS_BYTES`` (16 bytes per entry), and reads
+    each unit's band file once per group of bands and partition. Equal keys always fall in the same
+    partition, so every partition holds whole buckets."""
+    parts = _passes(n_active)
+    per_band = max(1, -(-n_active // parts))
+    group = max(1, min(n_bands, ALL_KEYS_BYTES // (16 * per_band)))
+    starts = offsets[:-1].tolist()
+    headers: dict[Path, tuple[int, tuple[int, ...], np.dtype]] = {}
+    for first_band, part in itertools.product(range(0, n_bands, group), range(parts)):
+        bands = range(first_band, min(n_bands, first_band + group))
+        members: list[list[np.ndarray]] = [[] for _ in bands]
+        keys: list[list[np.ndarray]] = [[] for _ in bands]
+        for shard, lo in zip(shards, starts, strict=True):
+            if not shard.count:
+                continue
+            dups = exact.between(lo, lo + shard.count)[:, 0]
+            local = np.arange(shard.count, dtype=np.int64)
+            if len(dups):
+                local = np.delete(local, dups - lo)
+            block = _load_npy(shard.bands, headers)[local, bands.start : bands.stop]
+            for j in range(len(bands)):
+                column = block[:, j]
+                if parts > 1:
+                    mine = column % np.uint64(parts) == np.uint64(part)
+                    members[j].append(local[mine] + lo)
+                    keys[j].append(column[mine])
+                else:
+                    members[j].append(local + lo)
+                    keys[j].append(np.ascontiguousarray(column))
+            del block
+        for j in range(len(bands)):
+            band_members = np.concatenate(members[j]) if members[j] else np.zeros(0, dtype=np.int64)
+            band_keys = np.concatenate(keys[j]) if keys[j] else np.zeros(0, dtype=np.uint64)
+            members[j] = keys[j] = []
+            yield band_members, band_keys
+
+
+def _band_pairs(members: np.ndarray, keys: np.ndarray, n: int) -> Iterator[np.ndarray]:
+    """Candidate pairs (a < b, distinct) of one LSH band among ``members`` (in input order) with these
+    ``keys``, in arrays of at most ``2 * PAIR_SLICE`` pairs."""
     # Stable: equal keys stay in input order (what a lexsort on (key, index) gives).
     order = np.argsort(keys, kind="stable")
     keys = keys[order]
@@ -474,12 +567,19 @@ def _band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.n
         yield pairs[pairs[:, 0] != pairs[:, 1]]
 
 
-def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray, n_bands: int,
+def _all_band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles,
+                    n_bands: int) -> Iterator[np.ndarray]:
+    """Every band's candidate pairs (see :func:`_band_key_groups` and :func:`_band_pairs`)."""
+    n = int(offsets[-1])
+    for members, keys in _band_key_groups(shards, offsets, exact, n_bands, n - exact.count):
+        yield from _band_pairs(members, keys, n)
+
+
+def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
                        uf: _UnionFind, config: DedupConfig) -> None:
     """Every band's candidate pairs, pre-screened by the MinHash estimate and verified by exact Jaccard,
     merged into ``uf`` in this process (memory bounded whatever the corpus; see :func:`cluster`)."""
     n = int(offsets[-1])
-    parts = _passes(len(active))
     shingles_of = _ShingleReader(shards, offsets, config.ngram)
     sig_rows = _SignatureRows(shards, offsets)
     # Pairs that failed exact verification (estimate within 0.15 of the threshold but below
@@ -489,8 +589,7 @@ def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, activ
     # The clusters do not depend on the order pairs are judged in (connected components of the
     # verified pairs; roots are the smallest index), so passes and slices may split a band freely.
     failed = np.zeros(0, dtype=np.int64)
-    all_pairs = (pairs for band, part in itertools.product(range(n_bands), range(parts))
-                 for pairs in _band_pairs(shards, offsets, active, band, part, parts))
+    all_pairs = _all_band_pairs(shards, offsets, exact, n_bands)
     for pairs in all_pairs:
         new_failed: list[int] = []  # pairs are distinct within one array of pairs
         for lo in range(0, len(pairs), PAIR_CHUNK):
@@ -526,77 +625,83 @@ def _verify_sequential(shards: Sequence[ShardArrays], offsets: np.ndarray, activ
 
 
 ParallelMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
-# The parallel verification holds every distinct candidate pair at once (an 8-byte code; ~2 copies
-# while a band's new pairs are merged in: ~16 MB at this cap); past this many it leaves the corpus to
-# the sequential path, whose memory does not follow the number of pairs.
+# The pair path holds every candidate pair that passes the MinHash estimate (an 8-byte code, ~2 copies
+# while they are split between the processes: ~16 MB at this cap); past this many it leaves the corpus
+# to the sequential path, whose memory does not follow the number of pairs.
 PARALLEL_PAIRS_MAX = 1 << 20
-# The parallel path reads the band keys of the active documents for as many bands at once as fit in
-# this (at least one band): one read of each unit's band file per group of bands.
-ALL_KEYS_BYTES = 4 << 20
+# Band keys of one hash partition are read for as many bands at once as fit in this (16 bytes per
+# document and band, at least one band): one read of each unit's band file per group of bands and
+# partition. 4 MiB held ~2 MB more at 200,000 documents for no measurable speed.
+ALL_KEYS_BYTES = 2 << 20
 # Pairs whose documents' shingles verify_pairs computes in one batch, if their texts hold at most
-# VERIFY_CHARS characters together (~24 bytes per character at the batch's peak: ~12 MB).
-VERIFY_PAIRS = 256
-VERIFY_CHARS = 1 << 19
+# VERIFY_CHARS characters together (~24 bytes per character at the batch's peak: ~3 MB). 256 pairs
+# and 512k characters (~12 MB) were no faster at 200,000 documents, and that batch was most of
+# phase 2's rise above the memory phase 1 had used.
+VERIFY_PAIRS = 64
+VERIFY_CHARS = 1 << 17
 # Below this many pairs to verify, handing them to other processes costs more than it saves.
 PARALLEL_PAIRS_MIN = 256
 
 
-def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray, n_bands: int,
+def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
                      config: DedupConfig) -> np.ndarray | None:
     """All distinct candidate pairs of all bands whose MinHash estimate is within ``ESTIMATE_MARGIN``
-    of the threshold, as an (m, 2) array sorted by (a, b); None when more than ``PARALLEL_PAIRS_MAX``."""
+    of the threshold, as an (m, 2) array sorted by (a, b); None when more than ``PARALLEL_PAIRS_MAX``.
+
+    Only the pairs that pass the estimate are held. The candidates (a pair recurs in many bands) are
+    written to disk as 8-byte codes a * n + b, spread over buckets (ranges of a) of ~``PASS_DOCS`` codes;
+    each bucket is then made distinct, estimated and dropped. Holding every distinct candidate in
+    memory kept all of them (302,478 codes at 200,000 documents, ~2 copies while merging: ~5 MB, of
+    which 53,145 pass); estimating each band's candidates before merging held only the survivors but
+    estimated a failing pair again in every band it recurs in (+0.7 CPU s at 200,000 documents)."""
     n = int(offsets[-1])
-    parts = _passes(len(active))
-    # Bands whose keys are read at once: as many as fit in ALL_KEYS_BYTES (every band of a small
-    # corpus in one read of each unit's band file; a few at a time for a large one, so this does
-    # not grow with the corpus as reading all bands at once did: 27 MB at 185,000 active documents).
-    group = max(1, ALL_KEYS_BYTES // max(1, len(active) * 8)) if parts == 1 else 0
-    active_at = np.searchsorted(active, offsets)
-    # The distinct pair codes a * n + b found so far, sorted. Each array of new pairs (distinct, at
-    # most 2 * PAIR_SLICE) is merged in by np.insert of the codes not yet held: the peak is about two
-    # copies of the distinct set. Collecting every band's raw pairs and dropping the repeats with
-    # np.unique of their concatenation (most pairs recur in several bands) held ~4 copies of
-    # up to twice the set: 27 MB above the coordinator's base at 200,000 documents.
-    codes = np.zeros(0, dtype=np.int64)
-    for first_band in range(0, n_bands, group or n_bands):
-        bands = range(first_band, min(n_bands, first_band + group)) if group else range(n_bands)
-        keys = None
-        if group:
-            # Each unit's band file read once per group of bands rather than once per band.
-            keys = np.empty((len(active), len(bands)), dtype=np.uint64)
-            for k, shard in enumerate(shards):
-                lo, hi = int(active_at[k]), int(active_at[k + 1])
-                if hi > lo:
-                    keys[lo:hi] = np.load(shard.bands)[active[lo:hi] - offsets[k], bands.start : bands.stop]
-        for band, part in itertools.product(bands, range(parts)):
-            column = band - bands.start if keys is not None else band
-            for pairs in _band_pairs(shards, offsets, active, column, part, parts, keys):
-                new = pairs[:, 0] * n + pairs[:, 1]  # sorted and distinct, as _band_pairs yields them
+    buckets = max(1, -(-4 * (n - exact.count) // PASS_DOCS))  # ~3 distinct candidates per document seen
+    with tempfile.TemporaryDirectory(prefix="pairs-", dir=Path(shards[0].docs).parent) as tmp:
+        files = [open(Path(tmp) / f"{k}.i64", "wb") for k in range(buckets)]
+        try:
+            for pairs in _all_band_pairs(shards, offsets, exact, n_bands):
+                codes = pairs[:, 0] * n + pairs[:, 1]
                 del pairs
-                at = np.searchsorted(codes, new)
-                fresh = at >= len(codes)
-                fresh[~fresh] = codes[at[~fresh]] != new[~fresh]
-                if fresh.any():
-                    codes = np.insert(codes, at[fresh], new[fresh])
-                    if len(codes) > PARALLEL_PAIRS_MAX:
-                        return None
-                del new, at, fresh
-        del keys
-    # The MinHash estimate of each pair, a chunk of codes at a time (no (m, 2) array of all pairs).
-    # ≤ 4,096 rows of 512 bytes (2 MiB; the gather holds ~3 copies): each document read once per
-    # chunk. 8 × PAIR_CHUNK rows held ~25 MB at 200,000 documents.
-    keep = np.zeros(len(codes), dtype=bool)
-    sig_rows = _SignatureRows(shards, offsets)
-    chunk = 2 * PAIR_CHUNK
-    try:
-        for lo in range(0, len(codes), chunk):
-            part_codes = codes[lo : lo + chunk]
-            pairs = np.stack([part_codes // n, part_codes % n], axis=1)
-            rows = sig_rows(pairs.ravel()).reshape(-1, 2, sig_rows.width)
-            keep[lo : lo + chunk] = (rows[:, 0] == rows[:, 1]).mean(axis=1) >= config.threshold - ESTIMATE_MARGIN
-    finally:
-        sig_rows.close()
-    codes = codes[keep]
+                if buckets == 1:
+                    files[0].write(codes.tobytes())
+                    continue
+                bucket = pairs_a = codes // n * buckets // n  # by ranges of a: buckets in sorted order, rows read near each other
+                del pairs_a
+                order = np.argsort(bucket, kind="stable")
+                bounds = np.searchsorted(bucket[order], np.arange(buckets + 1))
+                codes = codes[order]
+                del order, bucket
+                for k in range(buckets):
+                    if bounds[k + 1] > bounds[k]:
+                        files[k].write(codes[bounds[k] : bounds[k + 1]].tobytes())
+        finally:
+            for handle in files:
+                handle.close()
+        survivors: list[np.ndarray] = []
+        held = 0
+        sig_rows = _SignatureRows(shards, offsets)
+        chunk = 2 * PAIR_CHUNK
+        try:
+            for k in range(buckets):
+                codes = np.unique(np.fromfile(Path(tmp) / f"{k}.i64", dtype=np.int64))
+                os.unlink(Path(tmp) / f"{k}.i64")
+                # The MinHash estimate, ≤ 2 × PAIR_CHUNK pairs at a time (≤ 4,096 rows of 512 bytes,
+                # 2 MiB; the gather holds ~3 copies): each document read once per chunk.
+                keep = np.zeros(len(codes), dtype=bool)
+                for lo in range(0, len(codes), chunk):
+                    part = codes[lo : lo + chunk]
+                    rows = sig_rows(np.stack([part // n, part % n], axis=1).ravel()).reshape(-1, 2, sig_rows.width)
+                    keep[lo : lo + chunk] = (rows[:, 0] == rows[:, 1]).mean(axis=1) >= config.threshold - ESTIMATE_MARGIN
+                    del rows
+                survivors.append(codes[keep])
+                held += len(survivors[-1])
+                del codes, keep
+                if held > PARALLEL_PAIRS_MAX:
+                    return None
+        finally:
+            sig_rows.close()
+    codes = np.concatenate(survivors) if survivors else np.zeros(0, dtype=np.int64)  # buckets are in order
+    del survivors
     return np.stack([codes // n, codes % n], axis=1)
 
 
@@ -604,9 +709,13 @@ def _component_groups(pairs: np.ndarray, groups: int) -> list[np.ndarray]:
     """``pairs`` split into ``groups`` arrays, each holding whole connected components of the pair
     graph (so one process sees all pairs of a cluster and skips those its own merges already joined),
     balanced by pair count. Components by min-label propagation with pointer jumping (vectorised)."""
-    nodes, inverse = np.unique(pairs, return_inverse=True)
-    edges = inverse.reshape(-1, 2)
-    label = np.arange(len(nodes))
+    nodes = np.unique(pairs)
+    index_dtype = np.int32 if len(nodes) < 2**31 else np.int64  # half the memory of int64 labels
+    edges = np.empty(pairs.shape, dtype=index_dtype)  # local numbers, a column at a time (no (m, 2) int64 inverse)
+    for column in range(2):
+        edges[:, column] = np.searchsorted(nodes, pairs[:, column])
+    label = np.arange(len(nodes), dtype=index_dtype)
+    del nodes
     while True:
         low = np.minimum(label[edges[:, 0]], label[edges[:, 1]])
         new = label.copy()
@@ -636,34 +745,34 @@ def verify_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.n
 
     The union-find spans only the documents of ``pairs`` (numbered 0.. in ``local``), not the corpus:
     each worker would otherwise allocate 4-8 bytes per corpus document for a handful of clusters."""
-    nodes, inverse = np.unique(pairs, return_inverse=True)
-    local = inverse.reshape(-1, 2)
+    nodes = np.unique(pairs)  # local numbers by binary search, a slice at a time: no (m, 2) inverse array
     uf = _UnionFind(len(nodes), np.int32 if len(nodes) < 2**31 else np.int64)
     reader = _ShingleReader(shards, offsets, ngram)
-    found: list[tuple[int, int]] = []
+    found = array("q")  # 8 bytes per value (a list of tuples took ~100 bytes per verified pair)
     try:
         for lo in range(0, len(pairs), VERIFY_PAIRS):
             chunk = pairs[lo : lo + VERIFY_PAIRS]
             # The shingles of the slice's documents at once, unless they are long (then one at a time,
             # through the byte-bounded cache), so the batch stays within VERIFY_CHARS characters.
             batch = reader.many(np.unique(chunk).tolist(), VERIFY_CHARS)
-            for (a, b), (la, lb) in zip(chunk.tolist(), local[lo : lo + VERIFY_PAIRS].tolist(), strict=True):
+            for (a, b), (la, lb) in zip(chunk.tolist(), np.searchsorted(nodes, chunk).tolist(), strict=True):
                 if uf.find(la) == uf.find(lb):
                     continue
                 sa, sb = (batch[a], batch[b]) if batch is not None else (reader(a), reader(b))
                 if jaccard_hashed(sa, sb) >= threshold:
                     uf.union(la, lb)
-                    found.append((a, b))
+                    found.extend((a, b))
     finally:
         reader.close()
-    return np.array(found, dtype=np.int64).reshape(-1, 2)
+    return np.frombuffer(found, dtype=np.int64).reshape(-1, 2).copy()
 
 
-def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, active: np.ndarray, n_bands: int,
-                     uf: _UnionFind, config: DedupConfig, parallel: ParallelMap, processes: int) -> bool:
-    """Verification shared by ``processes`` processes; False (nothing done) when the sequential path
-    should run instead (too many pairs to hold). Fewer than ``PARALLEL_PAIRS_MIN`` pairs are not worth
-    sending: they are verified here, since their pairs and signatures have already been read.
+def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
+                     config: DedupConfig, parallel: ParallelMap | None, processes: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Verification shared by ``processes`` processes: the (document, root) of every near duplicate
+    (:func:`_near_roots`); None (nothing done) when the sequential path should run instead (too many
+    pairs to hold). Without ``parallel``, or with fewer than ``PARALLEL_PAIRS_MIN`` pairs (not worth
+    sending), the pairs are verified here.
 
     Why the clusters are the same: the sequential path merges the connected components of {candidate
     pairs whose estimate passes and whose exact Jaccard reaches the threshold}; skipping a pair that
@@ -671,34 +780,75 @@ def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, active:
     split by connected components of the candidate graph; each process returns a spanning forest of
     the verified pairs of its share, and merging all forests gives the same components, with the
     smallest index as each root (union by smallest index)."""
-    pairs = _estimated_pairs(shards, offsets, active, n_bands, config)
+    pairs = _estimated_pairs(shards, offsets, exact, n_bands, config)
     if pairs is None:
-        return False
-    if len(pairs) < PARALLEL_PAIRS_MIN:
+        return None
+    if parallel is None or processes < 2 or len(pairs) < PARALLEL_PAIRS_MIN:
         forests = [verify_pairs(shards, offsets, pairs, config.ngram, config.threshold)]
     else:
+        groups = _component_groups(pairs, processes)
+        del pairs
         forests = parallel(verify_pairs, [(list(shards), offsets, group, config.ngram, config.threshold)
-                                          for group in _component_groups(pairs, processes) if len(group)])
-    for found in forests:
-        for a, b in found.tolist():
-            uf.union(a, b)
-    return True
+                                          for group in groups if len(group)])
+        del groups
+    return _near_roots(forests)
 
 
-def cluster(shards: Sequence[ShardArrays], config: DedupConfig, parallel: ParallelMap | None = None,
-            processes: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Phase 2. Returns (kind, keeper) over all documents in input order.
+def _near_roots(forests: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(document, root), sorted by document, of every document that the verified pairs ``forests`` join
+    to an earlier one; the root is the earliest document of its cluster. The union-find spans only the
+    documents of the pairs (O(duplicates), not a parent per corpus document)."""
+    pairs = np.concatenate(forests) if forests else np.zeros((0, 2), np.int64)
+    nodes = np.unique(pairs)
+    uf = _UnionFind(len(nodes), np.int32 if len(nodes) < 2**31 else np.int64)
+    for lo in range(0, len(pairs), PAIR_SLICE):
+        for a, b in np.searchsorted(nodes, pairs[lo : lo + PAIR_SLICE]).tolist():
+            uf.union(a, b)  # local numbers follow the global order (nodes are sorted): the root is the earliest
+    del pairs
+    local = np.arange(len(nodes), dtype=uf.parent.dtype)
+    root = _roots(uf.parent, local)
+    merged = root != local
+    return nodes[merged], nodes[root[merged]]
 
-    ``kind[i]`` is KEEP, EXACT or NEAR; ``keeper[i]`` is the index of the kept document of i's
-    cluster (``i`` itself when kept).
 
-    Memory does not follow the size of the phase-1 files: band keys are read one band and one
-    shard at a time, signature rows and texts only for candidate pairs, by ``pread``. Sorting
-    (exact hashes, one band's keys) takes ~35 bytes per document of a pass, and corpora above
-    ``PASS_DOCS`` documents are sorted in several passes over hash partitions, so that part stops
-    growing at ~18 MB. What still grows with the corpus: the union-find parent and active list
-    (4 + 4 bytes per document), ``kind`` (1) and, at the end, the returned ``keeper`` (8), i.e.
-    ~17 bytes per document (3.4 MB per 200,000), plus the exact and near duplicates' indices.
+class Clusters:
+    """Phase 2's result, on disk: the exact duplicates with the first occurrence of each, and the near
+    duplicates with the earliest document of their cluster (:class:`_WindowFiles` in a temporary
+    directory; :meth:`close` removes it). :meth:`drops` gives the dropped documents of a range of
+    indices, so a caller goes through the corpus a window at a time (the run writes each unit's drops
+    this way) and nothing held follows the corpus size."""
+
+    def __init__(self, n: int, directory: Path) -> None:
+        self.n = n
+        self._tmp = tempfile.TemporaryDirectory(prefix="clusters-", dir=directory)
+        self.exact = _WindowFiles(Path(self._tmp.name), "exact")
+        self.near = _WindowFiles(Path(self._tmp.name), "near")
+
+    def drops(self, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(index, kind, keeper) of every dropped document with ``lo <= index < hi``, by index: ``kind``
+        EXACT or NEAR, ``keeper`` the index of the kept document of its cluster (always earlier)."""
+        exact, near = self.exact.between(lo, hi), self.near.between(lo, hi)
+        # Exact duplicates never join a near cluster (they are left out of the LSH): the two are disjoint.
+        rows = np.concatenate([exact, near])
+        kind = np.repeat(np.array([EXACT, NEAR], dtype=np.uint8), [len(exact), len(near)])
+        order = np.argsort(rows[:, 0], kind="stable")
+        return rows[order, 0], kind[order], rows[order, 1]
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+
+def find_clusters(shards: Sequence[ShardArrays], config: DedupConfig, parallel: ParallelMap | None = None,
+                  processes: int = 1) -> Clusters:
+    """Phase 2: exact duplicates, then near-duplicate clusters of the rest (the caller closes the result).
+
+    Memory does not follow the size of the corpus: band keys are read a unit file at a time, signature
+    rows and texts only for candidate pairs, by ``pread``; exact hashes and band keys are sorted a hash
+    partition of bounded size at a time; candidate pairs wait on disk, and the duplicates found go to
+    disk (:class:`Clusters`). What is held in memory follows the number of candidate pairs that pass
+    the MinHash estimate (8 bytes each, plus the verification's union-find over their documents), i.e.
+    the near duplicates; past ``PARALLEL_PAIRS_MAX`` of them the sequential path runs instead, which
+    keeps a union-find parent per document (4 bytes each) instead.
 
     With ``parallel`` (``map(fn, calls)``, e.g. the run's executor) and ``processes > 1``, the exact
     Jaccard verification, phase 2's main cost, is shared: see :func:`_verify_parallel`. The clusters
@@ -706,31 +856,43 @@ def cluster(shards: Sequence[ShardArrays], config: DedupConfig, parallel: Parall
     """
     offsets = np.cumsum([0] + [s.count for s in shards])
     n = int(offsets[-1])
-    kind = np.zeros(n, dtype=np.uint8)
-    if n == 0:
-        return kind, np.arange(n, dtype=np.int64)
-    index_dtype = np.int32 if n < 2**31 else np.int64
-    exact_dup = exact_first = np.zeros(0, dtype=np.int64)
+    found = Clusters(n, Path(shards[0].docs).parent if shards else Path(tempfile.gettempdir()))
+    try:
+        if n and config.exact:
+            _exact_duplicates(shards, offsets, found.exact)
+        if n and config.near:
+            n_bands = next((int(np.load(s.bands, mmap_mode="r").shape[1]) for s in shards if s.count), 0)
+            # The pair list first (also with one process: each distinct pair is estimated once and verified
+            # in batches, 5.99 -> 3.72 CPU s at 200,000 documents); past PARALLEL_PAIRS_MAX surviving pairs
+            # the sequential path, whose memory does not follow the number of pairs.
+            near = _verify_parallel(shards, offsets, found.exact, n_bands, config, parallel, processes)
+            if near is not None:
+                found.near.add(*near)
+            else:
+                uf = _UnionFind(n, np.int32 if n < 2**31 else np.int64)
+                _verify_sequential(shards, offsets, found.exact, n_bands, uf, config)
+                for lo in range(0, n, PASS_DOCS):  # a slice of documents at a time: no corpus-sized temporaries
+                    here = np.arange(lo, min(n, lo + PASS_DOCS), dtype=uf.parent.dtype)
+                    root = _roots(uf.parent, here)
+                    merged = root != here
+                    found.near.add(here[merged].astype(np.int64), root[merged].astype(np.int64))
+                del uf
+    except BaseException:
+        found.close()
+        raise
+    return found
 
-    if config.exact:
-        exact_dup, exact_first = _exact_duplicates(shards, offsets)
-        kind[exact_dup] = EXACT
 
-    if config.near:
-        active = np.flatnonzero(kind == KEEP).astype(index_dtype)
-        n_bands = next((int(np.load(s.bands, mmap_mode="r").shape[1]) for s in shards if s.count), 0)
-        uf = _UnionFind(n, index_dtype)
-        if not (parallel is not None and processes > 1
-                and _verify_parallel(shards, offsets, active, n_bands, uf, config, parallel, processes)):
-            _verify_sequential(shards, offsets, active, n_bands, uf, config)
-    keeper = np.arange(n, dtype=np.int64)
-    keeper[exact_dup] = exact_first
-    if config.near:
-        # Every active document's root, a slice at a time (no corpus-sized temporaries).
-        for lo in range(0, len(active), PASS_DOCS):
-            docs = active[lo : lo + PASS_DOCS]
-            root = _roots(uf.parent, docs)
-            merged = root != docs
-            kind[docs[merged]] = NEAR
-            keeper[docs[merged]] = root[merged]
+def cluster(shards: Sequence[ShardArrays], config: DedupConfig, parallel: ParallelMap | None = None,
+            processes: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`find_clusters` as two per-document arrays (kind, keeper) over all documents in input order:
+    ``kind[i]`` is KEEP, EXACT or NEAR; ``keeper[i]`` is the index of the kept document of i's cluster
+    (``i`` itself when kept). For tests and small corpora: the run itself never makes these arrays."""
+    found = find_clusters(shards, config, parallel, processes)
+    kind = np.zeros(found.n, dtype=np.uint8)
+    keeper = np.arange(found.n, dtype=np.int64)
+    index, dropped_kind, dropped_keeper = found.drops(0, found.n)
+    found.close()
+    kind[index] = dropped_kind
+    keeper[index] = dropped_keeper
     return kind, keeper

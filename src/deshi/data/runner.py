@@ -22,7 +22,7 @@ import shutil
 import time
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,6 +179,37 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
     return result
 
 
+def process_unit(spec: dict[str, Any], config_json: str, work: str) -> int:
+    """:func:`process_shard`, returning only the unit's kept count: the coordinator holds one int per unit
+    during phase 1, and the per-step counts are merged from the units' markers afterwards, one at a
+    time (holding every unit's result, ~5 KB each, grew with the corpus: 1.1 MB at 200,000 documents)."""
+    return int(process_shard(spec, config_json, work)["kept"])
+
+
+def _unit_results(work: Path, plan: Plan) -> Iterator[dict[str, Any]]:
+    """Each unit's phase-1 result (its marker), in unit order, read as needed."""
+    for unit in plan.units:
+        yield json.loads((work / f"{shard_name(unit.index)}.p1.done").read_text())
+
+
+def release_free_memory() -> None:
+    """Give the heap's free pages back to the operating system (glibc ``malloc_trim``; elsewhere nothing).
+
+    Why: phase 1 frees its buffers (documents, MeCab and NumPy batches) into the C heap, where glibc
+    keeps them, counted in the process's RSS, for later allocations of fitting size; phase 2 allocates
+    other sizes and grew the RSS on top of them (+11 MB at 200,000 documents, the coordinator's peak).
+    Returning them between the phases lets phase 2 start from what is really in use. The same call as
+    Dask's worker memory trimming."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
 def _save_npy(path: Path, array: np.ndarray) -> None:
     tmp = atomic_path(path)
     with open(tmp, "wb") as handle:
@@ -189,11 +220,24 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 # ---------------------------------------------------------------- phase 2
 
 
+# Documents whose dropped members (and their keepers' ids) phase 2 resolves at once: whole units, so
+# what it holds follows this window, not the corpus. 65,536 held ~14 MB more where most documents were
+# duplicates (a dict entry per keeper id); each window reads the id lists of the units its keepers are in.
+DROPS_WINDOW = 1 << 14
+
+
 def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig,
                 parallel: dd.ParallelMap | None = None, processes: int = 1) -> dict[str, Any]:
-    """Global exact + near dedup over all units in input order; writes dedup.npz and keeper ids.
-    ``parallel``/``processes``: share the pair verification (:func:`deshi.data.dedup.cluster`)."""
-    marker = work_dir / "dedup.done"
+    """Global exact + near dedup over all units in input order; writes each unit's dropped documents
+    (``NNNNN.drops.jsonl``: line in the unit, EXACT/NEAR, id of the kept document) for phase 3.
+    ``parallel``/``processes``: share the pair verification (:func:`deshi.data.dedup.find_clusters`).
+
+    Why per unit and a window at a time: a corpus-wide ``kind``/``keeper`` array (9 bytes per document)
+    and a dict of every keeper's id, loaded whole by every phase-3 call, grew every process's peak with
+    the corpus; now each phase-3 call reads its units' drop lists only."""
+    # Not "dedup.done": a work dir left by a version that wrote dedup.npz and keepers.json instead of drop
+    # lists must not be taken as finished when it is resumed by this one.
+    marker = work_dir / "dedup-drops.done"
     if marker.exists():
         return json.loads(marker.read_text())
     arrays = [
@@ -201,35 +245,55 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig,
                          ("hash.npy", "bands.npy", "sig.npy", "docs.jsonl", "offsets.npy")), count)
         for i, count in enumerate(shard_counts)
     ]
-    kind, keeper = dd.cluster(arrays, config.dedup, parallel, processes)
-    # Ids of the kept documents that duplicates point to (O(duplicates) memory, sorted NumPy indices
-    # rather than a Python set: the coordinator's memory should not follow the corpus size).
-    needed = np.unique(keeper[kind != dd.KEEP])
-    keeper_ids: dict[str, str] = {}
-    offset = 0
-    for i, count in enumerate(shard_counts):
-        lo, hi = np.searchsorted(needed, [offset, offset + count])
-        if hi > lo:
-            wanted = set((needed[lo:hi] - offset).tolist())
-            with open(work_dir / f"{shard_name(i)}.ids.jsonl", "rb") as handle:
-                for local, line in enumerate(handle):
-                    if local in wanted:
-                        keeper_ids[str(offset + local)] = orjson.loads(line)["id"]
-        offset += count
-    tmp = atomic_path(work_dir / "dedup.npz")
-    with open(tmp, "wb") as handle:
-        np.savez(handle, kind=kind, keeper=keeper)
-    os.replace(tmp, work_dir / "dedup.npz")
-    write_bytes_atomic(work_dir / "keepers.json", json.dumps(keeper_ids, sort_keys=True).encode())
-    result = {"exact": int((kind == dd.EXACT).sum()), "near": int((kind == dd.NEAR).sum()), "seen": int(len(kind))}
+    found = dd.find_clusters(arrays, config.dedup, parallel, processes)
+    try:
+        totals = _write_drops(work_dir, shard_counts, found)
+    finally:
+        found.close()
+    result = {"exact": totals[dd.EXACT], "near": totals[dd.NEAR], "seen": found.n}
     write_bytes_atomic(marker, json.dumps(result, sort_keys=True).encode())
     return result
+
+
+def _write_drops(work_dir: Path, shard_counts: list[int], found: dd.Clusters) -> dict[int, int]:
+    """Each unit's ``NNNNN.drops.jsonl``, a window of whole units at a time; returns the count per kind."""
+    starts = np.cumsum([0] + shard_counts).tolist()
+    totals = {dd.EXACT: 0, dd.NEAR: 0}
+    unit = 0
+    while unit < len(shard_counts):
+        end = unit + 1  # whole units, at least one, up to DROPS_WINDOW documents
+        while end < len(shard_counts) and starts[end + 1] - starts[unit] <= DROPS_WINDOW:
+            end += 1
+        index, kind, keeper = found.drops(starts[unit], starts[end])
+        ids = _ids_at(work_dir, starts, np.unique(keeper))
+        for k, count in zip(*np.unique(kind, return_counts=True), strict=True):
+            totals[int(k)] += int(count)
+        for u in range(unit, end):
+            lo, hi = np.searchsorted(index, [starts[u], starts[u + 1]])
+            write_jsonl_atomic(work_dir / f"{shard_name(u)}.drops.jsonl",
+                               ({"line": i - starts[u], "kind": k, "duplicate_of": ids[kp]} for i, k, kp in
+                                zip(index[lo:hi].tolist(), kind[lo:hi].tolist(), keeper[lo:hi].tolist(), strict=True)))
+        unit = end
+    return totals
+
+
+def _ids_at(work_dir: Path, starts: list[int], wanted: np.ndarray) -> dict[int, str]:
+    """``{index: id}`` for the documents at these sorted global indices, read from their units' id lists."""
+    ids: dict[int, str] = {}
+    for unit in np.unique(np.searchsorted(starts, wanted, side="right") - 1).tolist():
+        lo, hi = np.searchsorted(wanted, [starts[unit], starts[unit + 1]])
+        local = set((wanted[lo:hi] - starts[unit]).tolist())
+        with open(work_dir / f"{shard_name(unit)}.ids.jsonl", "rb") as handle:
+            for line_no, line in enumerate(handle):
+                if line_no in local:
+                    ids[starts[unit] + line_no] = orjson.loads(line)["id"]
+    return ids
 
 
 # ---------------------------------------------------------------- phase 3
 
 
-def write_shard(index: int, units: list[int], offset: int, config_json: str, work: str, out: str) -> int:
+def write_shard(index: int, units: list[int], config_json: str, work: str, out: str) -> int:
     """Phase 3 for one output shard (its phase-1 ``units`` in order): drop dedup losers, write
     data/part-NNNNN.*, record why each was dropped."""
     config = CurateConfig.model_validate_json(config_json)
@@ -238,24 +302,20 @@ def write_shard(index: int, units: list[int], offset: int, config_json: str, wor
     marker = work_dir / f"{name}.p3.done"
     if marker.exists():
         return int(marker.read_text())
-    with np.load(work_dir / "dedup.npz") as data:
-        kind, keeper = data["kind"], data["keeper"]
-    keeper_ids = json.loads((work_dir / "keepers.json").read_text())
     writer = RecordWriter(out_dir / "data" / f"part-{name}{OUTPUT_SUFFIX[config.output_format]}", config.output_format)
     dropped: list[dict[str, Any]] = []
     reasons = {dd.EXACT: "exact_duplicate", dd.NEAR: "near_duplicate"}
     for unit in units:
+        with open(work_dir / f"{shard_name(unit)}.drops.jsonl", "rb") as handle:
+            drops = {d["line"]: d for d in map(orjson.loads, handle)}
         with open(work_dir / f"{shard_name(unit)}.docs.jsonl", "rb") as handle:
-            count = len(np.load(work_dir / f"{shard_name(unit)}.offsets.npy", mmap_mode="r"))
-            kinds = kind[offset : offset + count].tolist()  # Python ints: no NumPy scalar per line
             for local, line in enumerate(handle):
-                k = kinds[local]
-                if k == dd.KEEP:
+                drop = drops.get(local)
+                if drop is None:
                     writer.write_line(line)  # the line phase 1 wrote is already the output record
                 elif config.write_rejected:
-                    dropped.append({"id": orjson.loads(line)["id"], "step": "dedup", "reason": reasons[k],
-                                    "duplicate_of": keeper_ids.get(str(int(keeper[offset + local])))})
-        offset += count
+                    dropped.append({"id": orjson.loads(line)["id"], "step": "dedup", "reason": reasons[drop["kind"]],
+                                    "duplicate_of": drop["duplicate_of"]})
     writer.close()
     write_jsonl_atomic(work_dir / f"{name}.rejected_dedup.jsonl", dropped)
     write_bytes_atomic(marker, str(writer.count).encode())
@@ -394,29 +454,26 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
             return _tick
 
         progress("filter", 0, len(plan.units))
-        p1 = executor.map(process_shard, [(u.to_dict(), config_json, str(work)) for u in plan.units],
-                          tick("filter", len(plan.units)))
+        counts = executor.map(process_unit, [(u.to_dict(), config_json, str(work)) for u in plan.units],
+                              tick("filter", len(plan.units)))
         timings["filter_s"] = time.perf_counter() - t
         _trace("filter_end")
 
         t = time.perf_counter()
-        counts = [r["kept"] for r in p1]
         parallel = None
         if executor.pool_size:
             def parallel(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
                 return executor.map(fn, calls, lambda: None)
+        release_free_memory()
         dedup_stats = dedup_phase(work, counts, config, parallel, config.workers)
+        release_free_memory()
         timings["dedup_s"] = time.perf_counter() - t
         _trace("dedup_end")
 
         t = time.perf_counter()
-        offsets = np.cumsum([0] + counts).tolist()
         done[0] = 0
         progress("write", 0, len(plan.shards))
-        calls = []
-        for s in plan.shards:
-            units = plan.units_of(s.index)  # never empty: split_shard returns at least one slice
-            calls.append((s.index, units, offsets[units[0]], config_json, str(work), str(out)))
+        calls = [(s.index, plan.units_of(s.index), config_json, str(work), str(out)) for s in plan.shards]
         written = executor.map(write_shard, calls, tick("write", len(plan.shards)))
         timings["write_s"] = time.perf_counter() - t
         _trace("write_end")
@@ -426,7 +483,7 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
         if own_executor:
             executor.close()
 
-    stats = aggregate_stats(p1, dedup_stats, written, config, len(files))
+    stats = aggregate_stats(_unit_results(work, plan), dedup_stats, written, config, len(files))
     _merge_shard_files(work, out, plan, config)
     write_bytes_atomic(out / "stats.json", (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode())
     report = write_reports(out, stats)
@@ -472,12 +529,16 @@ def _merge_shard_files(work: Path, out: Path, plan: Plan, config: CurateConfig) 
         cat(out / "rejected.jsonl", names)
 
 
-def aggregate_stats(p1: list[dict[str, Any]], dedup_stats: dict[str, Any], written: list[int],
+def aggregate_stats(p1: Iterable[dict[str, Any]], dedup_stats: dict[str, Any], written: list[int],
                     config: CurateConfig, n_files: int) -> dict[str, Any]:
-    """stats.json: per-step and per-PII-type counts. Counts only — never text, ids or matched values."""
+    """stats.json: per-step and per-PII-type counts. Counts only — never text, ids or matched values.
+    ``p1``: the units' phase-1 results, gone through once."""
     steps: dict[str, StepStats] = {}
     quarantine: Counter[str] = Counter()
+    records = quarantined = 0
     for shard in p1:
+        records += shard["records"]
+        quarantined += shard["quarantined"]
         quarantine.update(shard["quarantine_reasons"])
         for name, data in shard["steps"].items():
             steps.setdefault(name, StepStats()).merge(StepStats.from_dict(data))
@@ -492,10 +553,9 @@ def aggregate_stats(p1: list[dict[str, Any]], dedup_stats: dict[str, Any], writt
     pii: dict[str, int] = {}
     if "pii" in steps:
         pii = {k.split(".", 1)[1]: v for k, v in sorted(steps["pii"].counters.items()) if k.startswith("detected.")}
-    records = sum(s["records"] for s in p1)
     documents = sum(written)
     return {
-        "input": {"files": n_files, "records": records, "quarantined": sum(s["quarantined"] for s in p1),
+        "input": {"files": n_files, "records": records, "quarantined": quarantined,
                   "quarantine_reasons": dict(sorted(quarantine.items()))},
         "steps": ordered,
         "pii": pii,
