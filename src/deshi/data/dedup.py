@@ -16,8 +16,9 @@ the MinHash estimate with 128 permutations has a standard deviation of ~0.03 at 
 rejected one true pair in ten near the threshold in our tests. The estimate still pre-screens:
 pairs more than 0.15 below the threshold (templated documents that share a band) are not read. Verified pairs are merged with union-find whose root is always the smallest index,
 so the kept document of every cluster is the earliest in the input. Phase 2 reads the phase-1
-files a unit or a candidate pair at a time (no memory maps), sorts hash partitions of bounded size,
-keeps the candidate pairs on disk and no per-document array of the corpus: what it holds follows
+files a unit or a candidate pair at a time (no memory maps), sorts hash partitions of bounded size
+(scattered once to partition files on disk when there are several, so every row is read twice, not
+once per partition), keeps the candidate pairs on disk and no per-document array of the corpus: what it holds follows
 the number of duplicates (see :func:`find_clusters`).
 """
 
@@ -53,7 +54,7 @@ PAIR_CHUNK = 1_024
 # Documents sorted at once in phase 2. Larger corpora are processed in passes over hash partitions
 # (equal hashes and equal band keys always fall in the same partition, so every pass finds whole
 # buckets), which caps the sort arrays (~35 bytes per document of a pass: ~2 MB) whatever the
-# corpus size; each extra pass re-reads the phase-1 band files (see ALL_KEYS_BYTES).
+# corpus size; with several partitions the band keys are scattered once to partition files (_Scatter).
 PASS_DOCS = 1 << 16
 # Documents whose exact hashes are sorted at once (~35 bytes each: ~0.6 MB).
 EXACT_PASS_DOCS = 1 << 14
@@ -481,6 +482,9 @@ class _Scatter:
         return rows
 
 
+# Temporary directories phase 2 makes next to the unit files (tempfile prefixes): a resumed run removes
+# those a killed one left.
+PHASE2_TMP_PREFIXES = ("scatter-", "pairs-", "clusters-")
 # Rows of unit files (hashes, band keys) gathered before they are appended to their partitions' files.
 # Each flush writes up to one slice per partition, so larger buffers make fewer, larger writes.
 SCATTER_BYTES = 2 << 20
@@ -732,9 +736,9 @@ ParallelMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
 # while they are split between the processes: ~16 MB at this cap); past this many it leaves the corpus
 # to the sequential path, whose memory does not follow the number of pairs.
 PARALLEL_PAIRS_MAX = 1 << 20
-# Band keys of one hash partition are read for as many bands at once as fit in this (16 bytes per
-# document and band, at least one band): one read of each unit's band file per group of bands and
-# partition. 4 MiB held ~2 MB more at 200,000 documents for no measurable speed.
+# With one hash partition, band keys are read for as many bands at once as fit in this (16 bytes per
+# document and band, at least one band): one read of each unit's band file per group of bands.
+# 4 MiB held ~2 MB more at 200,000 documents for no measurable speed.
 ALL_KEYS_BYTES = 2 << 20
 # Pairs whose documents' shingles verify_pairs computes in one batch, if their texts hold at most
 # VERIFY_CHARS characters together (~24 bytes per character at the batch's peak: ~3 MB). 256 pairs

@@ -240,6 +240,11 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig,
     marker = work_dir / "dedup-drops.done"
     if marker.exists():
         return json.loads(marker.read_text())
+    # Phase 2 is redone from the unit files; a killed earlier attempt may have left its temporary
+    # directories (partition files, candidate pairs, duplicates found: up to ~300 bytes per document).
+    for prefix in dd.PHASE2_TMP_PREFIXES:
+        for stale in work_dir.glob(prefix + "*"):
+            shutil.rmtree(stale, ignore_errors=True)
     arrays = [
         dd.ShardArrays(*(work_dir / f"{shard_name(i)}.{part}" for part in
                          ("hash.npy", "bands.npy", "sig.npy", "docs.jsonl", "offsets.npy")), count)
