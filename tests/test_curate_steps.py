@@ -324,14 +324,14 @@ def test_dedup_in_bounded_passes_gives_the_same_clusters(tmp_path, monkeypatch) 
     kind_n, keeper_n = cluster(shards, config)  # the pair path: candidates in several buckets on disk
     assert (kind1 == EXACT).sum() == 13 and (kind1 == NEAR).sum() >= 25
     assert kind_n.tolist() == kind1.tolist() and keeper_n.tolist() == keeper1.tolist()
-    # Hashes and band keys are scattered to partition files once; a unit at a time (several writes to each
-    # partition, appended in input order) or all units in one buffer, the clusters are the same, and no
-    # partition file is left behind.
+    # Hashes and band keys are scattered to partition files once: each unit alone (buffer smaller than a
+    # unit), a few units per buffer, or all units in one buffer (several writes to each partition,
+    # appended in input order), the clusters are the same, and no partition file is left behind.
     scattered: list[int] = []
     write = dedup._Scatter.write
     monkeypatch.setattr(dedup._Scatter, "write", lambda self, part_of, rows: (scattered.append(len(rows)),
                                                                                write(self, part_of, rows)))
-    for scatter_bytes in (1, 1 << 30):
+    for scatter_bytes in (1, 3_000, 1 << 20):
         monkeypatch.setattr(dedup, "SCATTER_BYTES", scatter_bytes)
         scattered.clear()
         kind_c, keeper_c = cluster(shards, config)

@@ -458,17 +458,16 @@ class _Scatter:
         return self.directory / f"{self.name}-{part}.bin"
 
     def write(self, part_of: np.ndarray, rows: np.ndarray) -> None:
-        """Append each row of ``rows`` ((m, width) uint64, input order) to partition ``part_of[row]``."""
+        """Append each row of ``rows`` ((m, width) uint64, input order) to partition ``part_of[row]``
+        (a partition's rows are gathered one partition at a time: no second copy of ``rows``)."""
         order = np.argsort(part_of, kind="stable")
         bounds = np.searchsorted(part_of[order], np.arange(self.parts + 1)).tolist()
-        rows = rows[order]
-        del order
         for part in range(self.parts):
             lo, hi = bounds[part], bounds[part + 1]
             if hi > lo:
                 fd = os.open(self.path(part), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
                 try:
-                    os.write(fd, rows[lo:hi].tobytes())
+                    os.write(fd, rows[order[lo:hi]].tobytes())
                 finally:
                     os.close(fd)
 
@@ -485,9 +484,10 @@ class _Scatter:
 # Temporary directories phase 2 makes next to the unit files (tempfile prefixes): a resumed run removes
 # those a killed one left.
 PHASE2_TMP_PREFIXES = ("scatter-", "pairs-", "clusters-")
-# Rows of unit files (hashes, band keys) gathered before they are appended to their partitions' files.
-# Each flush writes up to one slice per partition, so larger buffers make fewer, larger writes.
-SCATTER_BYTES = 2 << 20
+# Rows of unit files (hashes, band keys) gathered before they are appended to their partitions' files
+# (the buffer is allocated once; the write adds ~16 bytes per row of it). Each flush writes up to one
+# slice per partition, so larger buffers make fewer, larger writes.
+SCATTER_BYTES = 1 << 20
 
 
 def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray, found: _WindowFiles) -> None:
@@ -507,28 +507,25 @@ def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray, found:
         return
     with tempfile.TemporaryDirectory(prefix="scatter-", dir=Path(shards[0].docs).parent) as tmp:
         scatter = _Scatter(Path(tmp), "exact", parts, 3)
-        held: list[tuple[np.ndarray, int]] = []  # (hashes, index of the first) of units not yet written
+        buffer = np.empty((max(1, SCATTER_BYTES // 24), 3), dtype=np.uint64)  # high, low, document index
         size = 0
-
-        def flush() -> None:
-            rows = np.empty((size, 3), dtype=np.uint64)  # high, low, document index
-            at = 0
-            for shard_hashes, lo in held:
-                rows[at : at + len(shard_hashes), :2] = shard_hashes
-                rows[at : at + len(shard_hashes), 2] = np.arange(lo, lo + len(shard_hashes), dtype=np.uint64)
-                at += len(shard_hashes)
-            held.clear()
-            scatter.write(rows[:, 0] % np.uint64(parts), rows)
-
         for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
-            if shard.count:
-                held.append((_load_npy(shard.hashes, headers), start))
+            if not shard.count:
+                continue
+            if size and size + shard.count > len(buffer):
+                scatter.write(buffer[:size, 0] % np.uint64(parts), buffer[:size])
+                size = 0
+            rows = buffer if shard.count <= len(buffer) else np.empty((shard.count, 3), dtype=np.uint64)
+            rows[size : size + shard.count, :2] = _load_npy(shard.hashes, headers)
+            rows[size : size + shard.count, 2] = np.arange(start, start + shard.count, dtype=np.uint64)
+            if rows is buffer:
                 size += shard.count
-                if size * 24 >= SCATTER_BYTES:
-                    flush()
-                    size = 0
-        if held:
-            flush()
+            else:  # a unit larger than the buffer goes alone
+                scatter.write(rows[:, 0] % np.uint64(parts), rows)
+                del rows
+        if size:
+            scatter.write(buffer[:size, 0] % np.uint64(parts), buffer[:size])
+        del buffer
         for part in range(parts):
             rows = scatter.read(part)
             _add_exact(rows[:, :2], rows[:, 2].astype(np.int64), found)
@@ -615,29 +612,37 @@ def _band_key_groups(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
         return
     with tempfile.TemporaryDirectory(prefix="scatter-", dir=Path(shards[0].docs).parent) as tmp:
         scatters = [_Scatter(Path(tmp), f"band{j}", parts, 2) for j in range(n_bands)]
-        held: list[tuple[np.ndarray, np.ndarray]] = []  # (documents, their keys of every band) not yet written
-        size = 0
+        # Column 0: document index; 1..n_bands: its key in each band. Written a band at a time as
+        # (document, key) rows, through a (rows, 2) array allocated once.
+        buffer = np.empty((max(1, SCATTER_BYTES // (8 * (n_bands + 1))), n_bands + 1), dtype=np.uint64)
+        pair = np.empty((len(buffer), 2), dtype=np.uint64)
 
-        def flush() -> None:
-            docs = np.concatenate([d for d, _ in held]).astype(np.uint64)
-            block = np.concatenate([b for _, b in held])
-            held.clear()
-            rows = np.empty((len(docs), 2), dtype=np.uint64)  # document index, key
-            rows[:, 0] = docs
+        def flush(block: np.ndarray, pair: np.ndarray) -> None:
+            rows = pair[: len(block)] if len(block) <= len(pair) else np.empty((len(block), 2), dtype=np.uint64)
+            rows[:, 0] = block[:, 0]
             for j, scatter in enumerate(scatters):
-                rows[:, 1] = block[:, j]
+                rows[:, 1] = block[:, j + 1]
                 scatter.write(rows[:, 1] % np.uint64(parts), rows)
 
+        size = 0
         for shard, lo in zip(shards, starts, strict=True):
-            if shard.count:
-                local = active_rows(shard, lo)
-                held.append((local + lo, _load_npy(shard.bands, headers)[local]))
+            if not shard.count:
+                continue
+            local = active_rows(shard, lo)
+            if size and size + len(local) > len(buffer):
+                flush(buffer[:size], pair)
+                size = 0
+            block = buffer if len(local) <= len(buffer) else np.empty((len(local), n_bands + 1), dtype=np.uint64)
+            block[size : size + len(local), 0] = local + lo
+            block[size : size + len(local), 1:] = _load_npy(shard.bands, headers)[local]
+            if block is buffer:
                 size += len(local)
-                if size * 8 * (n_bands + 1) >= SCATTER_BYTES:
-                    flush()
-                    size = 0
-        if held:
-            flush()
+            else:  # a unit larger than the buffer goes alone
+                flush(block, pair)
+                del block
+        if size:
+            flush(buffer[:size], pair)
+        del buffer, pair
         for first_band, part in itertools.product(range(0, n_bands, group), range(parts)):
             for j in range(first_band, min(n_bands, first_band + group)):
                 rows = scatters[j].read(part)
