@@ -451,11 +451,12 @@ class _Scatter:
     all (unit file, partition file). Appends keep input order: the buffer is filled in input order and
     split by a stable sort, so a partition's file lists its rows in input order, as the filtering did."""
 
-    def __init__(self, directory: Path, name: str, parts: int, width: int) -> None:
+    def __init__(self, directory: str, name: str, parts: int, width: int) -> None:
         self.directory, self.name, self.parts, self.width = directory, name, parts, width
 
-    def path(self, part: int) -> Path:
-        return self.directory / f"{self.name}-{part}.bin"
+    def path(self, part: int) -> str:
+        # A str, not a Path: pathlib interns every new name part for the life of the process.
+        return os.path.join(self.directory, f"{self.name}-{part}.bin")
 
     def write(self, part_of: np.ndarray, rows: np.ndarray) -> None:
         """Append each row of ``rows`` ((m, width) uint64, input order) to partition ``part_of[row]``
@@ -474,10 +475,10 @@ class _Scatter:
     def read(self, part: int) -> np.ndarray:
         """(m, width) uint64 rows of this partition, in the order written; the file is removed."""
         path = self.path(part)
-        if not path.exists():
+        if not os.path.exists(path):
             return np.zeros((0, self.width), dtype=np.uint64)
         rows = np.fromfile(path, dtype=np.uint64).reshape(-1, self.width)
-        path.unlink()
+        os.unlink(path)
         return rows
 
 
@@ -506,7 +507,7 @@ def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray, found:
         _add_exact(hashes, None, found)
         return
     with tempfile.TemporaryDirectory(prefix="scatter-", dir=Path(shards[0].docs).parent) as tmp:
-        scatter = _Scatter(Path(tmp), "exact", parts, 3)
+        scatter = _Scatter(tmp, "exact", parts, 3)
         buffer = np.empty((max(1, SCATTER_BYTES // 24), 3), dtype=np.uint64)  # high, low, document index
         size = 0
         for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
@@ -611,7 +612,7 @@ def _band_key_groups(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
                 yield band_members, band_keys
         return
     with tempfile.TemporaryDirectory(prefix="scatter-", dir=Path(shards[0].docs).parent) as tmp:
-        scatters = [_Scatter(Path(tmp), f"band{j}", parts, 2) for j in range(n_bands)]
+        scatters = [_Scatter(tmp, f"band{j}", parts, 2) for j in range(n_bands)]
         # Column 0: document index; 1..n_bands: its key in each band. Written a band at a time as
         # (document, key) rows, through a (rows, 2) array allocated once.
         buffer = np.empty((max(1, SCATTER_BYTES // (8 * (n_bands + 1))), n_bands + 1), dtype=np.uint64)
@@ -639,10 +640,9 @@ def _band_key_groups(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
                 size += len(local)
             else:  # a unit larger than the buffer goes alone
                 flush(block, pair)
-                del block
         if size:
             flush(buffer[:size], pair)
-        del buffer, pair
+        block = buffer = pair = np.zeros(0, dtype=np.uint64)  # not held while the partitions are read
         for first_band, part in itertools.product(range(0, n_bands, group), range(parts)):
             for j in range(first_band, min(n_bands, first_band + group)):
                 rows = scatters[j].read(part)
