@@ -287,11 +287,12 @@ def _ids_at(work_dir: Path, starts: list[int], wanted: np.ndarray) -> dict[int, 
     ids: dict[int, str] = {}
     for unit in np.unique(np.searchsorted(starts, wanted, side="right") - 1).tolist():
         lo, hi = np.searchsorted(wanted, [starts[unit], starts[unit + 1]])
-        local = set((wanted[lo:hi] - starts[unit]).tolist())
+        # The unit's list split in C (at most a unit's ids), then only the wanted lines parsed: a Python
+        # loop over every line cost ~1 s at 925,015 documents, whose windows each want keepers in most units.
         with open(work_dir / f"{shard_name(unit)}.ids.jsonl", "rb") as handle:
-            for line_no, line in enumerate(handle):
-                if line_no in local:
-                    ids[starts[unit] + line_no] = orjson.loads(line)["id"]
+            lines = handle.read().split(b"\n")
+        for line_no in (wanted[lo:hi] - starts[unit]).tolist():
+            ids[starts[unit] + line_no] = orjson.loads(lines[line_no])["id"]
     return ids
 
 
