@@ -133,6 +133,33 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path) -> None:
     assert verify(out).ok
 
 
+def test_resume_after_a_killed_dedup_phase_redoes_it_and_clears_its_leftovers(corpus, reference, tmp_path,
+                                                                              monkeypatch) -> None:
+    """A run killed in phase 2 leaves no done-marker and half-written temporary files (partition files of
+    the hash scatter, candidate pairs); resuming redoes phase 2 from the unit files, gives the output of an
+    uninterrupted run and removes what the killed attempt left."""
+    from deshi.data import dedup
+
+    monkeypatch.setattr(dedup, "EXACT_PASS_DOCS", 100)  # several partitions: the scatter path runs
+    monkeypatch.setattr(dedup, "PASS_DOCS", 100)
+    out = tmp_path / "out"
+    cfg = CurateConfig(shard_size=150, workers=1, keep_work=True)
+    curate(corpus[0], out, cfg)
+    work = out / ".work"
+    # What a SIGKILL during phase 2 leaves: phase 1 done, no dedup marker, no drop lists, no manifest.
+    (work / "dedup-drops.done").unlink()
+    for drops in work.glob("*.drops.jsonl"):
+        drops.unlink()
+    (out / "manifest.json").unlink()
+    (work / "scatter-killed").mkdir()
+    (work / "scatter-killed" / "exact-0.bin").write_bytes(bytes(24 * 7))  # a partition file cut short
+    (work / "pairs-killed").mkdir()
+    curate(corpus[0], out, cfg)
+    assert outputs(out) == outputs(reference)
+    assert not [p for p in work.iterdir() if p.name.startswith(dedup.PHASE2_TMP_PREFIXES)]
+    assert verify(out).ok
+
+
 def test_changed_config_starts_afresh(corpus, tmp_path) -> None:
     out = tmp_path / "out"
     cfg = CurateConfig(shard_size=150, keep_work=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -318,9 +319,25 @@ def test_dedup_in_bounded_passes_gives_the_same_clusters(tmp_path, monkeypatch) 
     monkeypatch.setattr(dedup, "ALL_KEYS_BYTES", 16 * 20 * 3)  # three bands' keys of a partition at a time
     monkeypatch.setattr(dedup, "PAIR_SLICE", 3)  # candidate pairs made a few at a time too
     assert dedup._passes(len(texts)) > 5
+    work = Path(shards[0].docs).parent
+    before = sorted(work.iterdir())
     kind_n, keeper_n = cluster(shards, config)  # the pair path: candidates in several buckets on disk
     assert (kind1 == EXACT).sum() == 13 and (kind1 == NEAR).sum() >= 25
     assert kind_n.tolist() == kind1.tolist() and keeper_n.tolist() == keeper1.tolist()
+    # Hashes and band keys are scattered to partition files once: each unit alone (buffer smaller than a
+    # unit), a few units per buffer, or all units in one buffer (several writes to each partition,
+    # appended in input order), the clusters are the same, and no partition file is left behind.
+    scattered: list[int] = []
+    write = dedup._Scatter.write
+    monkeypatch.setattr(dedup._Scatter, "write", lambda self, part_of, rows: (scattered.append(len(rows)),
+                                                                               write(self, part_of, rows)))
+    for scatter_bytes in (1, 3_000, 1 << 20):
+        monkeypatch.setattr(dedup, "SCATTER_BYTES", scatter_bytes)
+        scattered.clear()
+        kind_c, keeper_c = cluster(shards, config)
+        assert kind_c.tolist() == kind1.tolist() and keeper_c.tolist() == keeper1.tolist()
+        assert sum(scattered) > len(texts)  # the exact hashes and the band keys went through partition files
+        assert sorted(work.iterdir()) == before
     # Too many pairs to hold: the sequential path, failed verifications forgotten early.
     monkeypatch.setattr(dedup, "PARALLEL_PAIRS_MAX", 0)
     monkeypatch.setattr(dedup, "FAILED_MAX", 2)

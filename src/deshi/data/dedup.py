@@ -16,8 +16,9 @@ the MinHash estimate with 128 permutations has a standard deviation of ~0.03 at 
 rejected one true pair in ten near the threshold in our tests. The estimate still pre-screens:
 pairs more than 0.15 below the threshold (templated documents that share a band) are not read. Verified pairs are merged with union-find whose root is always the smallest index,
 so the kept document of every cluster is the earliest in the input. Phase 2 reads the phase-1
-files a unit or a candidate pair at a time (no memory maps), sorts hash partitions of bounded size,
-keeps the candidate pairs on disk and no per-document array of the corpus: what it holds follows
+files a unit or a candidate pair at a time (no memory maps), sorts hash partitions of bounded size
+(scattered once to partition files on disk when there are several, so every row is read twice, not
+once per partition), keeps the candidate pairs on disk and no per-document array of the corpus: what it holds follows
 the number of duplicates (see :func:`find_clusters`).
 """
 
@@ -53,7 +54,7 @@ PAIR_CHUNK = 1_024
 # Documents sorted at once in phase 2. Larger corpora are processed in passes over hash partitions
 # (equal hashes and equal band keys always fall in the same partition, so every pass finds whole
 # buckets), which caps the sort arrays (~35 bytes per document of a pass: ~2 MB) whatever the
-# corpus size; each extra pass re-reads the phase-1 band files (see ALL_KEYS_BYTES).
+# corpus size; with several partitions the band keys are scattered once to partition files (_Scatter).
 PASS_DOCS = 1 << 16
 # Documents whose exact hashes are sorted at once (~35 bytes each: ~0.6 MB).
 EXACT_PASS_DOCS = 1 << 14
@@ -439,42 +440,114 @@ class _WindowFiles:
         return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
+class _Scatter:
+    """Rows appended to one file per partition (``{name}-{partition}.bin`` in ``directory``), gathered in a
+    buffer of about ``SCATTER_BYTES`` first and written a partition slice at a time, then read back a
+    partition at a time (each file deleted as it is read).
+
+    Why: phase 2 used to make one pass over every unit's hash (or band-key) file per partition, keeping
+    the rows of that partition: the bytes read and filtered grew with the square of the corpus (57
+    exact passes over 1,025 hash files at 925,015 documents). Scattered once, each row is read twice in
+    all (unit file, partition file). Appends keep input order: the buffer is filled in input order and
+    split by a stable sort, so a partition's file lists its rows in input order, as the filtering did."""
+
+    def __init__(self, directory: str, name: str, parts: int, width: int) -> None:
+        self.directory, self.name, self.parts, self.width = directory, name, parts, width
+
+    def path(self, part: int) -> str:
+        # A str, not a Path: pathlib interns every new name part for the life of the process.
+        return os.path.join(self.directory, f"{self.name}-{part}.bin")
+
+    def write(self, part_of: np.ndarray, rows: np.ndarray) -> None:
+        """Append each row of ``rows`` ((m, width) uint64, input order) to partition ``part_of[row]``
+        (a partition's rows are gathered one partition at a time: no second copy of ``rows``)."""
+        order = np.argsort(part_of, kind="stable")
+        bounds = np.searchsorted(part_of[order], np.arange(self.parts + 1)).tolist()
+        for part in range(self.parts):
+            lo, hi = bounds[part], bounds[part + 1]
+            if hi > lo:
+                fd = os.open(self.path(part), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                try:
+                    os.write(fd, rows[order[lo:hi]].tobytes())
+                finally:
+                    os.close(fd)
+
+    def read(self, part: int) -> np.ndarray:
+        """(m, width) uint64 rows of this partition, in the order written; the file is removed."""
+        path = self.path(part)
+        if not os.path.exists(path):
+            return np.zeros((0, self.width), dtype=np.uint64)
+        rows = np.fromfile(path, dtype=np.uint64).reshape(-1, self.width)
+        os.unlink(path)
+        return rows
+
+
+# Temporary directories phase 2 makes next to the unit files (tempfile prefixes): a resumed run removes
+# those a killed one left.
+PHASE2_TMP_PREFIXES = ("scatter-", "pairs-", "clusters-")
+# Rows of unit files (hashes, band keys) gathered before they are appended to their partitions' files
+# (the buffer is allocated once; the write adds ~16 bytes per row of it). Each flush writes up to one
+# slice per partition, so larger buffers make fewer, larger writes.
+SCATTER_BYTES = 1 << 20
+
+
 def _exact_duplicates(shards: Sequence[ShardArrays], offsets: np.ndarray, found: _WindowFiles) -> None:
-    """(duplicate, first occurrence) global indices of all exact duplicates, added to ``found``, in passes
-    over hash partitions of at most ``EXACT_PASS_DOCS`` documents (each pass reads the small hash files
-    again: 16 bytes per document)."""
+    """(duplicate, first occurrence) global indices of all exact duplicates, added to ``found``, a hash
+    partition of at most ``EXACT_PASS_DOCS`` documents at a time. With several partitions the hash files
+    are read once and scattered to partition files on disk (:class:`_Scatter`)."""
     n = int(offsets[-1])
     parts = max(1, -(-n // EXACT_PASS_DOCS))
     headers: dict[Path, tuple[int, tuple[int, ...], np.dtype]] = {}
-    for part in range(parts):
-        if parts == 1:
-            index = None  # all documents in input order: positions are the indices
-            hashes = np.empty((n, 2), dtype=np.uint64)
-            for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
-                if shard.count:
-                    hashes[start : start + shard.count] = _load_npy(shard.hashes, headers)
-        else:
-            picked, where = [], []
-            for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
-                if shard.count:
-                    shard_hashes = _load_npy(shard.hashes, headers)
-                    mine = np.flatnonzero(shard_hashes[:, 0] % np.uint64(parts) == np.uint64(part))
-                    picked.append(shard_hashes[mine])
-                    where.append(mine + start)
-            hashes, index = np.concatenate(picked), np.concatenate(where)
-            del picked, where
-        # lexsort is stable: equal hashes stay in input order, so the first of a run is the earliest.
-        order = np.lexsort((hashes[:, 1], hashes[:, 0]))
-        column = hashes[:, 0][order]
-        same = column[1:] == column[:-1]
-        column = hashes[:, 1][order]
-        same &= column[1:] == column[:-1]
-        del column, hashes
-        later, run_first = _run_firsts(same)
-        del same
-        dup, first = order[later], order[run_first]
-        del order
-        found.add(dup if index is None else index[dup], first if index is None else index[first])
+    if parts == 1:
+        # All documents in input order: positions are the indices.
+        hashes = np.empty((n, 2), dtype=np.uint64)
+        for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
+            if shard.count:
+                hashes[start : start + shard.count] = _load_npy(shard.hashes, headers)
+        _add_exact(hashes, None, found)
+        return
+    with tempfile.TemporaryDirectory(prefix="scatter-", dir=Path(shards[0].docs).parent) as tmp:
+        scatter = _Scatter(tmp, "exact", parts, 3)
+        buffer = np.empty((max(1, SCATTER_BYTES // 24), 3), dtype=np.uint64)  # high, low, document index
+        size = 0
+        for shard, start in zip(shards, offsets[:-1].tolist(), strict=True):
+            if not shard.count:
+                continue
+            if size and size + shard.count > len(buffer):
+                scatter.write(buffer[:size, 0] % np.uint64(parts), buffer[:size])
+                size = 0
+            rows = buffer if shard.count <= len(buffer) else np.empty((shard.count, 3), dtype=np.uint64)
+            rows[size : size + shard.count, :2] = _load_npy(shard.hashes, headers)
+            rows[size : size + shard.count, 2] = np.arange(start, start + shard.count, dtype=np.uint64)
+            if rows is buffer:
+                size += shard.count
+            else:  # a unit larger than the buffer goes alone
+                scatter.write(rows[:, 0] % np.uint64(parts), rows)
+                del rows
+        if size:
+            scatter.write(buffer[:size, 0] % np.uint64(parts), buffer[:size])
+        del buffer
+        for part in range(parts):
+            rows = scatter.read(part)
+            _add_exact(rows[:, :2], rows[:, 2].astype(np.int64), found)
+            del rows
+
+
+def _add_exact(hashes: np.ndarray, index: np.ndarray | None, found: _WindowFiles) -> None:
+    """The exact duplicates among ``hashes`` (rows in input order; ``index`` their document numbers, None
+    when positions are the numbers), each with its first occurrence, added to ``found``."""
+    # lexsort is stable: equal hashes stay in input order, so the first of a run is the earliest.
+    order = np.lexsort((hashes[:, 1], hashes[:, 0]))
+    column = hashes[:, 0][order]
+    same = column[1:] == column[:-1]
+    column = hashes[:, 1][order]
+    same &= column[1:] == column[:-1]
+    del column, hashes
+    later, run_first = _run_firsts(same)
+    del same
+    dup, first = order[later], order[run_first]
+    del order
+    found.add(dup if index is None else index[dup], first if index is None else index[first])
 
 
 def _load_npy(path: Path, headers: dict[Path, tuple[int, tuple[int, ...], np.dtype]]) -> np.ndarray:
@@ -501,41 +574,80 @@ def _band_key_groups(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
 
     Why this shape: no per-document array of the corpus is held (the documents that take part are
     found per unit from the sorted exact duplicates). A pass holds one partition (``PASS_DOCS``
-    documents, at most) of as many bands as fit in ``ALL_KEYS_BYTES`` (16 bytes per entry), and reads
-    each unit's band file once per group of bands and partition. Equal keys always fall in the same
-    partition, so every partition holds whole buckets."""
+    documents, at most) of one band. With one partition, each unit's band file is read once per group
+    of bands fitting ``ALL_KEYS_BYTES``; with several, each unit's band file is read once and its keys
+    scattered to one file per band and partition (:class:`_Scatter`), each read back once. Equal keys
+    always fall in the same partition, so every partition holds whole buckets. Order: groups of bands,
+    then partitions, then the bands of the group (as when every pass filtered the unit files)."""
     parts = _passes(n_active)
     per_band = max(1, -(-n_active // parts))
     group = max(1, min(n_bands, ALL_KEYS_BYTES // (16 * per_band)))
     starts = offsets[:-1].tolist()
     headers: dict[Path, tuple[int, tuple[int, ...], np.dtype]] = {}
-    for first_band, part in itertools.product(range(0, n_bands, group), range(parts)):
-        bands = range(first_band, min(n_bands, first_band + group))
-        members: list[list[np.ndarray]] = [[] for _ in bands]
-        keys: list[list[np.ndarray]] = [[] for _ in bands]
+
+    def active_rows(shard: ShardArrays, lo: int) -> np.ndarray:
+        """Positions in the unit of its documents that are not exact duplicates."""
+        dups = exact.between(lo, lo + shard.count)[:, 0]
+        local = np.arange(shard.count, dtype=np.int64)
+        return np.delete(local, dups - lo) if len(dups) else local
+
+    if parts == 1:
+        for first_band in range(0, n_bands, group):
+            bands = range(first_band, min(n_bands, first_band + group))
+            members: list[list[np.ndarray]] = [[] for _ in bands]
+            keys: list[list[np.ndarray]] = [[] for _ in bands]
+            for shard, lo in zip(shards, starts, strict=True):
+                if not shard.count:
+                    continue
+                local = active_rows(shard, lo)
+                block = _load_npy(shard.bands, headers)[local, bands.start : bands.stop]
+                for j in range(len(bands)):
+                    members[j].append(local + lo)
+                    keys[j].append(np.ascontiguousarray(block[:, j]))
+                del block
+            for j in range(len(bands)):
+                band_members = np.concatenate(members[j]) if members[j] else np.zeros(0, dtype=np.int64)
+                band_keys = np.concatenate(keys[j]) if keys[j] else np.zeros(0, dtype=np.uint64)
+                members[j] = keys[j] = []
+                yield band_members, band_keys
+        return
+    with tempfile.TemporaryDirectory(prefix="scatter-", dir=Path(shards[0].docs).parent) as tmp:
+        scatters = [_Scatter(tmp, f"band{j}", parts, 2) for j in range(n_bands)]
+        # Column 0: document index; 1..n_bands: its key in each band. Written a band at a time as
+        # (document, key) rows, through a (rows, 2) array allocated once.
+        buffer = np.empty((max(1, SCATTER_BYTES // (8 * (n_bands + 1))), n_bands + 1), dtype=np.uint64)
+        pair = np.empty((len(buffer), 2), dtype=np.uint64)
+
+        def flush(block: np.ndarray, pair: np.ndarray) -> None:
+            rows = pair[: len(block)] if len(block) <= len(pair) else np.empty((len(block), 2), dtype=np.uint64)
+            rows[:, 0] = block[:, 0]
+            for j, scatter in enumerate(scatters):
+                rows[:, 1] = block[:, j + 1]
+                scatter.write(rows[:, 1] % np.uint64(parts), rows)
+
+        size = 0
         for shard, lo in zip(shards, starts, strict=True):
             if not shard.count:
                 continue
-            dups = exact.between(lo, lo + shard.count)[:, 0]
-            local = np.arange(shard.count, dtype=np.int64)
-            if len(dups):
-                local = np.delete(local, dups - lo)
-            block = _load_npy(shard.bands, headers)[local, bands.start : bands.stop]
-            for j in range(len(bands)):
-                column = block[:, j]
-                if parts > 1:
-                    mine = column % np.uint64(parts) == np.uint64(part)
-                    members[j].append(local[mine] + lo)
-                    keys[j].append(column[mine])
-                else:
-                    members[j].append(local + lo)
-                    keys[j].append(np.ascontiguousarray(column))
-            del block
-        for j in range(len(bands)):
-            band_members = np.concatenate(members[j]) if members[j] else np.zeros(0, dtype=np.int64)
-            band_keys = np.concatenate(keys[j]) if keys[j] else np.zeros(0, dtype=np.uint64)
-            members[j] = keys[j] = []
-            yield band_members, band_keys
+            local = active_rows(shard, lo)
+            if size and size + len(local) > len(buffer):
+                flush(buffer[:size], pair)
+                size = 0
+            block = buffer if len(local) <= len(buffer) else np.empty((len(local), n_bands + 1), dtype=np.uint64)
+            block[size : size + len(local), 0] = local + lo
+            block[size : size + len(local), 1:] = _load_npy(shard.bands, headers)[local]
+            if block is buffer:
+                size += len(local)
+            else:  # a unit larger than the buffer goes alone
+                flush(block, pair)
+        if size:
+            flush(buffer[:size], pair)
+        block = buffer = pair = np.zeros(0, dtype=np.uint64)  # not held while the partitions are read
+        for first_band, part in itertools.product(range(0, n_bands, group), range(parts)):
+            for j in range(first_band, min(n_bands, first_band + group)):
+                rows = scatters[j].read(part)
+                yield rows[:, 0].astype(np.int64), np.ascontiguousarray(rows[:, 1])
+                del rows
 
 
 def _band_pairs(members: np.ndarray, keys: np.ndarray, n: int) -> Iterator[np.ndarray]:
@@ -629,9 +741,9 @@ ParallelMap = Callable[[Callable[..., Any], list[tuple[Any, ...]]], list[Any]]
 # while they are split between the processes: ~16 MB at this cap); past this many it leaves the corpus
 # to the sequential path, whose memory does not follow the number of pairs.
 PARALLEL_PAIRS_MAX = 1 << 20
-# Band keys of one hash partition are read for as many bands at once as fit in this (16 bytes per
-# document and band, at least one band): one read of each unit's band file per group of bands and
-# partition. 4 MiB held ~2 MB more at 200,000 documents for no measurable speed.
+# With one hash partition, band keys are read for as many bands at once as fit in this (16 bytes per
+# document and band, at least one band): one read of each unit's band file per group of bands.
+# 4 MiB held ~2 MB more at 200,000 documents for no measurable speed.
 ALL_KEYS_BYTES = 2 << 20
 # Pairs whose documents' shingles verify_pairs computes in one batch, if their texts hold at most
 # VERIFY_CHARS characters together (~24 bytes per character at the batch's peak: ~3 MB). 256 pairs
