@@ -30,14 +30,7 @@ CHILD = r"""
 import json, os, sys, time, unicodedata
 from deshi.data.pii import PIIRecognizer
 from deshi.data.pii.redact import parse_actions, redact_with_plan
-texts = []
-for raw in open(sys.argv[1], "rb").read().splitlines():
-    try:
-        record = json.loads(raw)
-    except ValueError:
-        continue
-    if isinstance(record, dict) and isinstance(record.get("text"), str):
-        texts.append(record["text"])
+texts = json.load(open(sys.argv[1], encoding="utf-8"))
 if sys.argv[2] == "nfkc":
     texts = [unicodedata.normalize("NFKC", t) for t in texts]
 nonames, everything, plan = PIIRecognizer(names=False), PIIRecognizer(), parse_actions(None)
@@ -72,12 +65,16 @@ def main() -> int:
         from deshi.demo_data import generate_demo_corpus
 
         generate_demo_corpus(corpus.parent, docs=args.docs, seed=11)
+    from pii_regression import read_texts  # this folder's: the same reading as the span regression check
+
+    texts_json = args.workdir / f"texts-{args.docs}-11.json"
+    texts_json.write_text(json.dumps(read_texts(corpus), ensure_ascii=False), encoding="utf-8")
     results: dict[str, list[dict[str, float]]] = {"A": [], "B": []}
     for _ in range(args.rounds):
         for side, src in (("A", args.a), ("B", args.b)):
             load = os.getloadavg()[0]
             env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
-            run = subprocess.run([sys.executable, "-c", CHILD, str(corpus), "nfkc" if args.nfkc else "raw"],
+            run = subprocess.run([sys.executable, "-c", CHILD, str(texts_json), "nfkc" if args.nfkc else "raw"],
                                  env=env, capture_output=True, text=True, check=True)
             numbers = json.loads(run.stdout.strip().splitlines()[-1])
             results[side].append(numbers)

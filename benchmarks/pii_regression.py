@@ -30,6 +30,19 @@ sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
 
+def read_texts(path: Path) -> list[str]:
+    """The ``text`` of every well-formed record of a JSONL file (malformed lines skipped)."""
+    texts = []
+    for raw in path.read_bytes().splitlines():
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("text"), str):
+            texts.append(record["text"])
+    return texts
+
+
 def load_texts(workdir: Path, docs: int) -> dict[str, list[str]]:
     """Named text sets: demo corpora of three seeds, their held-out sets, the realistic hand-written cases."""
     from deshi.demo_data import generate_demo_corpus
@@ -40,15 +53,7 @@ def load_texts(workdir: Path, docs: int) -> dict[str, list[str]]:
         if not (out / "corpus.jsonl").exists():
             generate_demo_corpus(out, docs=docs, seed=seed)
         for name in ("corpus", "heldout", "heldout_en"):
-            texts = []
-            for raw in (out / f"{name}.jsonl").read_bytes().splitlines():
-                try:
-                    record = json.loads(raw)
-                except ValueError:
-                    continue
-                if isinstance(record, dict) and isinstance(record.get("text"), str):
-                    texts.append(record["text"])
-            sets[f"{name}-{seed}"] = texts
+            sets[f"{name}-{seed}"] = read_texts(out / f"{name}.jsonl")
     from pii_realistic import CASES
 
     sets["realistic"] = [text for text, _ in CASES]
