@@ -142,6 +142,9 @@ def test_resume_after_a_killed_dedup_phase_redoes_it_and_clears_its_leftovers(co
 
     monkeypatch.setattr(dedup, "EXACT_PASS_DOCS", 100)  # several partitions: the scatter path runs
     monkeypatch.setattr(dedup, "PASS_DOCS", 100)
+    from deshi.data import runner
+
+    monkeypatch.setattr(runner, "DROPS_WINDOW", 100)  # keepers in other windows than their duplicates
     out = tmp_path / "out"
     cfg = CurateConfig(shard_size=150, workers=1, keep_work=True)
     curate(corpus[0], out, cfg)
@@ -154,9 +157,12 @@ def test_resume_after_a_killed_dedup_phase_redoes_it_and_clears_its_leftovers(co
     (work / "scatter-killed").mkdir()
     (work / "scatter-killed" / "exact-0.bin").write_bytes(bytes(24 * 7))  # a partition file cut short
     (work / "pairs-killed").mkdir()
+    (work / f"{runner.DROPS_TMP_PREFIX}killed").mkdir()
+    (work / f"{runner.DROPS_TMP_PREFIX}killed" / "k0.i64").write_bytes(bytes(24 * 3))
     curate(corpus[0], out, cfg)
     assert outputs(out) == outputs(reference)
-    assert not [p for p in work.iterdir() if p.name.startswith(dedup.PHASE2_TMP_PREFIXES)]
+    left = (*dedup.PHASE2_TMP_PREFIXES, runner.DROPS_TMP_PREFIX)
+    assert not [p for p in work.iterdir() if p.name.startswith(left)]
     assert verify(out).ok
 
 
