@@ -139,8 +139,8 @@ class WordMatcher:
 
     @property
     def scanner(self) -> KeywordScanner[tuple[str, bool]]:
-        """This matcher's own automaton, built on first use: with a shared scan it is never needed
-        (a HojiChar-sized list's automaton holds ~10 MB)."""
+        """This matcher's own automaton, built on first use: with a shared scan (lists of up to
+        ``runner.SHARED_SCAN_MAX_WORDS`` forms) it is never needed."""
         if self._scanner is None:
             self._scanner = KeywordScanner(self.variants)
         return self._scanner
@@ -176,7 +176,7 @@ def build_matcher(config: ContentConfig) -> WordMatcher:
     if config.words_file:
         path = Path(config.words_file)
         try:
-            extra += _read_words(path.read_text(encoding="utf-8"))
+            extra += _read_words(path.read_text(encoding="utf-8-sig"))  # Notepad writes a BOM
         except (OSError, UnicodeDecodeError) as exc:
             raise ContentListError(f"content.words_file {path}: cannot read ({exc})") from None
     for word in extra:
