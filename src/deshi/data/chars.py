@@ -5,8 +5,8 @@ characters and hashes character n-grams. Each of these used to scan the text on 
 ``str.translate`` pass, two regex substitutions, a UTF-32 encode). Here one UTF-32 encode gives the
 code points as a NumPy array, one table lookup gives a bit set per character, and one ``bincount``
 gives every count at once (~4 µs for a 450-character document instead of ~25 µs). The result for the
-most recent text is cached by identity, because the language and quality steps look at the same
-string object one after the other.
+most recent text is cached by identity (a step asking twice about one text); across steps the counts
+travel on the document (``doc_char_counts``), since the steps now run over blocks of documents.
 
 Every bit is defined by the regex character class it replaces (the table is built by running that
 class over all code points), so counts are exactly what the regexes gave. Characters at or above

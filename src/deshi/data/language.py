@@ -8,21 +8,17 @@ characters, which keeps an English page with one Japanese word; the share is the
 
 from __future__ import annotations
 
-from deshi.data.chars import char_counts, doc_char_counts
+from deshi.data.chars import doc_char_counts
 from deshi.data.config import LanguageConfig
 from deshi.data.document import Document
 from deshi.data.steps import Step
 
 
-def script_shares(text: str) -> tuple[float, float]:
-    """(Japanese share, kana share) among the letters of ``text``; (0, 0) when it has no letters.
+def _shares(counts: tuple[int, int, int, int, int]) -> tuple[float, float]:
+    """(Japanese share, kana share) among the letters counted; (0, 0) when there are none.
 
     Letters are what ``[\\W\\d_]`` does not match; kana and kanji are the classes in
     :mod:`deshi.data.chars` (one table lookup per character, shared with the quality step)."""
-    return _shares(char_counts(text))
-
-
-def _shares(counts: tuple[int, int, int, int, int]) -> tuple[float, float]:
     kana, kanji, other, _, _ = counts
     letters = kana + kanji + other
     if letters == 0:

@@ -19,7 +19,7 @@ from importlib import resources
 
 import numpy as np
 
-from deshi.data.chars import char_counts, codepoints, doc_char_counts
+from deshi.data.chars import codepoints, doc_char_counts
 from deshi.data.config import QualityConfig
 from deshi.data.document import Document
 from deshi.data.keywords import KeywordScanner, SharedScan
@@ -138,20 +138,6 @@ def duplicate_line_ratio(text: str) -> float:
     return 1 - len(set(lines)) / len(lines)
 
 
-def mojibake_ratio(text: str) -> float:
-    """Share of characters in :data:`deshi.data.chars.MOJIBAKE_RE` (counted with the shared table)."""
-    if not text:
-        return 0.0
-    return char_counts(text)[4] / len(text)
-
-
-def symbol_ratio(text: str) -> float:
-    """Share of characters in :data:`deshi.data.chars.SYMBOL_RE` (counted with the shared table)."""
-    if not text:
-        return 0.0
-    return char_counts(text)[3] / len(text)
-
-
 @lru_cache(maxsize=1)
 def ad_keywords() -> tuple[str, ...]:
     """HojiChar's advertising/boilerplate keywords (plus ours), in file order."""
@@ -198,7 +184,7 @@ class QualityFilter(Step):
             doc.reject(self.name, "too_short")
         elif len(text) > cfg.max_chars:
             doc.reject(self.name, "too_long")
-        # mojibake_ratio and symbol_ratio from the counts the language step left on the document
+        # the mojibake and symbol shares from the counts the language step left on the document
         # (an empty text has zero counts: 0 / 1 is their 0.0)
         elif cfg.max_mojibake_ratio < 1 and doc_char_counts(doc)[4] / (len(text) or 1) > cfg.max_mojibake_ratio:
             doc.reject(self.name, "mojibake")
