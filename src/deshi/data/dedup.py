@@ -390,6 +390,22 @@ def _passes(n: int) -> int:
     return max(1, -(-n // PASS_DOCS))
 
 
+def append_by_group(path_of: Callable[[int], str | Path], rows: np.ndarray, group: np.ndarray) -> None:
+    """Append each row of ``rows`` to the file ``path_of(group[row])``; within a group, rows keep their
+    order (a stable sort). A group's rows are gathered one group at a time: no second copy of ``rows``."""
+    if not len(rows):
+        return
+    order = np.argsort(group, kind="stable")
+    sorted_group = group[order]
+    cuts = (np.flatnonzero(sorted_group[1:] != sorted_group[:-1]) + 1).tolist()
+    for lo, hi in zip([0, *cuts], [*cuts, len(order)], strict=True):
+        fd = os.open(path_of(int(sorted_group[lo])), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, rows[order[lo:hi]].tobytes())
+        finally:
+            os.close(fd)
+
+
 class _WindowFiles:
     """(document, value) int64 pairs kept on disk, one file per window of ``PASS_DOCS`` document indices,
     read back a window at a time, sorted by document.
@@ -409,15 +425,8 @@ class _WindowFiles:
     def add(self, docs: np.ndarray, values: np.ndarray) -> None:
         if not len(docs):
             return
-        window = docs // PASS_DOCS
-        order = np.argsort(window, kind="stable")
-        rows = np.stack([docs[order], values[order]], axis=1).astype(np.int64)
-        window = window[order]
-        cuts = np.flatnonzero(window[1:] != window[:-1]) + 1
-        for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(rows)], strict=True):
-            with open(self._path(int(window[lo])), "ab") as handle:
-                handle.write(rows[lo:hi].tobytes())
-        self.count += len(rows)
+        append_by_group(self._path, np.stack([docs, values], axis=1).astype(np.int64), docs // PASS_DOCS)
+        self.count += len(docs)
         self._cached = None
 
     def window(self, window: int) -> np.ndarray:
@@ -459,18 +468,8 @@ class _Scatter:
         return os.path.join(self.directory, f"{self.name}-{part}.bin")
 
     def write(self, part_of: np.ndarray, rows: np.ndarray) -> None:
-        """Append each row of ``rows`` ((m, width) uint64, input order) to partition ``part_of[row]``
-        (a partition's rows are gathered one partition at a time: no second copy of ``rows``)."""
-        order = np.argsort(part_of, kind="stable")
-        bounds = np.searchsorted(part_of[order], np.arange(self.parts + 1)).tolist()
-        for part in range(self.parts):
-            lo, hi = bounds[part], bounds[part + 1]
-            if hi > lo:
-                fd = os.open(self.path(part), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-                try:
-                    os.write(fd, rows[order[lo:hi]].tobytes())
-                finally:
-                    os.close(fd)
+        """Append each row of ``rows`` ((m, width) uint64, input order) to partition ``part_of[row]``."""
+        append_by_group(self.path, rows, part_of)
 
     def read(self, part: int) -> np.ndarray:
         """(m, width) uint64 rows of this partition, in the order written; the file is removed."""

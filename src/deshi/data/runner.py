@@ -297,7 +297,8 @@ def _write_drops(work_dir: Path, shard_counts: list[int], found: dd.Clusters) ->
             for k, count in zip(*np.unique(kind, return_counts=True), strict=True):
                 totals[int(k)] += int(count)
             rows = np.stack([index, kind.astype(np.int64), keeper], axis=1).astype(np.int64)
-            _append_by(tmp, "k", rows, np.searchsorted(window_starts, keeper, side="right") - 1)
+            dd.append_by_group(lambda kw: tmp / f"k{kw}.i64", rows,
+                               np.searchsorted(window_starts, keeper, side="right") - 1)
         for kw, (u0, u1) in enumerate(windows):  # (2) attach keeper ids, bucket by duplicate window
             path = tmp / f"k{kw}.i64"
             if not path.exists():
@@ -341,18 +342,6 @@ def _write_drops(work_dir: Path, shard_counts: list[int], found: dd.Clusters) ->
 
 # Temporary directory of _write_drops (cleaned like phase 2's other temporary files when a run resumes).
 DROPS_TMP_PREFIX = "drops-"
-
-
-def _append_by(directory: Path, prefix: str, rows: np.ndarray, bucket: np.ndarray) -> None:
-    """Append ``rows`` (int64) to ``{prefix}{bucket}.i64`` files, grouped by their bucket."""
-    if not len(rows):
-        return
-    order = np.argsort(bucket, kind="stable")
-    rows, bucket = rows[order], bucket[order]
-    cuts = np.flatnonzero(bucket[1:] != bucket[:-1]) + 1
-    for lo, hi in zip([0, *cuts.tolist()], [*cuts.tolist(), len(rows)], strict=True):
-        with open(directory / f"{prefix}{int(bucket[lo])}.i64", "ab") as handle:
-            handle.write(rows[lo:hi].tobytes())
 
 
 def _id_lines(work_dir: Path, unit: int) -> list[bytes]:
