@@ -62,8 +62,13 @@ def digit_runs(view: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]
     can be (the recognisers of those scan these spans only)."""
     runs7 = [m.span() for m in _RUN7.finditer(view)]
     # (A run shorter than 12 characters cannot hold 12 digits: no separator count needed.)
-    runs12 = [(s, e) for s, e in runs7 if e - s >= 12 and e - s - view.count(" ", s, e) - view.count("-", s, e) >= 12]
+    runs12 = [(s, e) for s, e in runs7 if e - s >= 12 and run_digits(view, s, e) >= 12]
     return runs7, runs12
+
+
+def run_digits(view: str, start: int, end: int) -> int:
+    """Digits in a run of :func:`digit_runs` (its characters less the single spaces/dashes joining them)."""
+    return end - start - view.count(" ", start, end) - view.count("-", start, end)
 
 
 def resolve_overlaps(spans: Iterable[PIISpan]) -> list[PIISpan]:
@@ -156,7 +161,7 @@ class PIIRecognizer:
                         spans.extend(find_my_numbers(text, view, runs12))
                     # A corporate number has 13 digits, a card 13 to 19: a 12-digit run (a My
                     # Number) holds neither.
-                    runs13 = [(s, e) for s, e in runs12 if e - s - view.count(" ", s, e) - view.count("-", s, e) >= 13]
+                    runs13 = [(s, e) for s, e in runs12 if run_digits(view, s, e) >= 13]
                     if runs13:
                         if self._corporate:
                             spans.extend(find_corporate_numbers(text, view, runs13))
