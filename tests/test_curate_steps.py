@@ -235,23 +235,23 @@ def test_words_file_saved_with_a_bom_and_crlf_keeps_its_first_word(tmp_path) -> 
 def test_a_large_word_list_keeps_its_own_automaton_and_the_same_answers(tmp_path) -> None:
     """Past SHARED_SCAN_MAX_WORDS the content words and the ad keywords are scanned apart (the merged
     automaton doubled the memory of big lists); the drops are the same either way."""
-    from deshi.data import runner
+    from deshi.data import content, runner
     from deshi.data.config import CurateConfig, QualityConfig
 
     words = tmp_path / "big.txt"
-    words.write_text("\n".join(["社外秘"] + [f"禁止語{i:05d}" for i in range(runner.SHARED_SCAN_MAX_WORDS)]),
+    words.write_text("\n".join(["社外秘"] + [f"禁止語{i:05d}" for i in range(content.SHARED_SCAN_MAX_WORDS)]),
                      encoding="utf-8")
     texts = ["この資料は社外秘です。" * 3, "期間限定！激安セール開催中、送料無料。今だけクーポンプレゼント、会員登録で10倍。" * 2,
              "ポンプの点検を実施した。異常なし。" * 3]
     answers = []
     for share_limit in (10**9, 0):
-        runner_limit = runner.SHARED_SCAN_MAX_WORDS
-        runner.SHARED_SCAN_MAX_WORDS = share_limit
+        default_limit = content.SHARED_SCAN_MAX_WORDS
+        content.SHARED_SCAN_MAX_WORDS = share_limit
         try:
             steps = runner.build_steps(CurateConfig(pii={"enabled": False}, content={"words_file": str(words)},
                                                     quality=QualityConfig(min_chars=5)))
         finally:
-            runner.SHARED_SCAN_MAX_WORDS = runner_limit
+            content.SHARED_SCAN_MAX_WORDS = default_limit
         quality = next(s for s in steps if s.name == "quality")
         assert (quality.shared is not None) == (share_limit > 0)
         answers.append([d.reason for d in run_steps(steps, [doc(t, i) for i, t in enumerate(texts)])])

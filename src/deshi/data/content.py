@@ -140,7 +140,7 @@ class WordMatcher:
     @property
     def scanner(self) -> KeywordScanner[tuple[str, bool]]:
         """This matcher's own automaton, built on first use: with a shared scan (lists of up to
-        ``runner.SHARED_SCAN_MAX_WORDS`` forms) it is never needed."""
+        ``SHARED_SCAN_MAX_WORDS`` forms) it is never needed."""
         if self._scanner is None:
             self._scanner = KeywordScanner(self.variants)
         return self._scanner
@@ -207,9 +207,20 @@ class ContentFilter(Step):
         return doc
 
 
+# Word forms up to which the content words and the ad keywords share one automaton. Past a few thousand
+# words the merged DFA held about twice the memory of the content words' own (a reviewer's measurement:
+# 20,000 words 69 MB alone, 141 MB with the 64 ad keywords; 2,000 custom words 9 vs 19 MB; the bundled
+# lists, 355 forms, and HojiChar's, 2,050, +3 MB at most), in every worker process.
+SHARED_SCAN_MAX_WORDS = 2_500
+
+
 def share_keyword_scan(quality: QualityFilter, content: ContentFilter) -> None:
     """Let the quality step's advertising keywords and the content step's words be found in one
-    automaton pass per document (:class:`deshi.data.keywords.SharedScan`); answers unchanged."""
+    automaton pass per document (:class:`deshi.data.keywords.SharedScan`); answers unchanged.
+    Nothing is shared when the ad-keyword rule is off or the content list is long (see
+    ``SHARED_SCAN_MAX_WORDS``): each step then scans with its own automaton."""
+    if not quality.checks_ad_keywords or len(content.matcher.variants) > SHARED_SCAN_MAX_WORDS:
+        return
     from deshi.data.quality import ad_keywords
 
     shared = SharedScan({"ads": [(w, w) for w in ad_keywords()], "content": content.matcher.variants})

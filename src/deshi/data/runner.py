@@ -58,13 +58,6 @@ STEP_ORDER = ("normalise", "language", "quality", "content", "pii")
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 
 
-# Word forms up to which the content words and the ad keywords share one automaton. Past a few thousand
-# words the merged DFA held about twice the memory of the content words' own (a reviewer's measurement:
-# 20,000 words 69 MB alone, 141 MB with the 64 ad keywords; 2,000 custom words 9 vs 19 MB; the bundled
-# lists, 355 forms, and HojiChar's, 2,050, +3 MB at most), in every worker process.
-SHARED_SCAN_MAX_WORDS = 2_500
-
-
 def build_steps(config: CurateConfig) -> list[Step]:
     """The enabled filter/transform steps, in pipeline order."""
     from deshi.data.content import ContentFilter, share_keyword_scan
@@ -80,9 +73,8 @@ def build_steps(config: CurateConfig) -> list[Step]:
     quality = QualityFilter(config.quality) if config.quality.enabled else None
     content = ContentFilter(config.content) if config.content.enabled else None
     steps += [step for step in (quality, content) if step is not None]
-    if (quality is not None and content is not None and quality.checks_ad_keywords
-            and len(content.matcher.variants) <= SHARED_SCAN_MAX_WORDS):
-        share_keyword_scan(quality, content)  # one keyword pass per document for both
+    if quality is not None and content is not None:
+        share_keyword_scan(quality, content)  # one keyword pass per document for both, where it pays
     if config.pii.enabled:
         from deshi.data.pii_step import PIIStep
 
