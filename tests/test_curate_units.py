@@ -61,6 +61,45 @@ def test_split_shard_slices_cover_each_line_once(corpus) -> None:
     assert len(split_shard(shards[-1], 3)) > 1
 
 
+def _shards_by_lines(path: Path, shard_size: int) -> list[tuple[int, int, int]]:
+    """(start line, count, byte offset) of each shard, found the plain way: a Python loop over the lines."""
+    shards, offset, start, start_offset, count = [], 0, 1, 0, 0
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            count += 1
+            offset += len(raw)
+            if count == shard_size:
+                shards.append((start, count, start_offset))
+                start, start_offset, count = number + 1, offset, 0
+    if count:
+        shards.append((start, count, start_offset))
+    return shards
+
+
+@pytest.mark.parametrize("tail", [b"", b"\n", b"\n\n", b'{"id": "last", "text": "unterminated"}'])
+def test_one_pass_plan_matches_line_by_line_plan(tmp_path, corpus, tail) -> None:
+    """The plan's chunked newline count (1 MiB reads) finds the same shards and units as reading the
+    lines one by one, whether the file ends in a newline, blank lines or an unterminated line, and
+    when a shard or unit boundary falls on a read-chunk boundary."""
+    from deshi.data import io as data_io
+
+    path = tmp_path / "c.jsonl"
+    path.write_bytes(corpus.read_bytes() + tail)
+    lines = path.read_bytes().count(b"\n") + (0 if path.read_bytes().endswith(b"\n") else 1)
+    for chunk in (data_io.PLAN_CHUNK, 4096, 100):  # small reads: boundaries land on every chunk position
+        data_io.PLAN_CHUNK = chunk
+        try:
+            for shard_size in (1, 7, 120, lines, lines + 5):
+                shards = plan_shards([path, corpus], shard_size)
+                assert [(s.start_line, s.count, s.offset) for s in shards if s.path == str(path)] == \
+                    _shards_by_lines(path, shard_size)
+                for workers, unit_size in ((1, 35), (2, 35), (2, 3), (3, 1000)):
+                    assert runner.plan_run([path, corpus], shard_size, workers, unit_size) == \
+                        runner.plan_units(shards, workers, unit_size)
+        finally:
+            data_io.PLAN_CHUNK = 1 << 20
+
+
 def test_gz_shards_are_not_split(tmp_path, corpus) -> None:
     import gzip
 

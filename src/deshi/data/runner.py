@@ -43,7 +43,7 @@ from deshi.data.io import (
     ShardSpec,
     atomic_path,
     input_files,
-    plan_shards,
+    plan_pieces,
     read_shard,
     split_shard,
     write_bytes_atomic,
@@ -431,10 +431,25 @@ def plan_units(shards: list[ShardSpec], workers: int, unit_size: int) -> Plan:
 
     The units only change who computes what: documents keep their input order and global numbering,
     so the output is the same bytes for any split (tests compare 1 and N workers)."""
-    pieces: list[tuple[int, ShardSpec]] = []
-    for shard in shards:
-        parts = max(1, round(shard.count / unit_size)) if workers > 1 else 1
-        pieces += [(shard.index, piece) for piece in split_shard(shard, parts)]
+    return _plan_from_pieces([(shard, split_shard(shard, _unit_parts(shard.count, workers, unit_size)))
+                              for shard in shards], workers, unit_size)
+
+
+def plan_run(files: list[Path], shard_size: int, workers: int, unit_size: int) -> Plan:
+    """``plan_units(plan_shards(files, shard_size), workers, unit_size)``, with shards and units found in one
+    pass over the input (:func:`deshi.data.io.plan_pieces`): the same plan, less serial work before phase 1."""
+    pieces = plan_pieces(files, shard_size, lambda count: _unit_parts(count, workers, unit_size))
+    return _plan_from_pieces(pieces, workers, unit_size)
+
+
+def _unit_parts(count: int, workers: int, unit_size: int) -> int:
+    """How many work units an output shard of ``count`` documents is split into (see :func:`plan_units`)."""
+    return max(1, round(count / unit_size)) if workers > 1 else 1
+
+
+def _plan_from_pieces(split: list[tuple[ShardSpec, list[ShardSpec]]], workers: int, unit_size: int) -> Plan:
+    """The plan of shards already split into units: halves the last ones, numbers the units (see :func:`plan_units`)."""
+    pieces: list[tuple[int, ShardSpec]] = [(shard.index, piece) for shard, slices in split for piece in slices]
     if workers > 1:
         # The last 2 × workers units of at least half the usual size (a short remainder is small already).
         halve = [i for i in range(len(pieces)) if pieces[i][1].count >= max(2, unit_size // 2)][-2 * workers:]
@@ -442,7 +457,7 @@ def plan_units(shards: list[ShardSpec], workers: int, unit_size: int) -> Plan:
             index, piece = pieces[i]
             pieces[i : i + 1] = [(index, half) for half in split_shard(piece, 2)]
     units = [ShardSpec(i, p.path, p.kind, p.start_line, p.count, p.offset, p.row_groups) for i, (_, p) in enumerate(pieces)]
-    return Plan(shards, units, [index for index, _ in pieces])
+    return Plan([shard for shard, _ in split], units, [index for index, _ in pieces])
 
 
 def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, Plan, list[Path]]:
@@ -462,7 +477,7 @@ def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, Pl
     for stale in (work, out / "data"):
         shutil.rmtree(stale, ignore_errors=True)
     work.mkdir(parents=True)
-    plan = plan_units(plan_shards(files, config.shard_size), config.workers, config.unit_size)
+    plan = plan_run(files, config.shard_size, config.workers, config.unit_size)
     write_bytes_atomic(plan_path, json.dumps({"fingerprint": fingerprint, **plan.to_dict()}).encode())
     return work, plan, files
 
