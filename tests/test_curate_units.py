@@ -269,9 +269,11 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
                                ("hash.npy", "bands.npy", "sig.npy", "docs.jsonl", "offsets.npy")), c)
               for i, c in enumerate(counts)]
     calls_seen: list[int] = []
+    functions_seen: set[str] = set()
 
     def in_process(fn, calls):
         calls_seen.append(len(calls))
+        functions_seen.add(fn.__name__)
         return [fn(*args) for args in calls]
 
     monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 1)
@@ -295,6 +297,24 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
         par_kind, par_keeper = dd.cluster(arrays, config, in_process, 2)
         assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
     monkeypatch.undo()
+    # A corpus of several hash partitions (PASS_DOCS made small): the band keys are scattered, and the
+    # candidate pairs made and estimated, by tasks shared between the processes; past
+    # PARALLEL_PAIRS_MAX surviving pairs the sequential path takes over. Same clusters every way.
+    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 1)
+    for threshold in (0.5, 0.8):
+        config = cfg.dedup.model_copy(update={"threshold": threshold})
+        kind, keeper = dd.cluster(arrays, config)
+        for pass_docs, pairs_max in ((64, dd.PARALLEL_PAIRS_MAX), (200, dd.PARALLEL_PAIRS_MAX), (64, 1)):
+            monkeypatch.setattr(dd, "PASS_DOCS", pass_docs)
+            monkeypatch.setattr(dd, "PARALLEL_PAIRS_MAX", pairs_max)
+            functions_seen.clear()
+            par_kind, par_keeper = dd.cluster(arrays, config, in_process, 2)
+            assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
+            assert {"_scatter_task", "_pair_codes_task", "_estimate_task"} <= functions_seen
+            assert ("verify_pairs" in functions_seen) == (pairs_max > 1)
+        monkeypatch.undo()
+        monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 1)
+    monkeypatch.undo()
     # Too few pairs to send: verified in this process, with the same clusters and no call made.
     monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 10**9)
     calls_seen.clear()
@@ -304,19 +324,6 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
         par_kind, par_keeper = dd.cluster(arrays, config, in_process, 2)
         assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
     assert not calls_seen
-
-
-def test_component_groups_keep_each_component_whole() -> None:
-    import numpy as np
-
-    from deshi.data.dedup import _component_groups
-
-    pairs = np.array([[0, 1], [1, 2], [5, 6], [7, 9], [2, 3], [10, 11], [6, 12], [20, 21]], dtype=np.int64)
-    groups = _component_groups(pairs, 2)
-    assert sorted(map(tuple, np.concatenate(groups).tolist())) == sorted(map(tuple, pairs.tolist()))
-    nodes = [set(g.ravel().tolist()) for g in groups]
-    assert not nodes[0] & nodes[1]
-    assert {0, 1, 2, 3} <= nodes[0] or {0, 1, 2, 3} <= nodes[1]
 
 
 def test_two_workers_share_dedup_and_write_the_same_bytes(corpus, reference, tmp_path, monkeypatch) -> None:
