@@ -409,12 +409,20 @@ def _passes(n: int) -> int:
     return max(1, -(-n // PASS_DOCS))
 
 
+def _stable_order(group: np.ndarray) -> np.ndarray:
+    """``np.argsort(group, kind="stable")`` for small non-negative group numbers, taken as 16-bit integers
+    when they fit: NumPy sorts those stably by radix, ~4x faster than 64-bit ones (same order)."""
+    if group.dtype.itemsize > 2 and len(group) and int(group.min()) >= 0 and int(group.max()) < 1 << 15:
+        group = group.astype(np.int16)
+    return np.argsort(group, kind="stable")
+
+
 def append_by_group(path_of: Callable[[int], str | Path], rows: np.ndarray, group: np.ndarray) -> None:
     """Append each row of ``rows`` to the file ``path_of(group[row])``; within a group, rows keep their
     order (a stable sort). A group's rows are gathered one group at a time: no second copy of ``rows``."""
     if not len(rows):
         return
-    order = np.argsort(group, kind="stable")
+    order = _stable_order(group)
     sorted_group = group[order]
     cuts = (np.flatnonzero(sorted_group[1:] != sorted_group[:-1]) + 1).tolist()
     for lo, hi in zip([0, *cuts], [*cuts, len(order)], strict=True):
@@ -930,7 +938,7 @@ def _pair_codes_task(groups: list[list[str]], n: int, buckets: int, tmp: str, ta
                 codes = pairs[:, 0] * n + pairs[:, 1]
                 bucket = pairs[:, 0] * buckets // n
                 del pairs
-                order = np.argsort(bucket, kind="stable")
+                order = _stable_order(bucket)
                 sorted_bucket = bucket[order]
                 cuts = (np.flatnonzero(sorted_bucket[1:] != sorted_bucket[:-1]) + 1).tolist()
                 for lo, hi in zip([0, *cuts], [*cuts, len(order)], strict=True):
