@@ -133,11 +133,13 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path) -> None:
     assert verify(out).ok
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_resume_after_a_killed_dedup_phase_redoes_it_and_clears_its_leftovers(corpus, reference, tmp_path,
-                                                                              monkeypatch) -> None:
+                                                                              monkeypatch, workers) -> None:
     """A run killed in phase 2 leaves no done-marker and half-written temporary files (partition files of
     the hash scatter, candidate pairs); resuming redoes phase 2 from the unit files, gives the output of an
-    uninterrupted run and removes what the killed attempt left."""
+    uninterrupted run and removes what the killed attempt left. With 2 workers, phase 2's candidate pairs
+    and drop lists are made by tasks shared with the pool (several partitions: PASS_DOCS is small here)."""
     from deshi.data import dedup
 
     monkeypatch.setattr(dedup, "EXACT_PASS_DOCS", 100)  # several partitions: the scatter path runs
@@ -145,8 +147,11 @@ def test_resume_after_a_killed_dedup_phase_redoes_it_and_clears_its_leftovers(co
     from deshi.data import runner
 
     monkeypatch.setattr(runner, "DROPS_WINDOW", 100)  # keepers in other windows than their duplicates
+    shared = []
+    real_shared = dedup._shared_estimated_pairs
+    monkeypatch.setattr(dedup, "_shared_estimated_pairs", lambda *args: shared.append(1) or real_shared(*args))
     out = tmp_path / "out"
-    cfg = CurateConfig(shard_size=150, workers=1, keep_work=True)
+    cfg = CurateConfig(shard_size=150, workers=workers, keep_work=True)
     curate(corpus[0], out, cfg)
     work = out / ".work"
     # What a SIGKILL during phase 2 leaves: phase 1 done, no dedup marker, no drop lists, no manifest.
@@ -164,6 +169,7 @@ def test_resume_after_a_killed_dedup_phase_redoes_it_and_clears_its_leftovers(co
     left = (*dedup.PHASE2_TMP_PREFIXES, runner.DROPS_TMP_PREFIX)
     assert not [p for p in work.iterdir() if p.name.startswith(left)]
     assert verify(out).ok
+    assert bool(shared) == (workers > 1)
 
 
 def test_changed_config_starts_afresh(corpus, tmp_path) -> None:

@@ -441,8 +441,11 @@ class _WindowFiles:
     duplicates (12 MB, ~37 MB with the sorts) in a 925,015-document test — so phase 2 writes them here as
     it finds them and reads only the window it is working on."""
 
-    def __init__(self, directory: Path, name: str) -> None:
+    def __init__(self, directory: Path, name: str, size: int | None = None) -> None:
         self.directory, self.name = directory, name
+        # The window size is fixed when the files are made and travels with them (a task in another
+        # process reads them with this size, whatever its own PASS_DOCS).
+        self.size = size or PASS_DOCS
         self.count = 0
         self._cached: tuple[int, np.ndarray] | None = None
 
@@ -452,7 +455,7 @@ class _WindowFiles:
     def add(self, docs: np.ndarray, values: np.ndarray) -> None:
         if not len(docs):
             return
-        append_by_group(self._path, np.stack([docs, values], axis=1).astype(np.int64), docs // PASS_DOCS)
+        append_by_group(self._path, np.stack([docs, values], axis=1).astype(np.int64), docs // self.size)
         self.count += len(docs)
         self._cached = None
 
@@ -469,7 +472,7 @@ class _WindowFiles:
         if hi <= lo:
             return np.zeros((0, 2), np.int64)
         parts = []
-        for window in range(lo // PASS_DOCS, (hi - 1) // PASS_DOCS + 1):
+        for window in range(lo // self.size, (hi - 1) // self.size + 1):
             rows = self.window(window)
             a, b = np.searchsorted(rows[:, 0], [lo, hi])
             parts.append(rows[a:b])
@@ -877,16 +880,19 @@ def _shared_estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, 
     n = int(offsets[-1])
     n_active = n - exact.count
     parts = _passes(n_active)
-    # ~3 distinct candidates per document seen (as the sequential path)
-    buckets = max(1, -(-4 * n_active // PASS_DOCS))
+    # Ranges of a (rows read near each other), twice as many as the sequential path's (~1.5 distinct
+    # candidates per document seen each): the first documents pair with many later ones (they are the
+    # first member of many LSH buckets), so the first ranges hold the most codes (at 200,000 documents
+    # 160,540 down to 6,805 in 11 buckets), and smaller buckets can be dealt out more evenly.
+    buckets = max(1, -(-8 * n_active // PASS_DOCS))
     with tempfile.TemporaryDirectory(prefix="pairs-", dir=Path(shards[0].docs).parent) as tmp:
         # 1. Contiguous unit ranges of about equal document counts, two per process (for balance).
         counts = np.array([s.count for s in shards], dtype=np.int64)
         cuts = np.searchsorted(np.cumsum(counts), np.linspace(0, counts.sum(), 2 * processes + 1)[1:-1], side="right")
         ranges = [(a, b) for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(shards)], strict=True) if b > a]
         starts = offsets[:-1].tolist()
-        parallel(_scatter_task, [(list(shards[a:b]), starts[a:b], str(exact.directory), exact.name, tmp, f"s{t}",
-                                  parts, n_bands) for t, (a, b) in enumerate(ranges)])
+        parallel(_scatter_task, [(list(shards[a:b]), starts[a:b], str(exact.directory), exact.name, exact.size, tmp,
+                                  f"s{t}", parts, n_bands) for t, (a, b) in enumerate(ranges)])
         # 2. Band partitions, dealt round-robin to four tasks per process.
         groups = [[_Scatter(tmp, f"b{j}.s{t}", parts, 2).path(part) for t in range(len(ranges))]
                   for j in range(n_bands) for part in range(parts)]
@@ -910,11 +916,11 @@ def _shared_estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, 
     return np.stack([codes // n, codes % n], axis=1)  # buckets are ranges of a: codes sorted
 
 
-def _scatter_task(shards: list[ShardArrays], starts: list[int], exact_dir: str, exact_name: str, tmp: str, tag: str,
-                  parts: int, n_bands: int) -> None:
+def _scatter_task(shards: list[ShardArrays], starts: list[int], exact_dir: str, exact_name: str, exact_size: int,
+                  tmp: str, tag: str, parts: int, n_bands: int) -> None:
     """Step 1 of :func:`_shared_estimated_pairs` for one range of units (runs in a worker)."""
     scatters = [_Scatter(tmp, f"b{j}.{tag}", parts, 2) for j in range(n_bands)]
-    _scatter_band_keys(shards, starts, _WindowFiles(Path(exact_dir), exact_name), scatters, {})
+    _scatter_band_keys(shards, starts, _WindowFiles(Path(exact_dir), exact_name, exact_size), scatters, {})
 
 
 def _pair_codes_task(groups: list[list[str]], n: int, buckets: int, tmp: str, tag: str) -> None:
