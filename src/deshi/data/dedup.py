@@ -8,7 +8,8 @@ also what HojiChar 0.18 uses. We feed it pre-hashed shingles (NumPy rolling hash
 batch at once, which removes the per-document Python token list. Each worker also stores, per document, a 128-bit exact hash and one
 64-bit key per LSH band, so the single-process phase 2 reads only small integer arrays.
 
-**Clustering (phase 2, one process).** Documents are numbered in input order (shard order, then line
+**Clustering (phase 2, led by one process; with several workers it hands steps to the pool, see
+:func:`find_clusters`).** Documents are numbered in input order (shard order, then line
 order) regardless of how many workers produced them. Exact duplicates: the first occurrence of each
 hash is kept. Near duplicates: for every band, documents with equal band keys are candidates; each
 candidate pair is verified with the *exact* Jaccard similarity of its shingle sets (≥ threshold) —
@@ -1102,8 +1103,9 @@ def find_clusters(shards: Sequence[ShardArrays], config: DedupConfig, parallel: 
     keeps a union-find parent per document (4 bytes each) instead.
 
     With ``parallel`` (``map(fn, calls)``, e.g. the run's executor) and ``processes > 1``, the exact
-    Jaccard verification, phase 2's main cost, is shared: see :func:`_verify_parallel`. The clusters
-    are the same either way.
+    Jaccard verification, phase 2's main cost, is shared (:func:`_verify_parallel`), and on corpora of
+    several hash partitions so are the candidate pairs and their MinHash estimates
+    (:func:`_shared_estimated_pairs`). The clusters are the same either way.
     """
     offsets = np.cumsum([0] + [s.count for s in shards])
     n = int(offsets[-1])
