@@ -304,9 +304,11 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
     for threshold in (0.5, 0.8):
         config = cfg.dedup.model_copy(update={"threshold": threshold})
         kind, keeper = dd.cluster(arrays, config)
-        for pass_docs, pairs_max in ((64, dd.PARALLEL_PAIRS_MAX), (200, dd.PARALLEL_PAIRS_MAX), (64, 1)):
+        for pass_docs, pairs_max, open_max in ((64, dd.PARALLEL_PAIRS_MAX, 256), (200, dd.PARALLEL_PAIRS_MAX, 256),
+                                               (64, 1, 256), (64, dd.PARALLEL_PAIRS_MAX, 2)):
             monkeypatch.setattr(dd, "PASS_DOCS", pass_docs)
             monkeypatch.setattr(dd, "PARALLEL_PAIRS_MAX", pairs_max)
+            monkeypatch.setattr(dd, "OPEN_BUCKETS_MAX", open_max)  # 2: most buckets opened per write
             functions_seen.clear()
             par_kind, par_keeper = dd.cluster(arrays, config, in_process, 2)
             assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)

@@ -924,6 +924,11 @@ def _scatter_task(shards: list[ShardArrays], starts: list[int], exact_dir: str, 
     _scatter_band_keys(shards, starts, _WindowFiles(Path(exact_dir), exact_name, exact_size), scatters, {})
 
 
+# Bucket files a pair-code task keeps open (beyond this, ~8 buckets per 65,536 documents, i.e. corpora of
+# millions of documents, the others are opened per write), well under a 1,024-descriptor limit.
+OPEN_BUCKETS_MAX = 256
+
+
 def _pair_codes_task(groups: list[list[str]], n: int, buckets: int, tmp: str, tag: str) -> None:
     """Step 2 of :func:`_shared_estimated_pairs` for some band partitions (each given as its tasks' files,
     in input order); the codes a * n + b go to ``{bucket}.{tag}.i64``, buckets being ranges of a (one
@@ -950,9 +955,14 @@ def _pair_codes_task(groups: list[list[str]], n: int, buckets: int, tmp: str, ta
                 cuts = (np.flatnonzero(sorted_bucket[1:] != sorted_bucket[:-1]) + 1).tolist()
                 for lo, hi in zip([0, *cuts], [*cuts, len(order)], strict=True):
                     k = int(sorted_bucket[lo])
-                    if k not in files:
-                        files[k] = open(os.path.join(tmp, f"{k}.{tag}.i64"), "wb")
-                    files[k].write(codes[order[lo:hi]].tobytes())
+                    handle = files.get(k)
+                    if handle is None and len(files) >= OPEN_BUCKETS_MAX:  # very many buckets: append and close
+                        with open(os.path.join(tmp, f"{k}.{tag}.i64"), "ab") as extra:
+                            extra.write(codes[order[lo:hi]].tobytes())
+                        continue
+                    if handle is None:
+                        handle = files[k] = open(os.path.join(tmp, f"{k}.{tag}.i64"), "wb")
+                    handle.write(codes[order[lo:hi]].tobytes())
     finally:
         for handle in files.values():
             handle.close()
