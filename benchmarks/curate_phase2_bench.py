@@ -10,6 +10,8 @@ child processes, interleaved round by round, on the same inputs:
 
 * ``plan``: ``runner._prepare`` on the corpus into an empty directory (what a run does before phase 1),
   2 workers (shards split into work units) and 1 worker; CPU of the first and only call in the process.
+  ``start_2w``: what ``curate`` times as ``plan_s`` with 2 workers: the pool started (it imports and
+  warms up in the background), then the plan; also when the pool's worker was ready.
 * ``phase2``: ``runner.dedup_phase`` on a copy of a kept ``.work`` directory (phase 1 done, no drop
   lists), shared with a 2-process ``LocalExecutor`` as ``curate`` does (``phase2_2w``) and in one
   process (``phase2_1w``); the SHA-256 of the drop lists shows both trees found the same duplicates.
@@ -34,6 +36,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+MODES = ("start_2w", "plan_2w", "plan_1w", "phase2_2w", "phase2_1w")
 
 
 def _child(mode: str, corpus: str, work: str) -> dict:
@@ -48,6 +51,23 @@ def _child(mode: str, corpus: str, work: str) -> dict:
     from deshi.data.config import CurateConfig
 
     result: dict = {"mode": mode, "load_before": os.getloadavg()[0]}
+    if mode == "start_2w":  # what curate() times as plan_s: the pool started, then the plan
+        from deshi.data.executor import make_executor
+
+        config = CurateConfig(workers=2)
+        out = Path(tempfile.mkdtemp(prefix="phase2-start-"))
+        try:
+            cpu, wall = time.process_time(), time.perf_counter()
+            executor = make_executor(2, "local", config.model_dump_json())
+            executor.start()
+            runner._prepare(out / "out", corpus, config)
+            result.update(cpu_s=time.process_time() - cpu, wall_s=time.perf_counter() - wall)
+            executor.wait_ready()
+            result["pool_ready_s"] = time.perf_counter() - wall
+            executor.close()
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+        return result
     if mode.startswith("plan"):
         workers = int(mode[-2])
         out = Path(tempfile.mkdtemp(prefix="phase2-plan-"))
@@ -133,7 +153,7 @@ def main() -> None:
     runs: list[dict] = []
     for round_ in range(args.rounds):
         for src in srcs:
-            for mode in ("plan_2w", "plan_1w", "phase2_2w", "phase2_1w"):
+            for mode in MODES:
                 done = subprocess.run([sys.executable, __file__, "--child", mode, args.corpus, str(work)],
                                       env={**os.environ, "PYTHONPATH": src}, capture_output=True, text=True,
                                       cwd=tempfile.gettempdir())
@@ -145,15 +165,16 @@ def main() -> None:
                 print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in run.items()}), flush=True)
     summary: dict = {}
     for src in srcs:
-        for mode in ("plan_2w", "plan_1w", "phase2_2w", "phase2_1w"):
+        for mode in MODES:
             mine = [r for r in runs if r["src"] == src and r["mode"] == mode]
             summary[f"{src} {mode}"] = {
                 "cpu_s_median": round(statistics.median(r["cpu_s"] for r in mine), 3),
                 "pool_cpu_s_median": round(statistics.median(r.get("pool_cpu_s", 0.0) for r in mine), 3),
                 "wall_s_median": round(statistics.median(r["wall_s"] for r in mine), 3),
+                "pool_ready_s": [round(r["pool_ready_s"], 3) for r in mine if "pool_ready_s" in r],
                 "cpu_s": [round(r["cpu_s"], 3) for r in mine],
                 "load": [[round(r["load_before"], 2), round(r["load_after"], 2)] for r in mine],
-                "digests": sorted({r.get("drops_sha") or r.get("plan_sha") for r in mine}),
+                "digests": sorted({r.get("drops_sha") or r.get("plan_sha") or "-" for r in mine}),
             }
     print("| tree | step | coordinator CPU s (median) | pool CPU s | wall s | digests |")
     print("|---|---|---:|---:|---:|---|")
