@@ -41,8 +41,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# Modules a fork server imports once, before it forks workers.
-PRELOAD = ["deshi.data.runner", "deshi.data.content", "deshi.data.language", "deshi.data.quality",
+# Modules a fork server imports once, before it forks workers; worker_preload first, as it must come
+# before NumPy (it limits native thread pools to one thread per worker process).
+PRELOAD = ["deshi.data.worker_preload", "deshi.data.runner", "deshi.data.content", "deshi.data.language", "deshi.data.quality",
            "deshi.data.normalise", "deshi.data.pii_step", "deshi.data.pii"]
 _TRACE = os.environ.get("DESHI_CURATE_TRACE")
 
@@ -87,7 +88,13 @@ def _watch_parent(alive: Any, inherited_writer: int | None) -> None:
     ``alive`` is the read end of the coordinator's pipe; nothing is ever written to it, so it turns
     readable only at end-of-file, when the last write end is closed: the coordinator's, at its death.
     A forked worker inherited a copy of the write end too (``inherited_writer``) and closes it first,
-    or it would keep its own pipe open."""
+    or it would keep its own pipe open.
+
+    Also limits native libraries to one thread (:mod:`deshi.data.worker_init`) while a forked
+    worker has not imported them yet (a fork server's workers got that from their preload)."""
+    from deshi.data.worker_init import limit_native_threads
+
+    limit_native_threads()
     if inherited_writer is not None:
         os.close(inherited_writer)
 

@@ -1,0 +1,9 @@
+"""Imported by the local executor's fork server before anything else it preloads: one thread per
+worker process for native libraries (:mod:`deshi.data.worker_init` says why). A module, not a
+call, because a fork server runs no code of ours before importing its preload list; nothing else
+imports it.
+"""
+
+from deshi.data.worker_init import limit_native_threads
+
+limit_native_threads()
