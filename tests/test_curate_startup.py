@@ -46,6 +46,26 @@ def test_a_character_table_with_another_key_is_not_used(tmp_path, monkeypatch) -
     assert chars.load_table(tmp_path / "missing.zlib") is None
 
 
+def test_the_shipped_nfkc_fold_map_is_the_one_nfkc_gives(tmp_path, monkeypatch) -> None:
+    from deshi.data import normalise
+
+    built = normalise._build_fold()
+    assert normalise._FOLD == built
+    shipped = normalise.load_fold()
+    if shipped is None:
+        pytest.skip("nfkc_fold.json was written for another Unicode version (python -m deshi.data.normalise)")
+    assert shipped == built
+    # Another Unicode database (another key) or a damaged file: not used.
+    path = tmp_path / "fold.json"
+    normalise.write_fold(path)
+    assert normalise.load_fold(path) == built
+    monkeypatch.setattr(normalise, "fold_key", lambda: "nfkc-bmp-0080/unicode-0.0")
+    assert normalise.load_fold(path) is None
+    monkeypatch.undo()
+    path.write_text("{")
+    assert normalise.load_fold(path) is None
+
+
 def test_limit_native_threads_sets_one_thread_and_keeps_what_the_user_set() -> None:
     env = {"OMP_NUM_THREADS": "4"}
     limit_native_threads(env)
