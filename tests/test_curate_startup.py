@@ -15,6 +15,7 @@ import pytest
 from deshi.artifacts import describe_input, hash_tree, sha256_file, verify
 from deshi.data import chars
 from deshi.data.config import CurateConfig
+from deshi.data.executor import LocalExecutor
 from deshi.data.runner import curate
 from deshi.data.worker_init import THREAD_VARIABLES, limit_native_threads
 from test_curate_support import make_corpus, outputs
@@ -149,3 +150,28 @@ def test_a_failing_input_description_fails_the_run(corpus, tmp_path, monkeypatch
     with pytest.raises(OSError, match="cannot read"):
         curate(corpus, tmp_path / "out", CurateConfig(shard_size=100, workers=2, unit_size=40))
     assert not (tmp_path / "out" / "manifest.json").exists()
+
+
+def _slow_in_worker(i: int, coordinator: int) -> int:
+    import time
+
+    time.sleep(0.3 if os.getpid() != coordinator else 0.01)
+    return i
+
+
+def test_map_calls_idle_once_while_the_pool_still_works() -> None:
+    """``idle`` runs once, when this process has nothing left to claim but the pool's calls are still
+    running (here the pool's are slow), and not at all without a pool."""
+    executor = LocalExecutor(2)
+    seen: list[int] = []
+    try:
+        executor.wait_ready()
+        results = executor.map(_slow_in_worker, [(i, os.getpid()) for i in range(8)], lambda: seen.append(0),
+                               idle=lambda: seen.append(1))
+    finally:
+        executor.close()
+    assert results == list(range(8))
+    assert seen.count(1) == 1 and seen[-1] == 0  # once, and before the pool's last call was collected
+    single: list[int] = []
+    assert LocalExecutor(1).map(_slow_in_worker, [(0, os.getpid())], lambda: None, idle=lambda: single.append(1)) == [0]
+    assert not single

@@ -203,8 +203,13 @@ class LocalExecutor:
         if self._error is not None:
             raise self._error
 
-    def map(self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], on_done: Callable[[], None]) -> list[Any]:
-        """``[fn(*args) for args in calls]``, shared between this process and the pool."""
+    def map(self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], on_done: Callable[[], None],
+            idle: Callable[[], None] | None = None) -> list[Any]:
+        """``[fn(*args) for args in calls]``, shared between this process and the pool.
+
+        ``idle``: called once, in this thread, when no call is left for this process to claim while
+        the pool still runs some: work the caller needs afterwards, done while it would wait (the
+        last calls of a phase end up to one call apart). Not called when nothing is left to wait for."""
         if not self.pool_size or len(calls) <= 1:
             results = []
             for args in calls:
@@ -276,6 +281,8 @@ class LocalExecutor:
                 results[i] = _traced(fn, i, *calls[i])
                 outstanding -= 1
                 on_done()
+            if idle is not None and outstanding:
+                idle()
             while outstanding:
                 outstanding -= self._collect(finished.get(), results, on_done)
         finally:
