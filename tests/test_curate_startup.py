@@ -175,3 +175,31 @@ def test_map_calls_idle_once_while_the_pool_still_works() -> None:
     single: list[int] = []
     assert LocalExecutor(1).map(_slow_in_worker, [(0, os.getpid())], lambda: None, idle=lambda: single.append(1)) == [0]
     assert not single
+
+
+def test_work_units_planned_from_line_marks_are_the_units_planned_by_reading(tmp_path) -> None:
+    """split_shard from the offsets plan_shards noted (every 64th line) gives the slices a pass over
+    the shard gives: blank lines, a last line without a newline, several files, odd split points."""
+    from deshi.data import io as dio
+    from deshi.data.runner import plan_units
+
+    files = []
+    for n, (lines, tail) in enumerate([(1000, b"\n"), (333, b""), (64, b"\n")]):
+        path = tmp_path / f"f{n}.jsonl"
+        rows = [b"" if i % 17 == 5 else json.dumps({"id": f"{n}-{i}", "text": "x" * (i % 50)}).encode()
+                for i in range(lines)]
+        path.write_bytes(b"\n".join(rows) + tail)
+        files.append(path)
+    for shard_size, workers, unit_size in [(120, 2, 35), (1000, 3, 64), (50, 2, 7), (7, 2, 3)]:
+        shards = dio.plan_shards(files, shard_size)
+        unmarked = plan_units(shards, workers, unit_size)
+        with dio.line_marks():
+            marked_shards = dio.plan_shards(files, shard_size)
+            assert dio._LINE_MARKS  # noted
+            marked = plan_units(marked_shards, workers, unit_size)
+        assert marked_shards == shards and marked.to_dict() == unmarked.to_dict()
+    # A file changed after its marks were taken is read again, not located from stale marks.
+    with dio.line_marks():
+        shard = dio.plan_shards(files[:1], 1000)[0]
+        files[0].write_bytes(b"\n" * 10 + files[0].read_bytes())
+        assert dio._offsets_from_marks(shard, [100]) is None

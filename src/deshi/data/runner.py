@@ -43,6 +43,7 @@ from deshi.data.io import (
     ShardSpec,
     atomic_path,
     input_files,
+    line_marks,
     plan_shards,
     read_shard,
     split_shard,
@@ -462,7 +463,8 @@ def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, Pl
     for stale in (work, out / "data"):
         shutil.rmtree(stale, ignore_errors=True)
     work.mkdir(parents=True)
-    plan = plan_units(plan_shards(files, config.shard_size), config.workers, config.unit_size)
+    with line_marks():  # split_shard finds unit boundaries from offsets plan_shards noted
+        plan = plan_units(plan_shards(files, config.shard_size), config.workers, config.unit_size)
     write_bytes_atomic(plan_path, json.dumps({"fingerprint": fingerprint, **plan.to_dict()}).encode())
     return work, plan, files
 
