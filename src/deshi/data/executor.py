@@ -164,6 +164,12 @@ class LocalExecutor:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(PRELOAD)
+                # Start the fork server now, from this thread (two process spawns, ~2 ms): left to the
+                # pool's first submit in the background thread, its start waited for that thread to get
+                # the GIL from this one, busy planning, several times (up to 5 ms each).
+                from multiprocessing import forkserver
+
+                forkserver.ensure_running()
             else:
                 context = multiprocessing.get_context("spawn")
         trace("pool_start", method=context.get_start_method())
