@@ -15,6 +15,7 @@ write identical output. Which process runs which unit: :mod:`deshi.data.executor
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -463,7 +464,8 @@ def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, Pl
     for stale in (work, out / "data"):
         shutil.rmtree(stale, ignore_errors=True)
     work.mkdir(parents=True)
-    with line_marks():  # split_shard finds unit boundaries from offsets plan_shards noted
+    # With several workers, split_shard finds unit boundaries from line offsets plan_shards noted.
+    with line_marks() if config.workers > 1 else contextlib.nullcontext():
         plan = plan_units(plan_shards(files, config.shard_size), config.workers, config.unit_size)
     write_bytes_atomic(plan_path, json.dumps({"fingerprint": fingerprint, **plan.to_dict()}).encode())
     return work, plan, files
