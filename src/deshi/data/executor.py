@@ -20,6 +20,9 @@ deadlocked children on a lock inherited from a library thread pool (rensa's rayo
 tests, so a multi-threaded process never forks. Forking saves the fork server's fresh interpreter
 and the resource tracker's (~0.1 s of CPU). As with any ``multiprocessing`` use, scripts calling
 :func:`deshi.data.runner.curate` with ``workers > 1`` need an ``if __name__ == "__main__":`` guard.
+The fork server is started from the coordinating thread as the pool is created, and its workers (and
+forked ones) run native libraries on one thread (:mod:`deshi.data.worker_init`: NumPy's OpenBLAS
+otherwise spun a thread per core for ~0.1 s of CPU at each worker's start, on the coordinator's core).
 
 Workers exit when the coordinator dies (SIGKILL included), so a killed run leaves no idle workers
 behind. Each worker holds the read end of a pipe whose only write end the coordinator holds: the
