@@ -78,7 +78,7 @@ def _build_table() -> np.ndarray:
     return table
 
 
-# The table as built by _build_table, shipped with the package (zlib, ~5 KB) because building it
+# The table as built by _build_table, shipped with the package (zlib, 1.9 KB) because building it
 # costs ~15-28 ms of every process's start-up (the coordinator's and each worker's, and every process
 # that imports the PII recognisers). Used only when its key matches this interpreter's Unicode
 # database and the definitions above, so it is always the table _build_table would give; otherwise the

@@ -76,7 +76,7 @@ def _char_class(chars: list[str]) -> str:
     return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in runs) + "]"
 
 
-# _build_fold's result, shipped with the package (~20 KB of JSON, read in ~1 ms) because building it
+# _build_fold's result, shipped with the package (63 KB of ASCII JSON, read in ~1 ms) because building it
 # costs ~8 ms of CPU in every process that normalises (the coordinator and each worker). Used only
 # when its key (this interpreter's Unicode database) matches, so it is always what _build_fold would
 # give; otherwise the map is built. `python -m deshi.data.normalise` rewrites it (a test checks it).
