@@ -17,6 +17,7 @@ enough that texts containing one take the regex path instead of widening the tab
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -77,7 +78,46 @@ def _build_table() -> np.ndarray:
     return table
 
 
-TABLE = _build_table()
+# The table as built by _build_table, shipped with the package (zlib, 1.9 KB) because building it
+# costs ~15-28 ms of every process's start-up (the coordinator's and each worker's, and every process
+# that imports the PII recognisers). Used only when its key matches this interpreter's Unicode
+# database and the definitions above, so it is always the table _build_table would give; otherwise the
+# table is built. `python -m deshi.data.chars` rewrites it (tests check it equals a fresh build).
+TABLE_FILE = Path(__file__).with_name("chars_table.zlib")
+
+
+def table_key() -> str:
+    """What the table depends on: the Unicode database (which code points ``\\w`` and ``\\d`` match),
+    the table's size, the bits and the character classes that define them."""
+    import hashlib
+    import unicodedata
+
+    parts = [unicodedata.unidata_version, TABLE_SIZE, KANA, KANJI, OTHER_LETTER, SYMBOL, MOJIBAKE, BEYOND,
+             *(p.pattern for p in (NOT_LETTER_RE, KANA_RE, KANJI_RE, SYMBOL_RE, MOJIBAKE_RE))]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def load_table(path: Path = TABLE_FILE) -> np.ndarray | None:
+    """The shipped table when its key matches (see :func:`table_key`), else None."""
+    import zlib
+
+    try:
+        key, _, packed = path.read_bytes().partition(b"\n")
+        table = np.frombuffer(zlib.decompress(packed), dtype=np.uint8)
+    except (OSError, zlib.error):
+        return None
+    return table if key.decode("ascii", "replace") == table_key() and len(table) == TABLE_SIZE + 1 else None
+
+
+def write_table(path: Path = TABLE_FILE) -> None:
+    """Build the table and store it with its key (run after changing a definition above)."""
+    import zlib
+
+    path.write_bytes(table_key().encode() + b"\n" + zlib.compress(_build_table().tobytes(), 9))
+
+
+_loaded = load_table()
+TABLE = _loaded if _loaded is not None else _build_table()
 # counts per bit pattern (64 bins) @ BITS -> (kana, kanji, other letters, symbols, mojibake, beyond)
 BITS = np.array([[(v >> b) & 1 for b in range(6)] for v in range(64)], dtype=np.int64).T.copy()
 
@@ -155,3 +195,8 @@ def replace_distinct(text: str, pattern: re.Pattern[str], mapping: dict[str, str
         replaced += 1
         pos = m.start() + 1
     return text, True
+
+
+if __name__ == "__main__":
+    write_table()
+    print(f"wrote {TABLE_FILE}")

@@ -33,7 +33,11 @@ def curate_command(
     Example: deshi curate run corpus.jsonl --out workspace/curated --config curate.yaml --set dedup.threshold=0.85
     """
     from deshi.data.executor import make_executor
+    from deshi.data.worker_init import limit_native_threads
 
+    # This process runs work units too (one process per core): one BLAS/OpenMP thread, set before
+    # NumPy is imported below (see deshi.data.worker_init).
+    limit_native_threads()
     cfg = load_stage_config(CurateConfig, config, {"workers": workers, "engine": engine,
                                                    "output_format": output_format, "shard_size": shard_size}, set_)
     # Workers start now, before the heavy imports below, so their start-up overlaps ours.

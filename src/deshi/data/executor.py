@@ -20,6 +20,9 @@ deadlocked children on a lock inherited from a library thread pool (rensa's rayo
 tests, so a multi-threaded process never forks. Forking saves the fork server's fresh interpreter
 and the resource tracker's (~0.1 s of CPU). As with any ``multiprocessing`` use, scripts calling
 :func:`deshi.data.runner.curate` with ``workers > 1`` need an ``if __name__ == "__main__":`` guard.
+The fork server is started from the coordinating thread as the pool is created, and its workers (and
+forked ones) run native libraries on one thread (:mod:`deshi.data.worker_init`: NumPy's OpenBLAS
+otherwise spun a thread per core for ~0.1 s of CPU at each worker's start, on the coordinator's core).
 
 Workers exit when the coordinator dies (SIGKILL included), so a killed run leaves no idle workers
 behind. Each worker holds the read end of a pipe whose only write end the coordinator holds: the
@@ -41,8 +44,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# Modules a fork server imports once, before it forks workers.
-PRELOAD = ["deshi.data.runner", "deshi.data.content", "deshi.data.language", "deshi.data.quality",
+# Modules a fork server imports once, before it forks workers; worker_preload first, as it must come
+# before NumPy (it limits native thread pools to one thread per worker process).
+PRELOAD = ["deshi.data.worker_preload", "deshi.data.runner", "deshi.data.content", "deshi.data.language", "deshi.data.quality",
            "deshi.data.normalise", "deshi.data.pii_step", "deshi.data.pii"]
 _TRACE = os.environ.get("DESHI_CURATE_TRACE")
 
@@ -87,7 +91,13 @@ def _watch_parent(alive: Any, inherited_writer: int | None) -> None:
     ``alive`` is the read end of the coordinator's pipe; nothing is ever written to it, so it turns
     readable only at end-of-file, when the last write end is closed: the coordinator's, at its death.
     A forked worker inherited a copy of the write end too (``inherited_writer``) and closes it first,
-    or it would keep its own pipe open."""
+    or it would keep its own pipe open.
+
+    Also limits native libraries to one thread (:mod:`deshi.data.worker_init`) while a forked
+    worker has not imported them yet (a fork server's workers got that from their preload)."""
+    from deshi.data.worker_init import limit_native_threads
+
+    limit_native_threads()
     if inherited_writer is not None:
         os.close(inherited_writer)
 
@@ -157,6 +167,12 @@ class LocalExecutor:
             if "forkserver" in multiprocessing.get_all_start_methods():
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload(PRELOAD)
+                # Start the fork server now, from this thread (two process spawns, ~2 ms): left to the
+                # pool's first submit in the background thread, its start waited for that thread to get
+                # the GIL from this one, busy planning, several times (up to 5 ms each).
+                from multiprocessing import forkserver
+
+                forkserver.ensure_running()
             else:
                 context = multiprocessing.get_context("spawn")
         trace("pool_start", method=context.get_start_method())
@@ -196,8 +212,13 @@ class LocalExecutor:
         if self._error is not None:
             raise self._error
 
-    def map(self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], on_done: Callable[[], None]) -> list[Any]:
-        """``[fn(*args) for args in calls]``, shared between this process and the pool."""
+    def map(self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], on_done: Callable[[], None],
+            idle: Callable[[], None] | None = None) -> list[Any]:
+        """``[fn(*args) for args in calls]``, shared between this process and the pool.
+
+        ``idle``: called once, in this thread, when no call is left for this process to claim while
+        the pool still runs some: work the caller needs afterwards, done while it would wait (the
+        last calls of a phase end up to one call apart). Not called when nothing is left to wait for."""
         if not self.pool_size or len(calls) <= 1:
             results = []
             for args in calls:
@@ -269,6 +290,8 @@ class LocalExecutor:
                 results[i] = _traced(fn, i, *calls[i])
                 outstanding -= 1
                 on_done()
+            if idle is not None and outstanding:
+                idle()
             while outstanding:
                 outstanding -= self._collect(finished.get(), results, on_done)
         finally:

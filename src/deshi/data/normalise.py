@@ -9,8 +9,10 @@ the common case of clean text.
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
+from pathlib import Path
 
 import numpy as np
 
@@ -74,7 +76,33 @@ def _char_class(chars: list[str]) -> str:
     return "[" + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in runs) + "]"
 
 
-_FOLD = _build_fold()  # every BMP character NFKC changes -> its NFKC image (~3,000; built in ~15 ms)
+# _build_fold's result, shipped with the package (63 KB of ASCII JSON, read in ~1 ms) because building it
+# costs ~8 ms of CPU in every process that normalises (the coordinator and each worker). Used only
+# when its key (this interpreter's Unicode database) matches, so it is always what _build_fold would
+# give; otherwise the map is built. `python -m deshi.data.normalise` rewrites it (a test checks it).
+FOLD_FILE = Path(__file__).with_name("nfkc_fold.json")
+
+
+def fold_key() -> str:
+    """What the fold map depends on: the Unicode database's NFKC, over the BMP from U+0080."""
+    return f"nfkc-bmp-0080/unicode-{unicodedata.unidata_version}"
+
+
+def load_fold(path: Path = FOLD_FILE) -> dict[str, str] | None:
+    """The shipped fold map when its key matches (see :func:`fold_key`), else None."""
+    try:
+        data = json.loads(path.read_bytes())
+        return data["fold"] if data.get("key") == fold_key() and isinstance(data.get("fold"), dict) else None
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def write_fold(path: Path = FOLD_FILE) -> None:
+    """Build the fold map and store it with its key."""
+    path.write_text(json.dumps({"key": fold_key(), "fold": _build_fold()}, ensure_ascii=True, sort_keys=True) + "\n")
+
+
+_FOLD = load_fold() or _build_fold()  # every BMP character NFKC changes -> its NFKC image (~3,000)
 _FOLD_CHARS = re.compile(_char_class(list(_FOLD)))
 
 
@@ -135,3 +163,8 @@ class Normalise(Step):
         if not text:
             doc.reject(self.name, "empty_after_normalise")
         return doc
+
+
+if __name__ == "__main__":
+    write_fold()
+    print(f"wrote {FOLD_FILE}")

@@ -61,7 +61,9 @@ class RayExecutor:
     def release(self) -> None:
         pass
 
-    def map(self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], on_done: Callable[[], None]) -> list[Any]:
+    def map(self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], on_done: Callable[[], None],
+            idle: Callable[[], None] | None = None) -> list[Any]:
+        """As LocalExecutor.map; ``idle`` is not called (the driver runs no calls of its own)."""
         import json
 
         if not calls:
