@@ -38,6 +38,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench_bytecode import compile_deshi
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -173,6 +175,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks" / "results" / "curate_scaling.json")
     parser.add_argument("--md", type=Path, default=ROOT / "benchmarks" / "results" / "curate_scaling.md")
     args = parser.parse_args()
+    compile_deshi()  # as an installed deshi has its bytecode (benchmarks/bench_bytecode.py says why)
     args.workdir.mkdir(parents=True, exist_ok=True)
     corpus_dir = args.workdir / f"C{args.docs}"
     if not (corpus_dir / "corpus.jsonl").exists():
