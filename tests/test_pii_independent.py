@@ -118,3 +118,12 @@ def test_places_listed_next_to_a_name_are_not_chained() -> None:
 def test_team_names_after_an_english_role_are_no_person() -> None:
     assert _found("Senior Engineer, Platform Team") == []
     assert ("PERSON", "KOBAYASHI An") in _found("Customer: KOBAYASHI An (Next Factory)")
+
+
+def test_a_space_before_the_honorific() -> None:
+    assert _found("鈴木 様") == [("PERSON", "鈴木")]
+    assert _found("お客様：ﾀﾅｶ ﾊﾅｺ 様") == [("PERSON", "ﾀﾅｶ ﾊﾅｺ")]
+    assert _found("ヤマダ タロウ様") == [("PERSON", "ヤマダ タロウ")]
+    # a company before the honorific is no person, nor is the end of a company name a surname
+    assert _found("株式会社サンプル 様") == []
+    assert _found("株式会社瀬戸内マテリアル アナ・シルバ様") == [("PERSON", "アナ・シルバ")]

@@ -187,6 +187,7 @@ _READING_OPENERS = tuple(  # how every _READING_AFTER match begins
     for hon in ("", *_READING_HONORIFICS) for sp1 in (("",) if not hon else ("", " ", "　"))
     for sp2 in ("", " ", "　") for bracket in "（("
 )
+_KANA_NAME_OPENERS = "：:、,，（(「『【[|｜\t"  # what may stand before a katakana full name
 _READING_FIRST = frozenset(opener[0] for opener in _READING_OPENERS)
 # オオツカ ユウスケ（大塚 雄介）: a katakana reading written before the bracketed name it spells.
 _READING_BEFORE = re.compile(rf"(?<![{_KATA}・])(?P<kana>[{_KATA}]{{2,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[ 　]?[（(]$")
@@ -985,15 +986,33 @@ class NameFinder:
                 continue
             prev = text[h - 1]
             hon = m.group()
+            if prev in " 　" and h >= 2 and hon in _HONORIFICS_PERSON:
+                # 鈴木 様, ヤマダ タロウ 様: a space before the honorific; only listed surnames and
+                # katakana names that are listed or written as two words (an unlisted kanji word or one
+                # katakana word before " 様" is as often a company: サンプル 様).
+                e = h - 1
+                if _is_kata(text[e - 1]):
+                    s = self._kana_word_start(text, e)
+                    full = self._kana_given_before(text, s)
+                    if full is not None:
+                        yield PIISpan(full, e, PIIType.PERSON, 0.7, "name_honorific_kana")
+                    elif self._kana_name_at(text, s) is not None and text[s:e] not in _NOT_NAMES:
+                        yield PIISpan(s, e, PIIType.PERSON, 0.7, "name_honorific_kana")
+                elif _is_kanji(text[e - 1]):
+                    if surname_starts is None and anchors is not None:
+                        surname_starts = sorted(set(anchors[_SURNAMES_AT]))
+                    found = self._name_ending_at(text, e, surname_starts=surname_starts)
+                    if found is not None:
+                        yield PIISpan(found[0], e, PIIType.PERSON, 0.6, "name_honorific")
+                continue
             if _is_kata(prev):
-                s = h
-                while s > 0 and (_is_kata(text[s - 1]) or text[s - 1] in "・＝") and h - s < 24:
-                    s -= 1
+                s = self._kana_word_start(text, h)
                 word = text[s:h]
                 if len(word) < 2 or word in _NOT_NAMES or word.startswith("・"):
                     continue
                 if hon in _HONORIFICS_PERSON or self._kana_name_at(text, s) is not None:
-                    yield PIISpan(s, h, PIIType.PERSON, 0.7, "name_honorific_kana")
+                    full = self._kana_given_before(text, s) if hon in _HONORIFICS_PERSON else None
+                    yield PIISpan(s if full is None else full, h, PIIType.PERSON, 0.7, "name_honorific_kana")
                 continue
             if surname_starts is None and anchors is not None:
                 surname_starts = sorted(set(anchors[_SURNAMES_AT]))
@@ -1011,6 +1030,29 @@ class NameFinder:
                 core = text[s:h]
                 if 2 <= len(core) <= 5 and core not in _NOT_NAMES and not _ORG_SUFFIX.search(core):
                     yield PIISpan(s, h, PIIType.PERSON, 0.6, "name_honorific_shape")
+
+    @staticmethod
+    def _kana_word_start(text: str, end: int) -> int:
+        """Start of the katakana word (with ・/＝) that ends at ``end`` (at most 24 characters)."""
+        s = end
+        while s > 0 and (_is_kata(text[s - 1]) or text[s - 1] in "・＝") and end - s < 24:
+            s -= 1
+        return s
+
+    @staticmethod
+    def _kana_given_before(text: str, s: int) -> int | None:
+        """ヤマダ タロウ: the start of a katakana surname written one space before the word at ``s``."""
+        if s < 3 or text[s - 1] not in " 　" or not _is_kata(text[s - 2]):
+            return None
+        first = s - 1
+        while first > 0 and _is_kata(text[first - 1]) and s - first < 14:
+            first -= 1
+        word = text[first : s - 1]
+        if first and not (text[first - 1].isspace() or text[first - 1] in _KANA_NAME_OPENERS):
+            return None  # 瀬戸内マテリアル アナ・シルバ様: the word before is the end of a company name
+        if len(word) < 2 or word in _NOT_NAMES or word.endswith(_KANA_NOT_NAME_ENDINGS):
+            return None
+        return first
 
     def _cue_after(self, text: str, end: int, strong_only: bool) -> bool:
         # One alternation per case: it matches where any of its patterns does (one engine start).
