@@ -39,7 +39,7 @@ from deshi.data.pii.types import PIISpan, PIIType
 
 # Kanji: the unified block, extension A, the compatibility block (﨑 and the other unified ideographs
 # there) and the supplementary planes (extension B and later: 𠮷, 𡈽 ...), as written in real names.
-_K = "一-鿿㐀-䶿豈-﫿\U00020000-\U0003134F々〆ヶ"
+_K = "一-鿿㐀-䶿豈-﫿\U00020000-\U0003FFFF々〆ヶ"
 _KATA = "ァ-ヴー"
 _HIRA = "ぁ-ゖ"
 
@@ -47,7 +47,7 @@ _HIRA = "ぁ-ゖ"
 def _is_kanji(ch: str) -> bool:
     # (extension A and the unified block as one range: almost every kanji is there, and most other
     # characters of Japanese text (kana, punctuation, ASCII) fail its first comparison; inlined in hot loops)
-    return "\u3400" <= ch <= "\u9fff" or ch in "々〆ヶ" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0003134f"
+    return ("\u3400" <= ch and (ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0003ffff")) or ch in "々〆ヶ"
 
 
 def _is_kata(ch: str) -> bool:
@@ -189,6 +189,7 @@ _READING_OPENERS = tuple(  # how every _READING_AFTER match begins
 )
 _KANA_NAME_OPENERS = "：:、,，（(「『【[|｜\t"  # what may stand before a katakana full name
 _READING_FIRST = frozenset(opener[0] for opener in _READING_OPENERS)
+_BRACKETS = frozenset("（(")
 # オオツカ ユウスケ（大塚 雄介）: a katakana reading written before the bracketed name it spells.
 _READING_BEFORE = re.compile(rf"(?<![{_KATA}・])(?P<kana>[{_KATA}]{{2,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[ 　]?[（(]$")
 _READING_LABEL = re.compile(
@@ -275,11 +276,37 @@ _ORG_BEFORE_END = re.compile(
 )
 # Attendee lists: a listed surname next to a found name across 、/・ (大島、小林（記）; 田中、鈴木両名).
 _LIST_SEPARATORS = "、,，・/／"
-_LIST_AFTER_SEP = _LIST_SEPARATORS + "（("
-_LIST_AFTER_FIRST = _LIST_AFTER_SEP + "様さ氏 　"
+_LIST_AFTER_FIRST = frozenset(_LIST_SEPARATORS + "（(様さ氏 　")
+_LIST_NEAR = frozenset(_LIST_SEPARATORS + "（(")
+_BEFORE_NAME_CHARS = frozenset(_LIST_SEPARATORS + "（( 　")
+_AFTER_NAME_FIRST = _READING_FIRST | _LIST_AFTER_FIRST
+_LIST_SEP_SET = frozenset(_LIST_SEPARATORS)
 _LIST_BEFORE = re.compile(
     rf"(?<![{_K}])(?P<name>[{_K}]{{1,4}})(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{{1,6}}[)）])?[ 　]?[、,，・/／][ 　]?$"
 )
+
+
+def _list_sep_end(text: str, k: int, n: int) -> int | None:
+    """``_LIST_SEP.match(text, k).end()`` (or None), by character tests: [ ]?(様|さん|氏)?, a bracket of
+    1-6 characters, [ ]?, a separator, [ ]?."""
+    j = k + 1 if text[k] in " 　" else k
+    if text.startswith("さん", j):
+        k = j + 2
+    elif j < n and text[j] in "様氏":
+        k = j + 1
+    if k < n and text[k] in "（(":
+        close = k + 1
+        while close < n and close - k <= 7 and text[close] not in ")）\n":
+            close += 1
+        if close >= n or close - k < 2 or close - k > 7 or text[close] not in ")）":
+            return None
+        k = close + 1
+    if k < n and text[k] in " 　":
+        k += 1
+    if k >= n or text[k] not in _LIST_SEPARATORS:
+        return None
+    k += 1
+    return k + 1 if k < n and text[k] in " 　" else k
 
 
 @lru_cache(maxsize=1)
@@ -664,8 +691,8 @@ class NameFinder:
         if k >= n:
             return None
         ch = text[k]
-        if "\u3400" <= ch <= "\u9fff" or ch in "々〆ヶ" or (  # _is_kanji(ch), inlined (hot)
-                "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0003134f"):
+        if ("\u3400" <= ch and (ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0003ffff")) or (
+                ch in "々〆ヶ"):  # _is_kanji(ch), inlined (hot)
             if not after_space:
                 return None  # surname ended the run already
             e = _KANJI_RUN.match(text, k, n).end()  # type: ignore[union-attr]
@@ -759,24 +786,48 @@ class NameFinder:
                  *self._cued(text, anchors)]
         if anchors[_HEADERS_AT]:
             found.extend(self._table_columns(text, anchors[_HEADERS_AT]))
-        if found:
-            found.extend(self._list_neighbours(text, found))
-        yield from found
-        # A reading in katakana right after a name (山田 太郎（ヤマダ タロウ）, 上田 直樹 様（ウエダ ナオキ））
-        # or right before the bracketed name (オオツカ ユウスケ（大塚 雄介）) spells the same name.
+        # One pass over the names found, looking at the characters around each (cheap tests first: this
+        # runs for every name): a katakana reading right after it (山田 太郎（ヤマダ タロウ）, 上田 直樹
+        # 様（ウエダ ナオキ）) or right before it in brackets (オオツカ ユウスケ（大塚 雄介）) spells the same
+        # name; a list separator next to it may join another listed surname (大島、小林（記））.
+        n = len(text)
+        readings: list[PIISpan] = []
+        joined: list[int] = []
+        brackets = "（" in text or "(" in text
         for span in found:
-            # (startswith: the regex's necessary opening, tested without starting the engine; its
-            # first character first, as the tuple is long)
-            end = span.end
+            start, end = span.start, span.end
             c = text[end : end + 1]
-            if c and c in _READING_FIRST and text.startswith(_READING_OPENERS, end):
-                m = _READING_AFTER.match(text, end)
-                if m is not None:
-                    yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading")
-            if span.start and text[span.start - 1] in "(（" and text.startswith((")", "）"), span.end):
-                m = _READING_BEFORE.search(text, max(0, span.start - 28), span.start)
-                if m is not None and not m.group("kana").endswith(_KANA_NOT_NAME_ENDINGS):
-                    yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading")
+            if c in _AFTER_NAME_FIRST and c:
+                if c in _LIST_SEPARATORS or c in " 　" and text[end + 1 : end + 2] in _LIST_SEP_SET:
+                    # (a separator right after the name; after an honorific each name has its own cue)
+                    nxt = _list_sep_end(text, end, n)
+                    if nxt is not None:
+                        joined.append(nxt)
+                elif brackets and ("（" in text[end : end + 4] or "(" in text[end : end + 4]) and (
+                        text.startswith(_READING_OPENERS, end)):
+                    m = _READING_AFTER.match(text, end)
+                    if m is not None:
+                        readings.append(PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading"))
+            if start > 1 and text[start - 1] in _BEFORE_NAME_CHARS:
+                j = start - 1
+                c = text[j]
+                if c in "(（":
+                    if text.startswith((")", "）"), end):
+                        m = _READING_BEFORE.search(text, max(0, start - 28), start)
+                        if m is not None and not m.group("kana").endswith(_KANA_NOT_NAME_ENDINGS):
+                            readings.append(PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading"))
+                    continue
+                if c in " 　":
+                    j -= 1
+                    c = text[j]
+                if j > 0 and c in _LIST_SEPARATORS:
+                    m = _LIST_BEFORE.search(text, max(0, start - 16), start)
+                    if m is not None:
+                        joined.append(m.start("name"))
+        if joined:
+            found.extend(self._list_neighbours(text, found, joined))
+        yield from found
+        yield from readings
         for m in _matches_at(_READING_LABEL, text, anchors[_READINGS_AT]):
             yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.85, "name_reading")
         if self._exact_re is not None:
@@ -795,44 +846,13 @@ class NameFinder:
             return None
         return end
 
-    def _list_neighbours(self, text: str, found: list[PIISpan]) -> list[PIISpan]:
-        """Listed surnames joined by 、/・/, to a name already found (大島、小林（記）), both ways."""
+    def _list_neighbours(self, text: str, found: list[PIISpan], candidates: list[int]) -> list[PIISpan]:
+        """Listed surnames at ``candidates`` (just past a separator after a found name, or the word before
+        one), and on along the list from each new one (田中、鈴木、佐藤（記）)."""
         n = len(text)
         out: list[PIISpan] = []
-        known: set[int] | None = None
-        queue = found
-        while queue:
-            candidates = []
-            for span in queue:
-                # Cheap character tests first: most names are followed by 様, a particle or a line end and
-                # preceded by a label, so the regexes below run for few of them.
-                k = span.end
-                c = text[k : k + 1]
-                if c and c in _LIST_AFTER_FIRST:
-                    if c in "様さ氏":
-                        k += 2 if c == "さ" else 1
-                        c = text[k : k + 1]
-                    if c in " 　":
-                        k += 1
-                        c = text[k : k + 1]
-                    if c and c in _LIST_AFTER_SEP:
-                        sep = _LIST_SEP.match(text, span.end)
-                        if sep is not None:
-                            candidates.append(sep.end())
-                j = span.start - 1
-                if j > 0:
-                    c = text[j]
-                    if c in " 　":
-                        j -= 1
-                        c = text[j]
-                    if j > 0 and c in _LIST_SEPARATORS:
-                        m = _LIST_BEFORE.search(text, max(0, span.start - 16), span.start)
-                        if m is not None:
-                            candidates.append(m.start("name"))
-            if not candidates:
-                break
-            if known is None:
-                known = {span.start for span in found}
+        known = {span.start for span in found}
+        while candidates:
             queue = []
             for i in candidates:
                 if i in known or i >= n or not _is_kanji(text[i]):
@@ -843,6 +863,15 @@ class NameFinder:
                 known.add(i)
                 queue.append(PIISpan(i, end, PIIType.PERSON, 0.7, "name_list_neighbour"))
             out.extend(queue)
+            candidates = []
+            for span in queue:
+                nxt = _list_sep_end(text, span.end, n) if span.end < n and text[span.end] in _LIST_AFTER_FIRST else None
+                if nxt is not None:
+                    candidates.append(nxt)
+                if span.start > 1:
+                    m = _LIST_BEFORE.search(text, max(0, span.start - 16), span.start)
+                    if m is not None:
+                        candidates.append(m.start("name"))
         return out
 
     def _table_columns(self, text: str, header_starts: list[int]) -> Iterator[PIISpan]:
@@ -1131,8 +1160,8 @@ class NameFinder:
         for s in anchors[_SURNAMES_AT]:
             if s:
                 c = text[s - 1]  # (the tests of _is_kanji / _is_kata inlined: the hot loop here)
-                if "\u3400" <= c <= "\u9fff" or c in "々〆ヶ" or (
-                        "\uf900" <= c <= "\ufaff" or "\U00020000" <= c <= "\U0003134f"):
+                if ("\u3400" <= c and (c <= "\u9fff" or "\uf900" <= c <= "\ufaff" or "\U00020000" <= c <= "\U0003ffff")) or (
+                        c in "々〆ヶ"):
                     continue
             words[s] = (s, kanji_run(text, s).end(), True)  # type: ignore[union-attr]
         n = len(text)
