@@ -7,7 +7,7 @@ import pytest
 
 from deshi.data.pii import find_pii
 from deshi.data.pii.evaluate import evaluate
-from pii_independent import CASES, NEGATIVES, PII_TYPES, labelled, write_eval_files
+from pii_independent import CASES, NEGATIVES, PII_TYPES, PROBE, labelled, write_eval_files
 
 # Known gaps, kept visible (strict xfail: the test fails once they are fixed, so the list stays true).
 KNOWN_GAPS = {
@@ -45,7 +45,7 @@ def test_independent_set_is_substantial_and_covers_every_type() -> None:
     assert sum(k in PII_TYPES for k in values) >= 150
     assert sum(k not in PII_TYPES for k in values) >= 100
     assert {k for k in values if k in PII_TYPES} == PII_TYPES
-    assert len(CASES) + len(NEGATIVES) == len(docs)
+    assert len(CASES) + len(NEGATIVES) + len(PROBE) == len(docs)
 
 
 def test_pii_eval_on_the_independent_set(tmp_path) -> None:
@@ -127,3 +127,8 @@ def test_a_space_before_the_honorific() -> None:
     # a company before the honorific is no person, nor is the end of a company name a surname
     assert _found("株式会社サンプル 様") == []
     assert _found("株式会社瀬戸内マテリアル アナ・シルバ様") == [("PERSON", "アナ・シルバ")]
+
+
+def test_katakana_full_names_after_a_strong_label_and_bank_abbreviations() -> None:
+    assert _found("お振込人名義：ヤマモト ケイコ") == [("PERSON", "ヤマモト ケイコ")]
+    assert _found("口座名義：カ）サンプル") == []  # カ） is a bank's abbreviation of 株式会社

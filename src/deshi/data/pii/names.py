@@ -131,7 +131,8 @@ _STRONG_LABELS = (
     "連絡者|受付者|対応者|作業者|実施者|回答者|差出人|送信者|発信者|契約者|申込者|入居者|購入者|保証人|届出人|"
     "世帯主|被保険者|配偶者|起票者|検収者|立会者|発注者|受注者|記録者|労働者|従業員|社員|被験者|利用者|患者|"
     "出席者|参加者|欠席者|同席者|司会者|書記|議長|立会人|面接官|面談者|訪問者|来訪者|当番|同行者|同伴者|引率者|"
-    "代理人|申請代理人|連帯保証人|受取人|受領者|借主|貸主|買主|売主|旧姓|旧氏"
+    "代理人|申請代理人|連帯保証人|受取人|受領者|借主|貸主|買主|売主|旧姓|旧氏|名義|名義人|口座名義|振込人|振込名義|お振込人名義|"
+    "ご依頼人|依頼人名"
 )
 _WEAK_LABELS = (
     "ご担当|担当|作成|申請|承認|決裁|確認|検印|宛先|依頼|報告先|報告|受付|対応|回答|送付先|上長|起票|立会|署名|"
@@ -954,8 +955,15 @@ class NameFinder:
                     end = g[0]
         elif _is_kata(ch):
             m = _KANA_NAME.match(text, s)
-            if m and m.group() not in _NOT_NAMES and not m.group().endswith(_KANA_NOT_NAME_ENDINGS):
+            # (one katakana letter is no name: カ）サンプル is a bank's 株式会社 abbreviation)
+            if m and len(m.group()) >= 2 and m.group() not in _NOT_NAMES and not m.group().endswith(_KANA_NOT_NAME_ENDINGS):
                 end = m.end()
+                # ヤマモト ケイコ: a katakana full name written with a space (口座名義, フリガナ-less forms)
+                if end + 1 < n and text[end] in " 　" and _is_kata(text[end + 1]):
+                    m2 = _KANA_NAME.match(text, end + 1)
+                    if m2 is not None and len(m2.group()) >= 2 and m2.group() not in _NOT_NAMES and (
+                            m2.end() == n or _NAME_DELIM.match(text, m2.end()) or _HON_RE.match(text, m2.end())):
+                        end = m2.end()
         if end is None:
             return None
         # A name is followed by a delimiter, an honorific or a bracket, not by more words.

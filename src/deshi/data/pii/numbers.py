@@ -506,6 +506,7 @@ _VERSION_BEFORE = re.compile(
 
 # Headings, figures and tables numbered like a dotted quad: "第3章 3.1.2.4 節を参照", "図 2.1.1.3".
 _SECTION_AFTER = re.compile(r"[ 　]?(?:節|項|章|条|[Ss]ection\b)")
+_SECTION_CHARS = frozenset("節項章条図表§FfTtSsCc")  # a character every section pattern needs
 _SECTION_BEFORE = re.compile(r"(?:図|表|節|項|章|§|[Ff]ig\.?|[Ff]igure|[Tt]able|[Ss]ection|[Cc]hapter)[ 　]?$")
 
 
@@ -550,7 +551,8 @@ def find_ips(text: str, view: str) -> Iterator[PIISpan]:
             continue
         if m.group().startswith("255."):
             continue  # a netmask (255.255.255.0) or the broadcast address: no host's address
-        if _SECTION_AFTER.match(view, e) or _SECTION_BEFORE.search(view, max(0, s - 8), s):
+        if (not _SECTION_CHARS.isdisjoint(view[max(0, s - 8) : e + 2])
+                and (_SECTION_AFTER.match(view, e) or _SECTION_BEFORE.search(view, max(0, s - 8), s))):
             continue  # 3.1.2.4 節, 図 2.1.1.3: a numbered heading, figure or table
         # Octets ≤ 255. Zero-padded octets (192.168.001.010) are common in Japanese network
         # documents, so they are accepted although ipaddress.IPv4Address rejects them.
