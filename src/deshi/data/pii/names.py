@@ -787,6 +787,18 @@ class NameFinder:
                  *self._cued(text, anchors)]
         if anchors[_HEADERS_AT]:
             found.extend(self._table_columns(text, anchors[_HEADERS_AT]))
+        if len(found) > 1:
+            # The rules overlap (a label and an honorific find the same 山田様): keep one span per extent,
+            # the first of the highest score -- the one resolve_overlaps would keep -- so the passes below
+            # and the overlap resolution do not redo the same name (about a quarter of the spans here).
+            best: dict[tuple[int, int], PIISpan] = {}
+            for span in found:
+                key = (span.start, span.end)
+                kept = best.get(key)
+                if kept is None or span.score > kept.score:
+                    best[key] = span
+            if len(best) < len(found):
+                found = list(best.values())
         # One pass over the names found, looking at the characters around each (cheap tests first: this
         # runs for every name): a katakana reading right after it (山田 太郎（ヤマダ タロウ）, 上田 直樹
         # 様（ウエダ ナオキ）) or right before it in brackets (オオツカ ユウスケ（大塚 雄介）) spells the same
@@ -813,7 +825,9 @@ class NameFinder:
                 j = start - 1
                 c = text[j]
                 if c in "(（":
-                    if text.startswith((")", "）"), end):
+                    # (a katakana letter before the bracket, maybe after a space, before the regex search)
+                    k = start - 2 if text[start - 2] not in " 　" else start - 3
+                    if k >= 0 and _is_kata(text[k]) and text.startswith((")", "）"), end):
                         m = _READING_BEFORE.search(text, max(0, start - 28), start)
                         if m is not None and not m.group("kana").endswith(_KANA_NOT_NAME_ENDINGS):
                             readings.append(PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading"))
@@ -821,7 +835,8 @@ class NameFinder:
                 if c in " 　":
                     j -= 1
                     c = text[j]
-                if j > 0 and c in _LIST_SEPARATORS:
+                # (what ends the word before the separator: a kanji, an honorific or a closing bracket)
+                if j > 0 and c in _LIST_SEPARATORS and (_is_kanji(text[j - 1]) or text[j - 1] in "様氏ん)）"):
                     m = _LIST_BEFORE.search(text, max(0, start - 16), start)
                     if m is not None:
                         joined.append(m.start("name"))
