@@ -132,3 +132,8 @@ def test_a_space_before_the_honorific() -> None:
 def test_katakana_full_names_after_a_strong_label_and_bank_abbreviations() -> None:
     assert _found("お振込人名義：ヤマモト ケイコ") == [("PERSON", "ヤマモト ケイコ")]
     assert _found("口座名義：カ）サンプル") == []  # カ） is a bank's abbreviation of 株式会社
+
+
+def test_phone_numbers_typed_with_spaced_hyphens() -> None:
+    assert _found("携帯 090 - 1234 - 5678 まで") == [("PHONE", "090 - 1234 - 5678")]
+    assert _found("品番 0312 - 4567 - 89、日付 2024 - 03 - 15") == []  # the numbering plan still decides
