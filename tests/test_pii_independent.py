@@ -137,3 +137,12 @@ def test_katakana_full_names_after_a_strong_label_and_bank_abbreviations() -> No
 def test_phone_numbers_typed_with_spaced_hyphens() -> None:
     assert _found("携帯 090 - 1234 - 5678 まで") == [("PHONE", "090 - 1234 - 5678")]
     assert _found("品番 0312 - 4567 - 89、日付 2024 - 03 - 15") == []  # the numbering plan still decides
+
+
+def test_weak_table_headers_and_words_that_start_with_an_honorific() -> None:
+    # "Name" also heads product columns: only listed names count there
+    assert _found("Name,Price\nWidget Pro,1200\nGadget Mini,800") == []
+    assert _found("Name,Dept\nTaro Yamada,Sales") == [("PERSON", "Taro Yamada")]
+    # 様々 / 様式 are words, not an honorific after a space
+    assert _found("カラー：ホワイト ブラック 様々なサイズ") == []
+    assert _found("鈴木 様宛") == [("PERSON", "鈴木")]

@@ -259,6 +259,7 @@ _NAME_HEADERS = (
         "氏名（フリガナ）", "氏名(フリガナ)", "セイメイ")),
 )
 _KANA_HEADERS = frozenset(k)
+_WEAK_HEADERS = frozenset(("Name", "name", "NAME"))
 _NAME_HEADER_SET = frozenset(_NAME_HEADERS)
 _HEADER_FOLLOWERS = ("\t", ",", '"', "|", " |", "\n", "\r")
 _CELL_SEPARATORS = ("\t", ",", "|")
@@ -906,6 +907,8 @@ class NameFinder:
                 continue
             done.add((start, col))
             kana_only = cells[col].strip(_CELL_QUOTES) in _KANA_HEADERS
+            # "Name" also heads product and file columns: there only listed names count
+            weak = cells[col].strip(_CELL_QUOTES) in _WEAK_HEADERS
             pos = end + 1
             while pos < n:
                 row_end = text.find("\n", pos)
@@ -919,9 +922,16 @@ class NameFinder:
                 value = raw.strip(_CELL_QUOTES)
                 if value:
                     vs = cell_start + raw.index(value)
-                    if self._cell_is_name(value, kana_only):
+                    if self._cell_is_name(value, kana_only) and (not weak or self._listed_cell(value)):
                         yield PIISpan(vs, vs + len(value), PIIType.PERSON, 0.8, "name_column")
                 pos = row_end + 1
+
+    def _listed_cell(self, value: str) -> bool:
+        """A cell under a weak header: a listed surname (kanji or romanised) or a listed katakana name."""
+        if value.isascii():
+            return any(w.lower() in self.romaji for w in value.split())
+        parsed = self.parse_at(value, 0, strict=True)
+        return parsed is not None and parsed[1] != "shape" or self._kana_name_at(value, 0) is not None
 
     @staticmethod
     def _cell_is_name(value: str, kana_only: bool) -> bool:
@@ -1039,6 +1049,8 @@ class NameFinder:
             prev = text[h - 1]
             hon = m.group()
             if prev in " 　" and h >= 2 and hon in _HONORIFICS_PERSON:
+                if m.end() < len(text) and _is_kanji(text[m.end()]) and text[m.end()] not in "宛方":
+                    continue  # ホワイト 様々, 記入 様式: the word 様々 / 様式, no honorific
                 # 鈴木 様, ヤマダ タロウ 様: a space before the honorific; only listed surnames and
                 # katakana names that are listed or written as two words (an unlisted kanji word or one
                 # katakana word before " 様" is as often a company: サンプル 様).
