@@ -1137,6 +1137,8 @@ class NameFinder:
         """A signature's last line "株式会社洛中企画　金子": the organisation, a space, the surname, the line end."""
         if i == 0 or text[i - 1] not in " 　" or not (end == len(text) or text[end] in "\r\n"):
             return False
+        if text[i:end] in _PLACE_SURNAMES:
+            return False  # 株式会社ミナト 上野: as likely the branch (上野支店) as a person
         return _ORG_BEFORE_END.search(text, max(0, i - 30), i) is not None
 
     @staticmethod
