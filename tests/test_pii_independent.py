@@ -146,3 +146,7 @@ def test_weak_table_headers_and_words_that_start_with_an_honorific() -> None:
     # 様々 / 様式 are words, not an honorific after a space
     assert _found("カラー：ホワイト ブラック 様々なサイズ") == []
     assert _found("鈴木 様宛") == [("PERSON", "鈴木")]
+
+
+def test_log_line_with_a_spaced_weekday_before_the_name() -> None:
+    assert _found("2025/03/14 (金) 10:00 木村\n作業完了") == [("PERSON", "木村")]
