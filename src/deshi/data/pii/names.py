@@ -809,11 +809,12 @@ class NameFinder:
         readings: list[PIISpan] = []
         joined: list[int] = []
         brackets = "（" in text or "(" in text
+        after_first, before_chars, separators = _AFTER_NAME_FIRST, _BEFORE_NAME_CHARS, _LIST_SEPARATORS
         for span in found:
             start, end = span.start, span.end
             c = text[end : end + 1]
-            if c in _AFTER_NAME_FIRST and c:
-                if c in _LIST_SEPARATORS or c in " 　" and text[end + 1 : end + 2] in _LIST_SEP_SET:
+            if c and c in after_first:
+                if c in separators or c in " 　" and text[end + 1 : end + 2] in _LIST_SEP_SET:
                     # (a separator right after the name; after an honorific each name has its own cue)
                     nxt = _list_sep_end(text, end, n)
                     if nxt is not None:
@@ -823,25 +824,29 @@ class NameFinder:
                     m = _READING_AFTER.match(text, end)
                     if m is not None:
                         readings.append(PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading"))
-            if start > 1 and text[start - 1] in _BEFORE_NAME_CHARS:
+            if start < 2:
+                continue
+            c = text[start - 1]
+            if c not in before_chars:
+                continue
+            if c in " 　":
+                c = text[start - 2]
+                j = start - 2
+            else:
                 j = start - 1
-                c = text[j]
-                if c in "(（":
-                    # (a katakana letter before the bracket, maybe after a space, before the regex search)
-                    k = start - 2 if text[start - 2] not in " 　" else start - 3
-                    if k >= 0 and _is_kata(text[k]) and text.startswith((")", "）"), end):
-                        m = _READING_BEFORE.search(text, max(0, start - 28), start)
-                        if m is not None and not m.group("kana").endswith(_KANA_NOT_NAME_ENDINGS):
-                            readings.append(PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading"))
-                    continue
-                if c in " 　":
-                    j -= 1
-                    c = text[j]
-                # (what ends the word before the separator: a kanji, an honorific or a closing bracket)
-                if j > 0 and c in _LIST_SEPARATORS and (_is_kanji(text[j - 1]) or text[j - 1] in "様氏ん)）"):
+            # (what ends the word before the separator: a kanji, an honorific or a closing bracket)
+            if c in separators:
+                if j > 0 and (_is_kanji(text[j - 1]) or text[j - 1] in "様氏ん)）"):
                     m = _LIST_BEFORE.search(text, max(0, start - 16), start)
                     if m is not None:
                         joined.append(m.start("name"))
+            elif j == start - 1 and c in "(（":
+                # (a katakana letter before the bracket, maybe after a space, before the regex search)
+                k = start - 2 if text[start - 2] not in " 　" else start - 3
+                if k >= 0 and _is_kata(text[k]) and text.startswith((")", "）"), end):
+                    m = _READING_BEFORE.search(text, max(0, start - 28), start)
+                    if m is not None and not m.group("kana").endswith(_KANA_NOT_NAME_ENDINGS):
+                        readings.append(PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading"))
         if joined:
             found.extend(self._list_neighbours(text, found, joined))
         yield from found
