@@ -32,9 +32,9 @@ TOKYO_WARDS = (
     "杉並区 豊島区 北区 荒川区 板橋区 練馬区 足立区 葛飾区 江戸川区"
 ).split()
 
-# Kanji beyond the basic block too (extension A, the compatibility block: 﨑); BMP only, as in names.py
-# (supplementary-plane name kanji reach the patterns folded: 𠮷 → 吉).
-_KANJI = "一-鿿㐀-䶿豈-﫿々〆ヵヶ"
+# The unified block to U+9FFF, as in names.py (kanji variants outside it reach the patterns folded by
+# matching_view: 𠮷 → 吉, 﨑 → 崎).
+_KANJI = "一-鿿々〆ヵヶ"
 _KATA = r"ァ-ヴー"
 # Characters a municipality or town name is made of. Hiragana is allowed (つくば市, ひばりが丘) but
 # only in the town part and never as a particle run (see _PARTICLE below).
@@ -106,7 +106,7 @@ _MUNI_CHAR = re.compile(r"[市区町村][^\n]{0,14}[0-9０-９]")
 
 
 def _is_kanji_char(ch: str) -> bool:
-    return "一" <= ch <= "\u9fff" or ch in "々〆ヵヶ" or "\u3400" <= ch <= "\u4dbf" or "\uf900" <= ch <= "\ufaff"
+    return "一" <= ch <= "\u9fff" or ch in "々〆ヵヶ"
 
 
 # Every anchor ends in one of these characters (北海道, 東京都, 京都府, …県, …市, …区) and is two to

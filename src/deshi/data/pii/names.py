@@ -37,11 +37,12 @@ import ahocorasick_rs
 from deshi.data.pii.regex_util import grouped_alternation
 from deshi.data.pii.types import PIISpan, PIIType
 
-# Kanji: the unified block, extension A and the compatibility block (﨑 and the other unified ideographs
-# there). Not the supplementary planes: one character beyond the BMP in a class makes the regex engine
-# test it as a list of ranges instead of a bitmap (~0.7 µs per document over these patterns); the name
-# kanji written there (𠮷, 𡈽) reach the patterns as 吉, 土 (matching_view folds them).
-_K = "一-鿿㐀-䶿豈-﫿々〆ヶ"
+# Kanji: the unified block (to U+9FFF). Name kanji outside it reach the patterns folded by matching_view:
+# 𠮷 → 吉 and 𡈽 → 土 (supplementary plane), 﨑 → 崎 and the compatibility ideographs with a canonical
+# equivalent. Not wider classes: a supplementary-plane range makes the regex engine test a list of ranges
+# instead of a bitmap (~0.7 µs per document), and the compatibility block and extension A double the
+# compile time of every pattern holding the class (~20 ms more import time per module, measured).
+_K = "一-鿿々〆ヶ"
 _KATA = "ァ-ヴー"
 _HIRA = "ぁ-ゖ"
 
@@ -49,7 +50,7 @@ _HIRA = "ぁ-ゖ"
 def _is_kanji(ch: str) -> bool:
     # (extension A and the unified block as one range: almost every kanji is there, and most other
     # characters of Japanese text (kana, punctuation, ASCII) fail its first comparison; inlined in hot loops)
-    return ("\u3400" <= ch and (ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff")) or ch in "々〆ヶ"
+    return "一" <= ch <= "\u9fff" or ch in "々〆ヶ"
 
 
 def _is_kata(ch: str) -> bool:
@@ -265,7 +266,9 @@ _WEAK_HEADERS = frozenset(("Name", "name", "NAME"))
 _NAME_HEADER_SET = frozenset(_NAME_HEADERS)
 _HEADER_FOLLOWERS = ("\t", ",", '"', "|", " |", "\n", "\r")
 _CELL_SEPARATORS = ("\t", ",", "|")
-_CELL_NAME = re.compile(rf"[{_K}{_KATA}{_HIRA}A-Za-z][{_K}{_KATA}{_HIRA}A-Za-z・＝ 　.'\-]{{0,29}}")
+# (The three patterns below are compiled on first use (_lazy): they serve rare cases, and compiling the
+# kanji class costs ~2 ms each at import, in every curate worker.)
+_CELL_NAME = rf"[{_K}{_KATA}{_HIRA}A-Za-z][{_K}{_KATA}{_HIRA}A-Za-z・＝ 　.'\-]{{0,29}}"
 _CELL_KANA = re.compile(rf"[{_KATA}{_HIRA}][{_KATA}{_HIRA}・＝ 　]{{0,29}}")
 _CELL_NOT_NAME = re.compile(
     r"(?:株式会社|有限会社|合同会社|\(株\)|㈱|会社|部|課|室|係|センター|支店|支社|工場|店|所|局|署|院|校|大学|銀行|協会|組合|"
@@ -275,9 +278,7 @@ _CELL_QUOTES = " \"'　"
 _ORG_IN_CELL = re.compile(r"株式会社|有限会社|合同会社|\(株\)|㈱")
 # A cue before a signature's surname: the organisation's name and a space (株式会社洛中企画　金子).
 _ORG_WORD = r"(?:株式会社|有限会社|合同会社|\(株\)|㈱)"
-_ORG_BEFORE_END = re.compile(
-    rf"(?:{_ORG_WORD}[{_K}{_KATA}A-Za-z・]{{1,16}}|[{_K}{_KATA}A-Za-z・]{{1,16}}{_ORG_WORD})[ 　]+$"
-)
+_ORG_BEFORE_END = rf"(?:{_ORG_WORD}[{_K}{_KATA}A-Za-z・]{{1,16}}|[{_K}{_KATA}A-Za-z・]{{1,16}}{_ORG_WORD})[ 　]+$"
 # Attendee lists: a listed surname next to a found name across 、/・ (大島、小林（記）; 田中、鈴木両名).
 _LIST_SEPARATORS = "、,，・/／"
 _LIST_AFTER_FIRST = frozenset(_LIST_SEPARATORS + "（(様さ氏 　")
@@ -285,9 +286,13 @@ _LIST_NEAR = frozenset(_LIST_SEPARATORS + "（(")
 _BEFORE_NAME_CHARS = frozenset(_LIST_SEPARATORS + "（( 　")
 _AFTER_NAME_FIRST = _READING_FIRST | _LIST_AFTER_FIRST
 _LIST_SEP_SET = frozenset(_LIST_SEPARATORS)
-_LIST_BEFORE = re.compile(
-    rf"(?<![{_K}])(?P<name>[{_K}]{{1,4}})(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{{1,6}}[)）])?[ 　]?[、,，・/／][ 　]?$"
-)
+_LIST_BEFORE = rf"(?<![{_K}])(?P<name>[{_K}]{{1,4}})(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{{1,6}}[)）])?[ 　]?[、,，・/／][ 　]?$"
+
+
+@lru_cache(maxsize=8)
+def _lazy(pattern: str) -> re.Pattern[str]:
+    """``re.compile(pattern)``, once, on first use."""
+    return re.compile(pattern)
 
 
 def _list_sep_end(text: str, k: int, n: int) -> int | None:
@@ -695,7 +700,7 @@ class NameFinder:
         if k >= n:
             return None
         ch = text[k]
-        if ("\u3400" <= ch and (ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff")) or ch in "々〆ヶ":  # _is_kanji, inlined
+        if "一" <= ch <= "\u9fff" or ch in "々〆ヶ":  # _is_kanji(ch), inlined (hot)
             if not after_space:
                 return None  # surname ended the run already
             e = _KANJI_RUN.match(text, k, n).end()  # type: ignore[union-attr]
@@ -837,7 +842,7 @@ class NameFinder:
             # (what ends the word before the separator: a kanji, an honorific or a closing bracket)
             if c in separators:
                 if j > 0 and (_is_kanji(text[j - 1]) or text[j - 1] in "様氏ん)）"):
-                    m = _LIST_BEFORE.search(text, max(0, start - 16), start)
+                    m = _lazy(_LIST_BEFORE).search(text, max(0, start - 16), start)
                     if m is not None:
                         joined.append(m.start("name"))
             elif j == start - 1 and c in "(（":
@@ -892,7 +897,7 @@ class NameFinder:
                 if nxt is not None:
                     candidates.append(nxt)
                 if span.start > 1:
-                    m = _LIST_BEFORE.search(text, max(0, span.start - 16), span.start)
+                    m = _lazy(_LIST_BEFORE).search(text, max(0, span.start - 16), span.start)
                     if m is not None:
                         candidates.append(m.start("name"))
         return out
@@ -941,7 +946,7 @@ class NameFinder:
 
     @staticmethod
     def _cell_is_name(value: str, kana_only: bool) -> bool:
-        if not (_CELL_KANA if kana_only else _CELL_NAME).fullmatch(value) or value[-1] in " 　":
+        if not (_CELL_KANA if kana_only else _lazy(_CELL_NAME)).fullmatch(value) or value[-1] in " 　":
             return False
         if value in _NOT_NAMES or _CELL_NOT_NAME.search(value) or value.endswith(_KANA_NOT_NAME_ENDINGS):
             return False
@@ -1145,7 +1150,7 @@ class NameFinder:
             return False
         if text[i:end] in _PLACE_SURNAMES:
             return False  # 株式会社ミナト 上野: as likely the branch (上野支店) as a person
-        return _ORG_BEFORE_END.search(text, max(0, i - 30), i) is not None
+        return _lazy(_ORG_BEFORE_END).search(text, max(0, i - 30), i) is not None
 
     @staticmethod
     def _speaker(text: str, i: int, end: int) -> bool:
@@ -1203,7 +1208,7 @@ class NameFinder:
         for s in anchors[_SURNAMES_AT]:
             if s:
                 c = text[s - 1]  # (the tests of _is_kanji / _is_kata inlined: the hot loop here)
-                if ("\u3400" <= c and (c <= "\u9fff" or "\uf900" <= c <= "\ufaff")) or c in "々〆ヶ":
+                if "一" <= c <= "\u9fff" or c in "々〆ヶ":
                     continue
             words[s] = (s, kanji_run(text, s).end(), True)  # type: ignore[union-attr]
         n = len(text)
