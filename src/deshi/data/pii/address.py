@@ -32,7 +32,9 @@ TOKYO_WARDS = (
     "杉並区 豊島区 北区 荒川区 板橋区 練馬区 足立区 葛飾区 江戸川区"
 ).split()
 
-_KANJI = r"一-龥々〆ヵヶ"
+# The unified block to U+9FFF, as in names.py (kanji variants outside it reach the patterns folded by
+# matching_view: 𠮷 → 吉, 﨑 → 崎).
+_KANJI = "一-鿿々〆ヵヶ"
 _KATA = r"ァ-ヴー"
 # Characters a municipality or town name is made of. Hiragana is allowed (つくば市, ひばりが丘) but
 # only in the town part and never as a particle run (see _PARTICLE below).
@@ -53,8 +55,12 @@ _BUILDING_WORD = (
 )
 _NAME_CHARS = f"[{_KANJI}{_KATA}A-Za-z0-9・]"
 _ROOM = r"(?:[0-9]{1,4}(?:号室|階|F)|[A-Z]?-?[0-9]{2,4}号室?)"
+# After a space a building name may also hold hiragana (つくば研究寮, さくら荘, ひばりが丘ハイツ); glued to
+# the house number it may not (1-2-3のビル: a particle, then a word).
+_NAME_CHARS_SPACED = f"[{_KANJI}{_KATA}ぁ-んA-Za-z0-9・]"
 _BUILDING = (
-    rf"(?:[ 　]?{_NAME_CHARS}{{0,12}}?{_BUILDING_WORD}{_NAME_CHARS}{{0,10}}(?:[ 　]?{_ROOM}|[ 　][0-9]{{3,4}}(?![0-9]))?"
+    rf"(?:(?:[ 　]?{_NAME_CHARS}{{0,12}}?|[ 　]{_NAME_CHARS_SPACED}{{1,12}}?){_BUILDING_WORD}{_NAME_CHARS}{{0,10}}"
+    rf"(?:[ 　]?{_ROOM}|[ 　][0-9]{{3,4}}(?![0-9]))?"
     rf"|[ 　]?{_NAME_CHARS}{{0,12}}?[ 　]?{_ROOM})?"
 )
 _ROOM_END = re.compile(r"(?:号室|階|F)(?!.*(?:号室|階|F))")
@@ -100,7 +106,7 @@ _MUNI_CHAR = re.compile(r"[市区町村][^\n]{0,14}[0-9０-９]")
 
 
 def _is_kanji_char(ch: str) -> bool:
-    return "一" <= ch <= "龥" or ch in "々〆ヵヶ"
+    return "一" <= ch <= "\u9fff" or ch in "々〆ヵヶ"
 
 
 # Every anchor ends in one of these characters (北海道, 東京都, 京都府, …県, …市, …区) and is two to

@@ -26,6 +26,7 @@ is available behind ``use_ner=True`` for the rest (see ner.py).
 from __future__ import annotations
 
 import re
+import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -36,13 +37,20 @@ import ahocorasick_rs
 from deshi.data.pii.regex_util import grouped_alternation
 from deshi.data.pii.types import PIISpan, PIIType
 
-_K = "一-龥々〆ヶ"
+# Kanji: the unified block (to U+9FFF). Name kanji outside it reach the patterns folded by matching_view:
+# 𠮷 → 吉 and 𡈽 → 土 (supplementary plane), 﨑 → 崎 and the compatibility ideographs with a canonical
+# equivalent. Not wider classes: a supplementary-plane range makes the regex engine test a list of ranges
+# instead of a bitmap (~0.7 µs per document), and the compatibility block and extension A double the
+# compile time of every pattern holding the class (~20 ms more import time per module, measured).
+_K = "一-鿿々〆ヶ"
 _KATA = "ァ-ヴー"
 _HIRA = "ぁ-ゖ"
 
 
 def _is_kanji(ch: str) -> bool:
-    return "一" <= ch <= "龥" or ch in "々〆ヶ"
+    # (extension A and the unified block as one range: almost every kanji is there, and most other
+    # characters of Japanese text (kana, punctuation, ASCII) fail its first comparison; inlined in hot loops)
+    return "一" <= ch <= "\u9fff" or ch in "々〆ヶ"
 
 
 def _is_kata(ch: str) -> bool:
@@ -126,7 +134,8 @@ _STRONG_LABELS = (
     "連絡者|受付者|対応者|作業者|実施者|回答者|差出人|送信者|発信者|契約者|申込者|入居者|購入者|保証人|届出人|"
     "世帯主|被保険者|配偶者|起票者|検収者|立会者|発注者|受注者|記録者|労働者|従業員|社員|被験者|利用者|患者|"
     "出席者|参加者|欠席者|同席者|司会者|書記|議長|立会人|面接官|面談者|訪問者|来訪者|当番|同行者|同伴者|引率者|"
-    "代理人|申請代理人|連帯保証人|受取人|受領者|借主|貸主|買主|売主"
+    "代理人|申請代理人|連帯保証人|受取人|受領者|借主|貸主|買主|売主|旧姓|旧氏|名義|名義人|口座名義|振込人|振込名義|お振込人名義|"
+    "ご依頼人|依頼人名"
 )
 _WEAK_LABELS = (
     "ご担当|担当|作成|申請|承認|決裁|確認|検印|宛先|依頼|報告先|報告|受付|対応|回答|送付先|上長|起票|立会|署名|"
@@ -172,8 +181,21 @@ _CELL_AFTER = re.compile(r"[ 　]?(?:[|｜\t,]|$)", re.MULTILINE)
 _LIST_SEP = re.compile(r"(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{1,6}[)）])?[ 　]?[、,，・/／][ 　]?")
 _SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[\[(（]?[\d/:\- ]{4,19}[\])）]?[ \t]*)?$")
 _SPEAKER_AFTER = re.compile(r"[ 　]?[:：>＞]")
-_READING_AFTER = re.compile(rf"[ 　]?[（(](?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[）)]")
-_READING_OPENERS = ("（", "(", " （", " (", "　（", "　(")  # how every _READING_AFTER match begins
+# 上田 直樹 様（ウエダ ナオキ）: the honorific may stand between the name and its reading.
+_READING_HONORIFICS = ("様", "さま", "さん", "殿", "氏")
+_READING_AFTER = re.compile(
+    rf"(?:[ 　]?(?:{'|'.join(_READING_HONORIFICS)}))?[ 　]?[（(](?P<kana>[{_KATA}]{{1,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[）)]"
+)
+_READING_OPENERS = tuple(  # how every _READING_AFTER match begins
+    sp1 + hon + sp2 + bracket
+    for hon in ("", *_READING_HONORIFICS) for sp1 in (("",) if not hon else ("", " ", "　"))
+    for sp2 in ("", " ", "　") for bracket in "（("
+)
+_KANA_NAME_OPENERS = "：:、,，（(「『【[|｜\t"  # what may stand before a katakana full name
+_READING_FIRST = frozenset(opener[0] for opener in _READING_OPENERS)
+_BRACKETS = frozenset("（(")
+# オオツカ ユウスケ（大塚 雄介）: a katakana reading written before the bracketed name it spells.
+_READING_BEFORE = re.compile(rf"(?<![{_KATA}・])(?P<kana>[{_KATA}]{{2,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[ 　]?[（(]$")
 _READING_LABEL = re.compile(
     rf"(?:フリガナ|ふりがな|カナ氏名|氏名[（(](?:カナ|かな|フリガナ|ふりがな)[）)]|お名前[（(](?:カナ|かな)[）)]|セイ[ 　]?メイ)"
     rf"[ 　]*[:：]?[ 　]*"
@@ -200,7 +222,8 @@ _HANDOVER_AFTER = re.compile(r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|�
 _NO_BEFORE = re.compile(r"[の。、\s]$")
 _STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|てございます|と申す|と申しま|[（(]以下)")
 _SELF_INTRO_AFTER = re.compile(r"(?:です|てす|と申します|と言います|でございます|てございます|と申す)")
-_CONTACT_AFTER = re.compile(r"[（(](?:内線|TEL|Tel|tel|電話|携帯|直通|0[0-9０-９]|０|[A-Za-z0-9._-]+[@＠])")
+# (記): the minute-taker's mark in an attendee list (大島、小林（記）).
+_CONTACT_AFTER = re.compile(r"[（(](?:内線|TEL|Tel|tel|電話|携帯|直通|0[0-9０-９]|０|[A-Za-z0-9._-]+[@＠]|記[)）])")
 _WORK_AFTER = re.compile(
     r"(?:が|から|より)(?:引き?継|対応|実施|担当|確認|報告|点検|作業|交換|記入|作成|承認|訪問|修理|調整|説明|回答|"
     r"連絡|指示|検査|測定|清掃|補充|出張|立会|同行|受付|受領|発送|手配|処理|復旧|判断|依頼)|"
@@ -214,7 +237,7 @@ _ANY_CUE_AFTER = re.compile(
 _DOTS_RE = re.compile("[・＝]")
 _DATE_BEFORE = re.compile(
     r"(?:\d{4}[/\-.年]\d{1,2}[/\-.月]\d{1,2}日?|(?:令和|平成|R|H)\d{1,2}[.年]\d{1,2}[.月]\d{1,2}日?|\d{1,2}/\d{1,2})"
-    r"(?:[(（][月火水木金土日][)）])?(?:[ 　]\d{1,2}:\d{2})?(?:[ 　]+|&nbsp;)$"
+    r"(?:[ 　]?[(（][月火水木金土日][)）])?(?:[ 　]\d{1,2}:\d{2})?(?:[ 　]+|&nbsp;)$"
 )
 _CUE_BEFORE_LAST = frozenset(" 　の;は")
 _GIVEN_ENDINGS = frozenset("郎朗介輔助也哉彦男夫雄樹斗太平吾治次司蔵衛一二三子美恵江枝乃香菜奈代花華里穂")
@@ -228,6 +251,148 @@ _CACHE_LIMIT = 1 << 16  # distinct kanji words remembered by NameFinder._split (
 _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|は|に|と|の|から|へ|を|も|より|まで|宛|氏|殿|、|。)")
 
 
+# Table columns. Exported CSV/TSV (社員名簿, 受注一覧, form dumps) name a column once, in the header
+# row, and list the values below it with no cue of their own; a header cell from this set makes the
+# cells under it names (validated by shape: kana/kanji/Latin letters, no digits, no organisation).
+_NAME_HEADERS = (
+    "氏名", "名前", "お名前", "氏名（漢字）", "氏名(漢字)", "姓名", "顧客名", "お客様名", "社員名", "従業員名", "担当者",
+    "担当者名", "利用者名", "会員名", "契約者名", "患者名", "受講者名", "参加者名", "申請者", "作成者", "Name", "name",
+    "NAME", "Full name", "Full Name", *(k := (
+        "フリガナ", "ふりがな", "カナ", "カナ氏名", "氏名カナ", "氏名（カナ）", "氏名(カナ)", "名前（カナ）", "名前(カナ)",
+        "氏名（フリガナ）", "氏名(フリガナ)", "セイメイ")),
+)
+_KANA_HEADERS = frozenset(k)
+_WEAK_HEADERS = frozenset(("Name", "name", "NAME"))
+_NAME_HEADER_SET = frozenset(_NAME_HEADERS)
+_HEADER_FOLLOWERS = ("\t", ",", '"', "|", " |", "\n", "\r")
+_CELL_SEPARATORS = ("\t", ",", "|")
+# (The three patterns below are compiled on first use (_lazy): they serve rare cases, and compiling the
+# kanji class costs ~2 ms each at import, in every curate worker.)
+_CELL_NAME = rf"[{_K}{_KATA}{_HIRA}A-Za-z][{_K}{_KATA}{_HIRA}A-Za-z・＝ 　.'\-]{{0,29}}"
+_CELL_KANA = re.compile(rf"[{_KATA}{_HIRA}][{_KATA}{_HIRA}・＝ 　]{{0,29}}")
+_CELL_NOT_NAME = re.compile(
+    r"(?:株式会社|有限会社|合同会社|\(株\)|㈱|会社|部|課|室|係|センター|支店|支社|工場|店|所|局|署|院|校|大学|銀行|協会|組合|"
+    r"グループ|チーム|未定|不明|なし|無し|同上)$"
+)
+_CELL_QUOTES = " \"'　"
+_ORG_IN_CELL = re.compile(r"株式会社|有限会社|合同会社|\(株\)|㈱")
+# A cue before a signature's surname: the organisation's name and a space (株式会社洛中企画　金子).
+_ORG_WORD = r"(?:株式会社|有限会社|合同会社|\(株\)|㈱)"
+_ORG_BEFORE_END = rf"(?:{_ORG_WORD}[{_K}{_KATA}A-Za-z・]{{1,16}}|[{_K}{_KATA}A-Za-z・]{{1,16}}{_ORG_WORD})[ 　]+$"
+# Attendee lists: a listed surname next to a found name across 、/・ (大島、小林（記）; 田中、鈴木両名).
+_LIST_SEPARATORS = "、,，・/／"
+_LIST_AFTER_FIRST = frozenset(_LIST_SEPARATORS + "（(様さ氏 　")
+_LIST_NEAR = frozenset(_LIST_SEPARATORS + "（(")
+_BEFORE_NAME_CHARS = frozenset(_LIST_SEPARATORS + "（( 　")
+_AFTER_NAME_FIRST = _READING_FIRST | _LIST_AFTER_FIRST
+_LIST_SEP_SET = frozenset(_LIST_SEPARATORS)
+_LIST_BEFORE = rf"(?<![{_K}])(?P<name>[{_K}]{{1,4}})(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{{1,6}}[)）])?[ 　]?[、,，・/／][ 　]?$"
+
+
+@lru_cache(maxsize=8)
+def _lazy(pattern: str) -> re.Pattern[str]:
+    """``re.compile(pattern)``, once, on first use."""
+    return re.compile(pattern)
+
+
+def _list_sep_end(text: str, k: int, n: int) -> int | None:
+    """``_LIST_SEP.match(text, k).end()`` (or None), by character tests: [ ]?(様|さん|氏)?, a bracket of
+    1-6 characters, [ ]?, a separator, [ ]?."""
+    j = k + 1 if text[k] in " 　" else k
+    if text.startswith("さん", j):
+        k = j + 2
+    elif j < n and text[j] in "様氏":
+        k = j + 1
+    if k < n and text[k] in "（(":
+        close = k + 1
+        while close < n and close - k <= 7 and text[close] not in ")）\n":
+            close += 1
+        if close >= n or close - k < 2 or close - k > 7 or text[close] not in ")）":
+            return None
+        k = close + 1
+    if k < n and text[k] in " 　":
+        k += 1
+    if k >= n or text[k] not in _LIST_SEPARATORS:
+        return None
+    k += 1
+    return k + 1 if k < n and text[k] in " 　" else k
+
+
+@lru_cache(maxsize=1)
+def _voiced_pairs() -> dict[str, str]:
+    """Katakana + spacing voiced mark (゛゜: what matching_view makes of half-width ﾞﾟ) → the voiced kana."""
+    pairs = {}
+    for code in range(ord("ァ"), ord("ヺ") + 1):
+        for mark, combining in (("゛", "\u3099"), ("゜", "\u309a")):
+            composed = unicodedata.normalize("NFC", chr(code) + combining)
+            if len(composed) == 1:
+                pairs[chr(code) + mark] = composed
+    return pairs
+
+
+_VOICED_MARK = re.compile("[゛゜]")
+
+
+def _compose_voiced(view: str) -> tuple[str, list[int]]:
+    """``view`` with ス゛ → ズ composed, and the (sorted) offsets in the result of the composed kana.
+
+    Why: half-width katakana (ｽｽﾞｷ) reach the name finder as ス゛ (the matching view folds one
+    character to one); the name patterns and lists need ズ. Only run when a mark occurs.
+    """
+    pairs = _voiced_pairs()
+    parts: list[str] = []
+    composed_at: list[int] = []
+    last = 0
+    for m in _VOICED_MARK.finditer(view):
+        p = m.start()
+        pair = view[p - 1 : p + 1]
+        if p == 0 or pair not in pairs:
+            continue
+        parts.append(view[last : p - 1])
+        parts.append(pairs[pair])
+        composed_at.append(p - 1 - len(composed_at))
+        last = p + 1
+    parts.append(view[last:])
+    return "".join(parts), composed_at
+
+
+def _uncompose(composed_at: list[int], start: int, end: int) -> tuple[int, int]:
+    """The view offsets of ``[start, end)`` of the composed text (each composed kana was two characters)."""
+    s = start + bisect_left(composed_at, start)
+    last = end - 1
+    k = bisect_left(composed_at, last)
+    e = last + k + (2 if k < len(composed_at) and composed_at[k] == last else 1)
+    return s, e
+
+
+def _line_bounds(text: str, pos: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return start, len(text) if end < 0 else end
+
+
+def _row_separator(line: str) -> str | None:
+    """The cell separator of a table row (tab, comma or |), or None for a line of prose."""
+    for sep in _CELL_SEPARATORS:
+        if line.count(sep) >= 1 + (sep == "|"):
+            return sep
+    return None
+
+
+def _is_header_row(text: str, pos: int) -> bool:
+    """``pos`` lies in a tab-separated header row: 3+ cells, no digit, the next line has as many cells.
+
+    (A label there heads a column: the next cell is another heading, not the name: No.<TAB>氏名<TAB>年齢.)
+    """
+    start, end = _line_bounds(text, pos)
+    line = text[start:end]
+    tabs = line.count("\t")
+    if tabs < 2 or any(c.isdigit() for c in line) or end >= len(text):
+        return False
+    nxt_start, nxt_end = _line_bounds(text, end + 1)
+    return text.count("\t", nxt_start, nxt_end) == tabs
+
+
 # Where the label, honorific, reading-label and romanised-name patterns can start. Their regexes each
 # scanned the whole document (the first characters of ~140 label words and ~40 honorifics occur every
 # few characters of Japanese text), ~17 µs per document together; one Aho-Corasick pass
@@ -236,8 +401,8 @@ _PARTICLE_AFTER = re.compile(r"(?:さん|様|さま|くん|ちゃん|です|が|
 # at all (a romanised pattern whose necessary words are absent).
 _READING_LABEL_STARTS = ("フリガナ", "ふりがな", "カナ氏名", "氏名（", "氏名(", "お名前（", "お名前(", "セイ")
 (_LABELS_AT, _HONORIFICS_AT, _READINGS_AT, _EN_TITLES_AT, _EN_SAN_AT, _EN_LABELS_AT, _EN_PAIR_AT,
- _SURNAMES_AT, _KANA_NAMES_AT, _DOTS_AT, _CAP_LOWER_AT) = range(11)
-_BUCKETS = 11
+ _SURNAMES_AT, _KANA_NAMES_AT, _DOTS_AT, _CAP_LOWER_AT, _HEADERS_AT) = range(12)
+_BUCKETS = 12
 _PAIRED = frozenset((_KANA_NAMES_AT,))  # buckets whose words' ends are kept too
 # The first character after a label word in every _LABEL_RE match (its separator alternatives).
 _LABEL_FOLLOWERS = frozenset("]】)）」 \t　（(:：は=&")
@@ -260,6 +425,8 @@ def _anchor_words() -> list[tuple[str, int]]:
         # a katakana character and ・/＝: where a katakana word ends before a dot (not a bullet)
         ((chr(c) + dot for c in range(ord("ァ"), ord("ヴ") + 1) for dot in "・＝"), _DOTS_AT),
         (("ー・", "ー＝"), _DOTS_AT),
+        # a name-column header of a CSV/TSV/Markdown table, then a cell separator or the line end
+        ((h + sep for h in _NAME_HEADERS for sep in _HEADER_FOLLOWERS), _HEADERS_AT),
     ]
     return [(word, bucket) for words, bucket in groups for word in words]
 
@@ -295,7 +462,7 @@ def _anchor_starts(
     """Per bucket, the start offsets of its words in ``text`` (overlapping; unsorted, repeats possible);
     (start, end) pairs for the buckets in _PAIRED."""
     automaton, buckets_of = scanner
-    found: list[list] = [[], [], [], [], [], [], [], [], [], [], []]  # _BUCKETS lists (a literal: cheaper)
+    found: list[list] = [[], [], [], [], [], [], [], [], [], [], [], []]  # _BUCKETS lists (a literal: cheaper)
     for index, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
         buckets = buckets_of[index]
         if buckets.__class__ is int:  # the common case: a word of one bucket
@@ -358,6 +525,13 @@ _EN_NOT_NAMES = frozenset(
     "Senior Junior Staff Member Members Customers Users Guest Visitor Sales Purchasing Quality Production "
     "Maintenance Engineering General Affairs Human Resources Accounting Legal Ms. Mr. Dr. Yes No OK Note Notes "
     "Looking Just Also Attached Please Would Could Should Will Shall May Might Must Can".split()
+)
+
+
+# Words that end a team or company name, not a person's ("Engineer, Platform Team").
+_EN_ORG_WORDS = frozenset(
+    "Team Group Division Section Unit Department Dept Office Center Centre Company Inc Ltd Corp Co Support Sales "
+    "Service Services Systems Solutions Lab Labs Factory Plant Project Committee Desk".split()
 )
 
 
@@ -526,7 +700,7 @@ class NameFinder:
         if k >= n:
             return None
         ch = text[k]
-        if "一" <= ch <= "龥" or ch in "々〆ヶ":  # _is_kanji(ch), inlined (hot)
+        if "一" <= ch <= "\u9fff" or ch in "々〆ヶ":  # _is_kanji(ch), inlined (hot)
             if not after_space:
                 return None  # surname ended the run already
             e = _KANJI_RUN.match(text, k, n).end()  # type: ignore[union-attr]
@@ -594,22 +768,94 @@ class NameFinder:
             return m.end(), "dotted"
         return None
 
-    def find(self, text: str, view: str) -> Iterator[PIISpan]:
+    def find(self, text: str, view: str) -> Iterable[PIISpan]:
+        """Person-name spans of ``text``, found on its matching ``view`` (same offsets)."""
         # Work on the matching view: same offsets, but full-width spaces/letters folded and control
         # or zero-width characters blanked, so "作成者：\ufeff山田" reads like "作成者： 山田".
-        text = view
+        if "゛" not in view and "゜" not in view:
+            return self._find(view)
+        return self._find_composed(view)
+
+    def _find_composed(self, view: str) -> Iterator[PIISpan]:
+        # Half-width katakana with voiced marks (ｽｽﾞｷ → ス゛ス゛キ in the view): find the names in the
+        # composed text (スズキ) and map their offsets back.
+        composed, composed_at = _compose_voiced(view)
+        if not composed_at:
+            yield from self._find(view)
+            return
+        for span in self._find(composed):
+            start, end = _uncompose(composed_at, span.start, span.end)
+            yield PIISpan(start, end, span.type, span.score, span.recognizer)
+
+    def _find(self, text: str) -> Iterator[PIISpan]:
+        view = text
         anchors = _anchor_starts(text, self._anchors)
         found = [*self._labels(text, anchors[_LABELS_AT]), *self._honorifics(text, anchors[_HONORIFICS_AT], anchors),
                  *self._cued(text, anchors)]
-        yield from found
-        # A reading in katakana right after a name (山田 太郎（ヤマダ タロウ）) spells the same name.
+        if anchors[_HEADERS_AT]:
+            found.extend(self._table_columns(text, anchors[_HEADERS_AT]))
+        if len(found) > 1:
+            # The rules overlap (a label and an honorific find the same 山田様): keep one span per extent,
+            # the first of the highest score -- the one resolve_overlaps would keep -- so the passes below
+            # and the overlap resolution do not redo the same name (about a quarter of the spans here).
+            best: dict[tuple[int, int], PIISpan] = {}
+            for span in found:
+                key = (span.start, span.end)
+                kept = best.get(key)
+                if kept is None or span.score > kept.score:
+                    best[key] = span
+            if len(best) < len(found):
+                found = list(best.values())
+        # One pass over the names found, looking at the characters around each (cheap tests first: this
+        # runs for every name): a katakana reading right after it (山田 太郎（ヤマダ タロウ）, 上田 直樹
+        # 様（ウエダ ナオキ）) or right before it in brackets (オオツカ ユウスケ（大塚 雄介）) spells the same
+        # name; a list separator next to it may join another listed surname (大島、小林（記））.
+        n = len(text)
+        readings: list[PIISpan] = []
+        joined: list[int] = []
+        brackets = "（" in text or "(" in text
+        after_first, before_chars, separators = _AFTER_NAME_FIRST, _BEFORE_NAME_CHARS, _LIST_SEPARATORS
         for span in found:
-            # (startswith: the regex's necessary opening, tested without starting the engine)
-            if not text.startswith(_READING_OPENERS, span.end):
+            start, end = span.start, span.end
+            c = text[end : end + 1]
+            if c and c in after_first:
+                if c in separators or c in " 　" and text[end + 1 : end + 2] in _LIST_SEP_SET:
+                    # (a separator right after the name; after an honorific each name has its own cue)
+                    nxt = _list_sep_end(text, end, n)
+                    if nxt is not None:
+                        joined.append(nxt)
+                elif brackets and ("（" in text[end : end + 4] or "(" in text[end : end + 4]) and (
+                        text.startswith(_READING_OPENERS, end)):
+                    m = _READING_AFTER.match(text, end)
+                    if m is not None:
+                        readings.append(PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading"))
+            if start < 2:
                 continue
-            m = _READING_AFTER.match(text, span.end)
-            if m is not None:
-                yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading")
+            c = text[start - 1]
+            if c not in before_chars:
+                continue
+            if c in " 　":
+                c = text[start - 2]
+                j = start - 2
+            else:
+                j = start - 1
+            # (what ends the word before the separator: a kanji, an honorific or a closing bracket)
+            if c in separators:
+                if j > 0 and (_is_kanji(text[j - 1]) or text[j - 1] in "様氏ん)）"):
+                    m = _lazy(_LIST_BEFORE).search(text, max(0, start - 16), start)
+                    if m is not None:
+                        joined.append(m.start("name"))
+            elif j == start - 1 and c in "(（":
+                # (a katakana letter before the bracket, maybe after a space, before the regex search)
+                k = start - 2 if text[start - 2] not in " 　" else start - 3
+                if k >= 0 and _is_kata(text[k]) and text.startswith((")", "）"), end):
+                    m = _READING_BEFORE.search(text, max(0, start - 28), start)
+                    if m is not None and not m.group("kana").endswith(_KANA_NOT_NAME_ENDINGS):
+                        readings.append(PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading"))
+        if joined:
+            found.extend(self._list_neighbours(text, found, joined))
+        yield from found
+        yield from readings
         for m in _matches_at(_READING_LABEL, text, anchors[_READINGS_AT]):
             yield PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.85, "name_reading")
         if self._exact_re is not None:
@@ -617,6 +863,99 @@ class NameFinder:
                 yield PIISpan(m.start(), m.end(), PIIType.PERSON, 0.95, "name_list")
         if (anchors[_CAP_LOWER_AT] or anchors[_EN_PAIR_AT]) and _HAS_CAPITALISED.search(view):
             yield from self._romanised(view, anchors)
+
+    def _listed_name_end(self, text: str, i: int) -> int | None:
+        """End of a listed surname (or listed surname + given name) at ``i`` that ends the word."""
+        parsed = self.parse_at(text, i, strict=True)
+        if parsed is None or parsed[1] == "shape" or text[i : parsed[0]] in _PLACE_SURNAMES:
+            return None
+        end = parsed[0]
+        if end < len(text) and not (_NAME_DELIM.match(text, end) or _HON_RE.match(text, end)):
+            return None
+        return end
+
+    def _list_neighbours(self, text: str, found: list[PIISpan], candidates: list[int]) -> list[PIISpan]:
+        """Listed surnames at ``candidates`` (just past a separator after a found name, or the word before
+        one), and on along the list from each new one (田中、鈴木、佐藤（記）)."""
+        n = len(text)
+        out: list[PIISpan] = []
+        known = {span.start for span in found}
+        while candidates:
+            queue = []
+            for i in candidates:
+                if i in known or i >= n or not _is_kanji(text[i]):
+                    continue
+                end = self._listed_name_end(text, i)
+                if end is None:
+                    continue
+                known.add(i)
+                queue.append(PIISpan(i, end, PIIType.PERSON, 0.7, "name_list_neighbour"))
+            out.extend(queue)
+            candidates = []
+            for span in queue:
+                nxt = _list_sep_end(text, span.end, n) if span.end < n and text[span.end] in _LIST_AFTER_FIRST else None
+                if nxt is not None:
+                    candidates.append(nxt)
+                if span.start > 1:
+                    m = _lazy(_LIST_BEFORE).search(text, max(0, span.start - 16), span.start)
+                    if m is not None:
+                        candidates.append(m.start("name"))
+        return out
+
+    def _table_columns(self, text: str, header_starts: list[int]) -> Iterator[PIISpan]:
+        """Names in the cells under a name-column header (氏名, フリガナ, Name ...) of a CSV/TSV table."""
+        done: set[tuple[int, int]] = set()
+        n = len(text)
+        for h in sorted(set(header_starts)):
+            start, end = _line_bounds(text, h)
+            line = text[start:end].rstrip("\r")
+            sep = _row_separator(line)
+            if sep is None:
+                continue
+            col = line.count(sep, 0, h - start)
+            cells = line.split(sep)
+            if (start, col) in done or cells[col].strip(_CELL_QUOTES) not in _NAME_HEADER_SET:
+                continue
+            done.add((start, col))
+            kana_only = cells[col].strip(_CELL_QUOTES) in _KANA_HEADERS
+            # "Name" also heads product and file columns: there only listed names count
+            weak = cells[col].strip(_CELL_QUOTES) in _WEAK_HEADERS
+            pos = end + 1
+            while pos < n:
+                row_end = text.find("\n", pos)
+                row_end = n if row_end < 0 else row_end
+                row = text[pos:row_end].rstrip("\r")
+                parts = row.split(sep)
+                if len(parts) != len(cells):
+                    break  # the table ended
+                cell_start = pos + sum(len(p) for p in parts[:col]) + col
+                raw = parts[col]
+                value = raw.strip(_CELL_QUOTES)
+                if value:
+                    vs = cell_start + raw.index(value)
+                    if self._cell_is_name(value, kana_only) and (not weak or self._listed_cell(value)):
+                        yield PIISpan(vs, vs + len(value), PIIType.PERSON, 0.8, "name_column")
+                pos = row_end + 1
+
+    def _listed_cell(self, value: str) -> bool:
+        """A cell under a weak header: a listed surname (kanji or romanised) or a listed katakana name."""
+        if value.isascii():
+            return any(w.lower() in self.romaji for w in value.split())
+        parsed = self.parse_at(value, 0, strict=True)
+        return parsed is not None and parsed[1] != "shape" or self._kana_name_at(value, 0) is not None
+
+    @staticmethod
+    def _cell_is_name(value: str, kana_only: bool) -> bool:
+        if not (_CELL_KANA if kana_only else _lazy(_CELL_NAME)).fullmatch(value) or value[-1] in " 　":
+            return False
+        if value in _NOT_NAMES or _CELL_NOT_NAME.search(value) or value.endswith(_KANA_NOT_NAME_ENDINGS):
+            return False
+        if _ORG_IN_CELL.search(value):
+            return False
+        if value.isascii():  # Latin letters: "Emily Clark", "YAMADA Taro", not "Widget" or "Sales Team"
+            words = value.split()
+            return 2 <= len(words) <= 4 and all(w[0].isupper() and w not in _EN_NOT_NAMES for w in words)
+        return True
 
     def _free_name(self, text: str, s: int, strong: bool) -> int | None:
         """After a label: a name starting at ``s``; returns its end.
@@ -652,8 +991,15 @@ class NameFinder:
                     end = g[0]
         elif _is_kata(ch):
             m = _KANA_NAME.match(text, s)
-            if m and m.group() not in _NOT_NAMES and not m.group().endswith(_KANA_NOT_NAME_ENDINGS):
+            # (one katakana letter is no name: カ）サンプル is a bank's 株式会社 abbreviation)
+            if m and len(m.group()) >= 2 and m.group() not in _NOT_NAMES and not m.group().endswith(_KANA_NOT_NAME_ENDINGS):
                 end = m.end()
+                # ヤマモト ケイコ: a katakana full name written with a space (口座名義, フリガナ-less forms)
+                if end + 1 < n and text[end] in " 　" and _is_kata(text[end + 1]):
+                    m2 = _KANA_NAME.match(text, end + 1)
+                    if m2 is not None and len(m2.group()) >= 2 and m2.group() not in _NOT_NAMES and (
+                            m2.end() == n or _NAME_DELIM.match(text, m2.end()) or _HON_RE.match(text, m2.end())):
+                        end = m2.end()
         if end is None:
             return None
         # A name is followed by a delimiter, an honorific or a bracket, not by more words.
@@ -668,6 +1014,8 @@ class NameFinder:
             if m.start() and _WORD_CHAR.match(text, m.start() - 1) and not label.endswith(("氏名", "名前", "者名")):
                 continue  # inside a longer word (業務担当, 未承認); 患者氏名, 保護者氏名 are still labels
             s = m.end()
+            if "\t" in m.group() and _is_header_row(text, s):
+                continue  # a column heading (the column rule reads the names below it)
             strong = label in _STRONG_LABEL_SET
             end = self._free_name(text, s, strong)
             if end is None or end <= s:
@@ -711,15 +1059,35 @@ class NameFinder:
                 continue
             prev = text[h - 1]
             hon = m.group()
+            if prev in " 　" and h >= 2 and hon in _HONORIFICS_PERSON:
+                if m.end() < len(text) and _is_kanji(text[m.end()]) and text[m.end()] not in "宛方":
+                    continue  # ホワイト 様々, 記入 様式: the word 様々 / 様式, no honorific
+                # 鈴木 様, ヤマダ タロウ 様: a space before the honorific; only listed surnames and
+                # katakana names that are listed or written as two words (an unlisted kanji word or one
+                # katakana word before " 様" is as often a company: サンプル 様).
+                e = h - 1
+                if _is_kata(text[e - 1]):
+                    s = self._kana_word_start(text, e)
+                    full = self._kana_given_before(text, s)
+                    if full is not None:
+                        yield PIISpan(full, e, PIIType.PERSON, 0.7, "name_honorific_kana")
+                    elif self._kana_name_at(text, s) is not None and text[s:e] not in _NOT_NAMES:
+                        yield PIISpan(s, e, PIIType.PERSON, 0.7, "name_honorific_kana")
+                elif _is_kanji(text[e - 1]):
+                    if surname_starts is None and anchors is not None:
+                        surname_starts = sorted(set(anchors[_SURNAMES_AT]))
+                    found = self._name_ending_at(text, e, surname_starts=surname_starts)
+                    if found is not None:
+                        yield PIISpan(found[0], e, PIIType.PERSON, 0.6, "name_honorific")
+                continue
             if _is_kata(prev):
-                s = h
-                while s > 0 and (_is_kata(text[s - 1]) or text[s - 1] in "・＝") and h - s < 24:
-                    s -= 1
+                s = self._kana_word_start(text, h)
                 word = text[s:h]
                 if len(word) < 2 or word in _NOT_NAMES or word.startswith("・"):
                     continue
                 if hon in _HONORIFICS_PERSON or self._kana_name_at(text, s) is not None:
-                    yield PIISpan(s, h, PIIType.PERSON, 0.7, "name_honorific_kana")
+                    full = self._kana_given_before(text, s) if hon in _HONORIFICS_PERSON else None
+                    yield PIISpan(s if full is None else full, h, PIIType.PERSON, 0.7, "name_honorific_kana")
                 continue
             if surname_starts is None and anchors is not None:
                 surname_starts = sorted(set(anchors[_SURNAMES_AT]))
@@ -738,6 +1106,29 @@ class NameFinder:
                 if 2 <= len(core) <= 5 and core not in _NOT_NAMES and not _ORG_SUFFIX.search(core):
                     yield PIISpan(s, h, PIIType.PERSON, 0.6, "name_honorific_shape")
 
+    @staticmethod
+    def _kana_word_start(text: str, end: int) -> int:
+        """Start of the katakana word (with ・/＝) that ends at ``end`` (at most 24 characters)."""
+        s = end
+        while s > 0 and (_is_kata(text[s - 1]) or text[s - 1] in "・＝") and end - s < 24:
+            s -= 1
+        return s
+
+    @staticmethod
+    def _kana_given_before(text: str, s: int) -> int | None:
+        """ヤマダ タロウ: the start of a katakana surname written one space before the word at ``s``."""
+        if s < 3 or text[s - 1] not in " 　" or not _is_kata(text[s - 2]):
+            return None
+        first = s - 1
+        while first > 0 and _is_kata(text[first - 1]) and s - first < 14:
+            first -= 1
+        word = text[first : s - 1]
+        if first and not (text[first - 1].isspace() or text[first - 1] in _KANA_NAME_OPENERS):
+            return None  # 瀬戸内マテリアル アナ・シルバ様: the word before is the end of a company name
+        if len(word) < 2 or word in _NOT_NAMES or word.endswith(_KANA_NOT_NAME_ENDINGS):
+            return None
+        return first
+
     def _cue_after(self, text: str, end: int, strong_only: bool) -> bool:
         # One alternation per case: it matches where any of its patterns does (one engine start).
         return (_STRONG_CUE_AFTER if strong_only else _ANY_CUE_AFTER).match(text, end) is not None
@@ -751,6 +1142,15 @@ class NameFinder:
         if not last or last not in _CUE_BEFORE_LAST:
             return False
         return _role_or_date_before_end(window)
+
+    @staticmethod
+    def _signature(text: str, i: int, end: int) -> bool:
+        """A signature's last line "株式会社洛中企画　金子": the organisation, a space, the surname, the line end."""
+        if i == 0 or text[i - 1] not in " 　" or not (end == len(text) or text[end] in "\r\n"):
+            return False
+        if text[i:end] in _PLACE_SURNAMES:
+            return False  # 株式会社ミナト 上野: as likely the branch (上野支店) as a person
+        return _lazy(_ORG_BEFORE_END).search(text, max(0, i - 30), i) is not None
 
     @staticmethod
     def _speaker(text: str, i: int, end: int) -> bool:
@@ -808,7 +1208,7 @@ class NameFinder:
         for s in anchors[_SURNAMES_AT]:
             if s:
                 c = text[s - 1]  # (the tests of _is_kanji / _is_kata inlined: the hot loop here)
-                if "一" <= c <= "龥" or c in "々〆ヶ":
+                if "一" <= c <= "\u9fff" or c in "々〆ヶ":
                     continue
             words[s] = (s, kanji_run(text, s).end(), True)  # type: ignore[union-attr]
         n = len(text)
@@ -875,6 +1275,7 @@ class NameFinder:
                         or (single and (i == 0 or _NO_BEFORE.search(text, i - 1, i))
                             and (_SELF_INTRO_AFTER.match(text, end) or _HANDOVER_AFTER.match(text, end)))
                         or self._cue_before(text, i)
+                        or self._signature(text, i, end)
                     ):
                         yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
             else:
@@ -908,8 +1309,10 @@ class NameFinder:
                 first = name.split()[0]
                 if first in _EN_NOT_NAMES or first.capitalize() in _EN_NOT_NAMES:
                     continue
-                if rule == "name_en_label" and not self._romaji_ok(name):
-                    continue
+                if rule == "name_en_label" and (
+                    not self._romaji_ok(name) or any(w in _EN_ORG_WORDS for w in name.split()[1:])
+                ):
+                    continue  # "Engineer, Platform Team": a team, not a person
                 yield PIISpan(m.start("name"), m.end("name"), PIIType.PERSON, score, rule)
         if not anchors[_EN_PAIR_AT]:
             return

@@ -154,6 +154,7 @@ _PHONE_ZERO = re.compile(
     r"0" + _NB + r"(?:"
     r"\d{1,4}" + _SEP + r"\(\d{1,4}\)" + _SEP + r"\d{3,4}"  # 03(1234)5678
     r"|\d{1,4}[ -]\d{1,4}[ -]\d{3,4}"  # 03-1234-5678, 0120 123 456
+    r"|\d{1,4} - \d{1,4} - \d{3,4}"  # 090 - 1234 - 5678 (hand-typed, OCR)
     r"|\d{1,4}\.\d{1,4}\.\d{4}"  # 03.1234.5678
     r"|\d{1,4}-\d{5,8}"  # 03-12345678
     r"|\d{9,10}"  # 0312345678, 09012345678
@@ -249,6 +250,17 @@ def _digits(match: str) -> str:
     return match.replace(" ", "").replace("-", "")
 
 
+def _is_placeholder(base: str) -> bool:
+    """One digit repeated (00000000000): what forms and 記入例 print in the number's place.
+
+    The check digit of eleven zeros is 0 (of twelve, for a corporate number, 9), so 000000000000 and
+    9000000000000 pass the checksum. A real number is derived from a random 住民票コード (a corporate
+    number from a registry serial), so all its base digits being equal has a chance of 10 in 10^11;
+    a repeated digit in text is a placeholder or a masked value, not a person's number.
+    """
+    return base.count(base[0]) == len(base)
+
+
 def find_my_numbers(text: str, view: str, windows: Windows | None = None) -> Iterator[PIISpan]:
     """個人番号: 12 digits (``1234 5678 9012``, ``123456789012``) with a valid check digit."""
     for m in _scan(_TWELVE, view, windows):
@@ -259,6 +271,8 @@ def find_my_numbers(text: str, view: str, windows: Windows | None = None) -> Ite
         # (The match holds digits, spaces and dashes only; other Unicode digits are not a My Number.)
         digits = _digits(m.group())
         if not digits.isascii() or my_number_check_digit(digits[:11]) != int(digits[11]):
+            continue
+        if _is_placeholder(digits[:11]):
             continue
         if not _no_digit_group_beside(text, view, s, e):
             continue
@@ -279,6 +293,8 @@ def find_corporate_numbers(text: str, view: str, windows: Windows | None = None)
             continue
         digits = _digits(m.group())
         if not digits.isascii() or corporate_number_check_digit(digits[1:]) != int(digits[0]):
+            continue
+        if _is_placeholder(digits[1:]):
             continue
         if not _no_digit_group_beside(text, view, s, e):
             continue
@@ -489,6 +505,12 @@ _VERSION_BEFORE = re.compile(
 )
 
 
+# Headings, figures and tables numbered like a dotted quad: "第3章 3.1.2.4 節を参照", "図 2.1.1.3".
+_SECTION_AFTER = re.compile(r"[ 　]?(?:節|項|章|条|[Ss]ection\b)")
+_SECTION_CHARS = frozenset("節項章条図表§FfTtSsCc")  # a character every section pattern needs
+_SECTION_BEFORE = re.compile(r"(?:図|表|節|項|章|§|[Ff]ig\.?|[Ff]igure|[Tt]able|[Ss]ection|[Cc]hapter)[ 　]?$")
+
+
 def _is_section_number(view: str, cand: str, start: int) -> bool:
     """True if the parent number ("8.5.1." for "8.5.1.1.") stands nearby: a numbered heading."""
     parent = cand.rsplit(".", 1)[0] + "."
@@ -528,6 +550,11 @@ def find_ips(text: str, view: str) -> Iterator[PIISpan]:
             continue  # v1.2.3.4
         if _VERSION_BEFORE.search(view[max(0, s - 16) : s]):
             continue
+        if m.group().startswith("255."):
+            continue  # a netmask (255.255.255.0) or the broadcast address: no host's address
+        if (not _SECTION_CHARS.isdisjoint(view[max(0, s - 8) : e + 2])
+                and (_SECTION_AFTER.match(view, e) or _SECTION_BEFORE.search(view, max(0, s - 8), s))):
+            continue  # 3.1.2.4 節, 図 2.1.1.3: a numbered heading, figure or table
         # Octets ≤ 255. Zero-padded octets (192.168.001.010) are common in Japanese network
         # documents, so they are accepted although ipaddress.IPv4Address rejects them.
         if any(int(octet) > 255 for octet in m.group().split(".")):
