@@ -1052,7 +1052,15 @@ class NameFinder:
     def _honorifics(self, text: str, starts: list[int], anchors: list[list] | None = None) -> Iterator[PIISpan]:
         """Names before honorifics and titles; ``starts``: where those begin, ``anchors``: all anchors
         (see _anchor_starts)."""
-        surname_starts = None
+        surname_starts: list[int] | None = None
+
+        def kanji_name_ending(end: int) -> tuple[int, str] | None:
+            # The listed surnames' anchor positions are sorted once, on the first kanji name asked for.
+            nonlocal surname_starts
+            if surname_starts is None and anchors is not None:
+                surname_starts = sorted(set(anchors[_SURNAMES_AT]))
+            return self._name_ending_at(text, end, surname_starts=surname_starts)
+
         for m in _matches_at(_HON_RE, text, starts):
             h = m.start()
             if h == 0:
@@ -1074,9 +1082,7 @@ class NameFinder:
                     elif self._kana_name_at(text, s) is not None and text[s:e] not in _NOT_NAMES:
                         yield PIISpan(s, e, PIIType.PERSON, 0.7, "name_honorific_kana")
                 elif _is_kanji(text[e - 1]):
-                    if surname_starts is None and anchors is not None:
-                        surname_starts = sorted(set(anchors[_SURNAMES_AT]))
-                    found = self._name_ending_at(text, e, surname_starts=surname_starts)
+                    found = kanji_name_ending(e)
                     if found is not None:
                         yield PIISpan(found[0], e, PIIType.PERSON, 0.6, "name_honorific")
                 continue
@@ -1089,9 +1095,7 @@ class NameFinder:
                     full = self._kana_given_before(text, s) if hon in _HONORIFICS_PERSON else None
                     yield PIISpan(s if full is None else full, h, PIIType.PERSON, 0.7, "name_honorific_kana")
                 continue
-            if surname_starts is None and anchors is not None:
-                surname_starts = sorted(set(anchors[_SURNAMES_AT]))
-            found = self._name_ending_at(text, h, surname_starts=surname_starts)
+            found = kanji_name_ending(h)
             if found is not None:
                 yield PIISpan(found[0], h, PIIType.PERSON, 0.85, "name_honorific")
                 continue
