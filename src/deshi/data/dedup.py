@@ -1037,8 +1037,18 @@ def _estimate_task(shards: list[ShardArrays], offsets: np.ndarray, buckets: list
     try:
         for paths, out in buckets:
             parts = [np.fromfile(p, dtype=np.int64) for p in paths if os.path.exists(p)]
-            codes = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             del parts
+            # np.unique, without its copies (the input flattened, then the distinct values gathered while
+            # both are held): sorted in place, the repeats dropped in place. The first buckets hold the
+            # most codes, and this task ran in the coordinator too: its peak was phase 2's.
+            codes.sort()
+            if len(codes) > 1:
+                keep = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+                distinct = 1 + len(keep)
+                codes[1:distinct] = codes[keep]
+                del keep
+                codes = codes[:distinct]
             for p in paths:
                 if os.path.exists(p):
                     os.unlink(p)
