@@ -1190,7 +1190,8 @@ def find_clusters(shards: Sequence[ShardArrays], config: DedupConfig, parallel: 
     partition of bounded size at a time; candidate pairs wait on disk, and the duplicates found go to
     disk (:class:`Clusters`). What is held in memory follows the number of candidate pairs that pass
     the MinHash estimate (8 bytes each, plus the verification's union-find over their documents), i.e.
-    the near duplicates; past ``PARALLEL_PAIRS_MAX`` of them the sequential path runs instead, which
+    the near duplicates (with several partitions and processes the pairs stay on disk, :class:`PairFiles`,
+    and each verification task reads its slice: then only the verified forests and their union-find); past ``PARALLEL_PAIRS_MAX`` of them the sequential path runs instead, which
     keeps a union-find parent per document (4 bytes each) instead.
 
     With ``parallel`` (``map(fn, calls)``, e.g. the run's executor) and ``processes > 1``, the exact
