@@ -861,10 +861,66 @@ def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
     return np.stack([codes // n, codes % n], axis=1)
 
 
+_LIBC: Any = None
+
+
+def _trim_heap() -> None:
+    """Give the C heap's free pages back to the system (glibc ``malloc_trim``; elsewhere nothing), as
+    ``runner.release_free_memory`` does between the phases. Called after each shared step of phase 2:
+    the coordinator runs its share of the tasks, whose freed NumPy buffers glibc otherwise keeps, so
+    each step's peak landed on top of the last (+8 MB over the steps at 400,000 documents)."""
+    global _LIBC
+    if _LIBC is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _LIBC = False
+    if _LIBC:
+        _LIBC(0)
+
+
+class PairFiles:
+    """Candidate pairs (a < b, sorted by (a, b)) kept on disk as int64 codes a * n + b: ``paths[k]`` holds
+    ``counts[k]`` of them, the files in order. ``pairs[lo:hi]`` is another PairFiles naming only that
+    range (a few numbers: what a verification task is sent); :meth:`load` reads its (m, 2) pairs.
+
+    Why: phase 2's coordinator held every surviving pair (16 bytes each as an (m, 2) array, plus the
+    codes they were made from and the pickled slices sent to the verification tasks) while the
+    verification ran: what grew its peak with the corpus (+5 MB above phase 1's at 400,000 documents).
+    Each task now reads its own slice."""
+
+    def __init__(self, paths: list[str], counts: list[int], n: int, lo: int = 0, hi: int | None = None) -> None:
+        self.paths, self.counts, self.n = paths, counts, n
+        self.lo, self.hi = lo, sum(counts) if hi is None else hi
+
+    def __len__(self) -> int:
+        return self.hi - self.lo
+
+    def __getitem__(self, part: slice) -> PairFiles:
+        lo, hi, _ = part.indices(len(self))
+        return PairFiles(self.paths, self.counts, self.n, self.lo + lo, self.lo + max(lo, hi))
+
+    def load(self) -> np.ndarray:
+        parts = []
+        start = 0
+        for path, count in zip(self.paths, self.counts, strict=True):
+            a, b = max(self.lo, start), min(self.hi, start + count)
+            if b > a:
+                parts.append(np.fromfile(path, dtype=np.int64, count=b - a, offset=8 * (a - start)))
+            start += count
+        codes = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        del parts
+        return np.stack([codes // self.n, codes % self.n], axis=1)
+
+
 def _shared_estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
-                            config: DedupConfig, parallel: ParallelMap, processes: int) -> np.ndarray | None:
-    """:func:`_estimated_pairs` (the same array, or None), its three steps shared by ``processes``
-    processes through ``parallel``, passing their rows through files in one temporary directory:
+                            config: DedupConfig, parallel: ParallelMap, processes: int, tmp: str) -> PairFiles | None:
+    """:func:`_estimated_pairs` (the same pairs, or None), its three steps shared by ``processes``
+    processes through ``parallel``, passing their rows through files in ``tmp`` (the caller's temporary
+    directory); the surviving pairs stay there, in files (:class:`PairFiles`), never loaded here:
 
     1. the units' band keys (less exact duplicates) scattered to one file per band, hash partition and
        task, each task a contiguous range of units (:func:`_scatter_task`);
@@ -886,35 +942,38 @@ def _shared_estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, 
     # first member of many LSH buckets), so the first ranges hold the most codes (at 200,000 documents
     # 160,540 down to 6,805 in 11 buckets), and smaller buckets can be dealt out more evenly.
     buckets = max(1, -(-8 * n_active // PASS_DOCS))
-    with tempfile.TemporaryDirectory(prefix="pairs-", dir=Path(shards[0].docs).parent) as tmp:
-        # 1. Contiguous unit ranges of about equal document counts, two per process (for balance).
-        counts = np.array([s.count for s in shards], dtype=np.int64)
-        cuts = np.searchsorted(np.cumsum(counts), np.linspace(0, counts.sum(), 2 * processes + 1)[1:-1], side="right")
-        ranges = [(a, b) for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(shards)], strict=True) if b > a]
-        starts = offsets[:-1].tolist()
-        parallel(_scatter_task, [(list(shards[a:b]), starts[a:b], str(exact.directory), exact.name, exact.size, tmp,
-                                  f"s{t}", parts, n_bands) for t, (a, b) in enumerate(ranges)])
-        # 2. Band partitions, dealt round-robin to four tasks per process.
-        groups = [[_Scatter(tmp, f"b{j}.s{t}", parts, 2).path(part) for t in range(len(ranges))]
-                  for j in range(n_bands) for part in range(parts)]
-        tasks = min(len(groups), 4 * processes)
-        parallel(_pair_codes_task, [(groups[t::tasks], n, buckets, tmp, f"p{t}") for t in range(tasks)])
-        # 3. Buckets, dealt by size (largest first, to the least loaded) to two tasks per process.
-        work = [([os.path.join(tmp, f"{k}.p{t}.i64") for t in range(tasks)], os.path.join(tmp, f"{k}.kept"))
-                for k in range(buckets)]
-        sizes = [sum(os.path.getsize(p) for p in paths if os.path.exists(p)) for paths, _ in work]
-        shares: list[list[int]] = [[] for _ in range(min(buckets, 2 * processes))]
-        load = [0] * len(shares)
-        for k in sorted(range(buckets), key=lambda k: -sizes[k]):
-            g = min(range(len(shares)), key=load.__getitem__)
-            shares[g].append(k)
-            load[g] += sizes[k]
-        kept = parallel(_estimate_task, [(list(shards), offsets, [work[k] for k in share], n, config.threshold)
-                                         for share in shares if share])
-        if sum(sum(k) for k in kept) > PARALLEL_PAIRS_MAX:
-            return None
-        codes = np.concatenate([np.fromfile(os.path.join(tmp, f"{k}.kept"), dtype=np.int64) for k in range(buckets)])
-    return np.stack([codes // n, codes % n], axis=1)  # buckets are ranges of a: codes sorted
+    # 1. Contiguous unit ranges of about equal document counts, two per process (for balance).
+    counts = np.array([s.count for s in shards], dtype=np.int64)
+    cuts = np.searchsorted(np.cumsum(counts), np.linspace(0, counts.sum(), 2 * processes + 1)[1:-1], side="right")
+    ranges = [(a, b) for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(shards)], strict=True) if b > a]
+    starts = offsets[:-1].tolist()
+    parallel(_scatter_task, [(list(shards[a:b]), starts[a:b], str(exact.directory), exact.name, exact.size, tmp,
+                              f"s{t}", parts, n_bands) for t, (a, b) in enumerate(ranges)])
+    _trim_heap()
+    # 2. Band partitions, dealt round-robin to four tasks per process.
+    groups = [[_Scatter(tmp, f"b{j}.s{t}", parts, 2).path(part) for t in range(len(ranges))]
+              for j in range(n_bands) for part in range(parts)]
+    tasks = min(len(groups), 4 * processes)
+    parallel(_pair_codes_task, [(groups[t::tasks], n, buckets, tmp, f"p{t}") for t in range(tasks)])
+    _trim_heap()
+    # 3. Buckets, dealt by size (largest first, to the least loaded) to two tasks per process.
+    work = [([os.path.join(tmp, f"{k}.p{t}.i64") for t in range(tasks)], os.path.join(tmp, f"{k}.kept"))
+            for k in range(buckets)]
+    sizes = [sum(os.path.getsize(p) for p in paths if os.path.exists(p)) for paths, _ in work]
+    shares: list[list[int]] = [[] for _ in range(min(buckets, 2 * processes))]
+    load = [0] * len(shares)
+    for k in sorted(range(buckets), key=lambda k: -sizes[k]):
+        g = min(range(len(shares)), key=load.__getitem__)
+        shares[g].append(k)
+        load[g] += sizes[k]
+    kept = parallel(_estimate_task, [(list(shards), offsets, [work[k] for k in share], n, config.threshold)
+                                     for share in shares if share])
+    _trim_heap()
+    if sum(sum(k) for k in kept) > PARALLEL_PAIRS_MAX:
+        return None
+    count = dict(zip((k for share in shares for k in share), (c for per in kept for c in per), strict=True))
+    # Buckets are ranges of a: in bucket order, the codes are sorted.
+    return PairFiles([os.path.join(tmp, f"{k}.kept") for k in range(buckets)], [count[k] for k in range(buckets)], n)
 
 
 def _scatter_task(shards: list[ShardArrays], starts: list[int], exact_dir: str, exact_name: str, exact_size: int,
@@ -978,8 +1037,18 @@ def _estimate_task(shards: list[ShardArrays], offsets: np.ndarray, buckets: list
     try:
         for paths, out in buckets:
             parts = [np.fromfile(p, dtype=np.int64) for p in paths if os.path.exists(p)]
-            codes = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
+            codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
             del parts
+            # np.unique, without its copies (the input flattened, then the distinct values gathered while
+            # both are held): sorted in place, the repeats dropped in place. The first buckets hold the
+            # most codes, and this task ran in the coordinator too: its peak was phase 2's.
+            codes.sort()
+            if len(codes) > 1:
+                keep = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+                distinct = 1 + len(keep)
+                codes[1:distinct] = codes[keep]
+                del keep
+                codes = codes[:distinct]
             for p in paths:
                 if os.path.exists(p):
                     os.unlink(p)
@@ -992,14 +1061,17 @@ def _estimate_task(shards: list[ShardArrays], offsets: np.ndarray, buckets: list
     return kept
 
 
-def verify_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.ndarray, ngram: int,
+def verify_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.ndarray | PairFiles, ngram: int,
                  threshold: float) -> np.ndarray:
     """The pairs (of ``pairs``, sorted) whose exact Jaccard reaches ``threshold``, skipping pairs that the
     ones found so far already connect: a spanning forest of the duplicate graph on these pairs. Runs in
     a worker; module-level so that it pickles by name.
 
     The union-find spans only the documents of ``pairs`` (numbered 0.. in ``local``), not the corpus:
-    each worker would otherwise allocate 4-8 bytes per corpus document for a handful of clusters."""
+    each worker would otherwise allocate 4-8 bytes per corpus document for a handful of clusters.
+    ``pairs`` may be a :class:`PairFiles` (then read here)."""
+    if isinstance(pairs, PairFiles):
+        pairs = pairs.load()
     nodes = np.unique(pairs)  # local numbers by binary search, a slice at a time: no (m, 2) inverse array
     uf = _UnionFind(len(nodes), np.int32 if len(nodes) < 2**31 else np.int64)
     reader = _ShingleReader(shards, offsets, ngram)
@@ -1036,11 +1108,17 @@ def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
     skips only pairs its own verified pairs already connect), and merging all forests gives the
     components of all verified pairs, with the smallest index as each root (union by smallest index)."""
     if parallel is not None and processes > 1 and _passes(int(offsets[-1]) - exact.count) > 1:
-        pairs = _shared_estimated_pairs(shards, offsets, exact, n_bands, config, parallel, processes)
-    else:
-        pairs = _estimated_pairs(shards, offsets, exact, n_bands, config)
-    if pairs is None:
-        return None
+        with tempfile.TemporaryDirectory(prefix="pairs-", dir=Path(shards[0].docs).parent) as tmp:
+            shared = _shared_estimated_pairs(shards, offsets, exact, n_bands, config, parallel, processes, tmp)
+            return None if shared is None else _verify_shared(shards, offsets, shared, config, parallel, processes)
+    pairs = _estimated_pairs(shards, offsets, exact, n_bands, config)
+    return None if pairs is None else _verify_shared(shards, offsets, pairs, config, parallel, processes)
+
+
+def _verify_shared(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np.ndarray | PairFiles,
+                   config: DedupConfig, parallel: ParallelMap | None, processes: int) -> tuple[np.ndarray, np.ndarray]:
+    """The verification step of :func:`_verify_parallel`: ``pairs`` (in memory, or on disk) verified here
+    or in slices by ``parallel``; the (document, root) of every near duplicate."""
     if parallel is None or processes < 2 or len(pairs) < PARALLEL_PAIRS_MIN:
         forests = [verify_pairs(shards, offsets, pairs, config.ngram, config.threshold)]
     else:
@@ -1053,6 +1131,7 @@ def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
         forests = parallel(verify_pairs, [(list(shards), offsets, pairs[lo:hi], config.ngram, config.threshold)
                                           for lo, hi in itertools.pairwise(bounds) if hi > lo])
         del pairs
+    _trim_heap()
     return _near_roots(forests)
 
 
@@ -1063,8 +1142,10 @@ def _near_roots(forests: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     pairs = np.concatenate(forests) if forests else np.zeros((0, 2), np.int64)
     nodes = np.unique(pairs)
     uf = _UnionFind(len(nodes), np.int32 if len(nodes) < 2**31 else np.int64)
-    for lo in range(0, len(pairs), PAIR_SLICE):
-        for a, b in np.searchsorted(nodes, pairs[lo : lo + PAIR_SLICE]).tolist():
+    # PAIR_CHUNK pairs made Python lists at a time: a slice of PAIR_SLICE made ~120 bytes of list and ints
+    # per pair (~5 MB for the 40,000 of 400,000 documents, the coordinator's peak of phase 2).
+    for lo in range(0, len(pairs), PAIR_CHUNK):
+        for a, b in np.searchsorted(nodes, pairs[lo : lo + PAIR_CHUNK]).tolist():
             uf.union(a, b)  # local numbers follow the global order (nodes are sorted): the root is the earliest
     del pairs
     local = np.arange(len(nodes), dtype=uf.parent.dtype)
@@ -1109,7 +1190,8 @@ def find_clusters(shards: Sequence[ShardArrays], config: DedupConfig, parallel: 
     partition of bounded size at a time; candidate pairs wait on disk, and the duplicates found go to
     disk (:class:`Clusters`). What is held in memory follows the number of candidate pairs that pass
     the MinHash estimate (8 bytes each, plus the verification's union-find over their documents), i.e.
-    the near duplicates; past ``PARALLEL_PAIRS_MAX`` of them the sequential path runs instead, which
+    the near duplicates (with several partitions and processes the pairs stay on disk, :class:`PairFiles`,
+    and each verification task reads its slice: then only the verified forests and their union-find); past ``PARALLEL_PAIRS_MAX`` of them the sequential path runs instead, which
     keeps a union-find parent per document (4 bytes each) instead.
 
     With ``parallel`` (``map(fn, calls)``, e.g. the run's executor) and ``processes > 1``, the exact

@@ -252,6 +252,7 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig,
         for i, count in enumerate(shard_counts)
     ]
     found = dd.find_clusters(arrays, config.dedup, parallel, processes)
+    release_free_memory()  # what the clustering freed: the drop lists' passes start from what is in use
     try:
         totals = _write_drops(work_dir, shard_counts, found, parallel, processes)
     finally:
