@@ -192,24 +192,6 @@ def _unit_results(work: Path, plan: Plan) -> Iterator[dict[str, Any]]:
         yield json.loads((work / f"{shard_name(unit.index)}.p1.done").read_text())
 
 
-def release_free_memory() -> None:
-    """Give the heap's free pages back to the operating system (glibc ``malloc_trim``; elsewhere nothing).
-
-    Why: phase 1 frees its buffers (documents, MeCab and NumPy batches) into the C heap, where glibc
-    keeps them, counted in the process's RSS, for later allocations of fitting size; phase 2 allocates
-    other sizes and grew the RSS on top of them (+11 MB at 200,000 documents, the coordinator's peak).
-    Returning them between the phases lets phase 2 start from what is really in use. The same call as
-    Dask's worker memory trimming."""
-    import ctypes
-    import ctypes.util
-
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
-
-
 def _save_npy(path: Path, array: np.ndarray) -> None:
     tmp = atomic_path(path)
     with open(tmp, "wb") as handle:
@@ -252,7 +234,7 @@ def dedup_phase(work_dir: Path, shard_counts: list[int], config: CurateConfig,
         for i, count in enumerate(shard_counts)
     ]
     found = dd.find_clusters(arrays, config.dedup, parallel, processes)
-    release_free_memory()  # what the clustering freed: the drop lists' passes start from what is in use
+    dd.release_free_memory()  # what the clustering freed: the drop lists' passes start from what is in use
     try:
         totals = _write_drops(work_dir, shard_counts, found, parallel, processes)
     finally:
@@ -563,9 +545,9 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
         if executor.pool_size:
             def parallel(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
                 return executor.map(fn, calls, lambda: None)
-        release_free_memory()
+        dd.release_free_memory()
         dedup_stats = dedup_phase(work, counts, config, parallel, config.workers)
-        release_free_memory()
+        dd.release_free_memory()
         timings["dedup_s"] = time.perf_counter() - t
         _trace("dedup_end")
 
