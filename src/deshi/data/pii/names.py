@@ -193,7 +193,6 @@ _READING_OPENERS = tuple(  # how every _READING_AFTER match begins
 )
 _KANA_NAME_OPENERS = "：:、,，（(「『【[|｜\t"  # what may stand before a katakana full name
 _READING_FIRST = frozenset(opener[0] for opener in _READING_OPENERS)
-_BRACKETS = frozenset("（(")
 # オオツカ ユウスケ（大塚 雄介）: a katakana reading written before the bracketed name it spells.
 _READING_BEFORE = re.compile(rf"(?<![{_KATA}・])(?P<kana>[{_KATA}]{{2,12}}(?:[ 　・][{_KATA}]{{1,12}})?)[ 　]?[（(]$")
 _READING_LABEL = re.compile(
@@ -270,14 +269,15 @@ _CELL_SEPARATORS = ("\t", ",", "|")
 # kanji class costs ~2 ms each at import, in every curate worker.)
 _CELL_NAME = rf"[{_K}{_KATA}{_HIRA}A-Za-z][{_K}{_KATA}{_HIRA}A-Za-z・＝ 　.'\-]{{0,29}}"
 _CELL_KANA = re.compile(rf"[{_KATA}{_HIRA}][{_KATA}{_HIRA}・＝ 　]{{0,29}}")
+# A cell naming an organisation or a placeholder (company words anywhere: _ORG_IN_CELL below).
 _CELL_NOT_NAME = re.compile(
-    r"(?:株式会社|有限会社|合同会社|\(株\)|㈱|会社|部|課|室|係|センター|支店|支社|工場|店|所|局|署|院|校|大学|銀行|協会|組合|"
+    r"(?:会社|部|課|室|係|センター|支店|支社|工場|店|所|局|署|院|校|大学|銀行|協会|組合|"
     r"グループ|チーム|未定|不明|なし|無し|同上)$"
 )
 _CELL_QUOTES = " \"'　"
-_ORG_IN_CELL = re.compile(r"株式会社|有限会社|合同会社|\(株\)|㈱")
-# A cue before a signature's surname: the organisation's name and a space (株式会社洛中企画　金子).
 _ORG_WORD = r"(?:株式会社|有限会社|合同会社|\(株\)|㈱)"
+_ORG_IN_CELL = re.compile(_ORG_WORD)
+# A cue before a signature's surname: the organisation's name and a space (株式会社洛中企画　金子).
 _ORG_BEFORE_END = rf"(?:{_ORG_WORD}[{_K}{_KATA}A-Za-z・]{{1,16}}|[{_K}{_KATA}A-Za-z・]{{1,16}}{_ORG_WORD})[ 　]+$"
 # Attendee lists: a listed surname next to a found name across 、/・ (大島、小林（記）; 田中、鈴木両名).
 _LIST_SEPARATORS = "、,，・/／"
@@ -914,12 +914,13 @@ class NameFinder:
                 continue
             col = line.count(sep, 0, h - start)
             cells = line.split(sep)
-            if (start, col) in done or cells[col].strip(_CELL_QUOTES) not in _NAME_HEADER_SET:
+            header = cells[col].strip(_CELL_QUOTES)
+            if (start, col) in done or header not in _NAME_HEADER_SET:
                 continue
             done.add((start, col))
-            kana_only = cells[col].strip(_CELL_QUOTES) in _KANA_HEADERS
+            kana_only = header in _KANA_HEADERS
             # "Name" also heads product and file columns: there only listed names count
-            weak = cells[col].strip(_CELL_QUOTES) in _WEAK_HEADERS
+            weak = header in _WEAK_HEADERS
             pos = end + 1
             while pos < n:
                 row_end = text.find("\n", pos)
