@@ -870,8 +870,8 @@ def release_free_memory() -> None:
     Why: a phase frees its buffers (documents, MeCab and NumPy batches) into the C heap, where glibc
     keeps them, counted in the process's RSS, for later allocations of fitting size; the next phase
     allocates other sizes and grew the RSS on top of them (+11 MB at 200,000 documents, the
-    coordinator's peak). Called between curate's phases and after each step phase 2 shares with the
-    pool (the coordinator runs its share of those tasks, and each step's peak landed on top of the
+    coordinator's peak). Called between curate's phases and after each map phase 2 shares with the
+    pool (curate's ``parallel``: the coordinator runs its share of those tasks, and each step's peak landed on top of the
     last: +8 MB over the steps at 400,000 documents). The same call as Dask's worker memory trimming."""
     global _MALLOC_TRIM
     if _MALLOC_TRIM is None:
@@ -953,13 +953,11 @@ def _shared_estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, 
     starts = offsets[:-1].tolist()
     parallel(_scatter_task, [(list(shards[a:b]), starts[a:b], str(exact.directory), exact.name, exact.size, tmp,
                               f"s{t}", parts, n_bands) for t, (a, b) in enumerate(ranges)])
-    release_free_memory()
     # 2. Band partitions, dealt round-robin to four tasks per process.
     groups = [[_Scatter(tmp, f"b{j}.s{t}", parts, 2).path(part) for t in range(len(ranges))]
               for j in range(n_bands) for part in range(parts)]
     tasks = min(len(groups), 4 * processes)
     parallel(_pair_codes_task, [(groups[t::tasks], n, buckets, tmp, f"p{t}") for t in range(tasks)])
-    release_free_memory()
     # 3. Buckets, dealt by size (largest first, to the least loaded) to two tasks per process.
     work = [([os.path.join(tmp, f"{k}.p{t}.i64") for t in range(tasks)], os.path.join(tmp, f"{k}.kept"))
             for k in range(buckets)]
@@ -972,7 +970,6 @@ def _shared_estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, 
         load[g] += sizes[k]
     kept = parallel(_estimate_task, [(list(shards), offsets, [work[k] for k in share], n, config.threshold)
                                      for share in shares if share])
-    release_free_memory()
     if sum(sum(k) for k in kept) > PARALLEL_PAIRS_MAX:
         return None
     count = dict(zip((k for share in shares for k in share), (c for per in kept for c in per), strict=True))
@@ -1135,7 +1132,6 @@ def _verify_shared(shards: Sequence[ShardArrays], offsets: np.ndarray, pairs: np
         forests = parallel(verify_pairs, [(list(shards), offsets, pairs[lo:hi], config.ngram, config.threshold)
                                           for lo, hi in itertools.pairwise(bounds) if hi > lo])
         del pairs
-    release_free_memory()
     return _near_roots(forests)
 
 

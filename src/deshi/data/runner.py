@@ -544,7 +544,9 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
         parallel = None
         if executor.pool_size:
             def parallel(fn: Callable[..., Any], calls: list[tuple[Any, ...]]) -> list[Any]:
-                return executor.map(fn, calls, lambda: None)
+                results = executor.map(fn, calls, lambda: None)
+                dd.release_free_memory()  # this process ran its share: each map's peak need not stack on the last
+                return results
         dd.release_free_memory()
         dedup_stats = dedup_phase(work, counts, config, parallel, config.workers)
         dd.release_free_memory()
