@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from deshi.data.shipped import read_keyed, write_keyed
+
 if TYPE_CHECKING:
     from deshi.data.document import Document
 
@@ -101,19 +103,19 @@ def load_table(path: Path = TABLE_FILE) -> np.ndarray | None:
     """The shipped table when its key matches (see :func:`table_key`), else None."""
     import zlib
 
+    packed = read_keyed(path, table_key())
     try:
-        key, _, packed = path.read_bytes().partition(b"\n")
-        table = np.frombuffer(zlib.decompress(packed), dtype=np.uint8)
-    except (OSError, zlib.error):
+        table = np.frombuffer(zlib.decompress(packed), dtype=np.uint8) if packed is not None else None
+    except zlib.error:
         return None
-    return table if key.decode("ascii", "replace") == table_key() and len(table) == TABLE_SIZE + 1 else None
+    return table if table is not None and len(table) == TABLE_SIZE + 1 else None
 
 
 def write_table(path: Path = TABLE_FILE) -> None:
     """Build the table and store it with its key (run after changing a definition above)."""
     import zlib
 
-    path.write_bytes(table_key().encode() + b"\n" + zlib.compress(_build_table().tobytes(), 9))
+    write_keyed(path, table_key(), zlib.compress(_build_table().tobytes(), 9))
 
 
 _loaded = load_table()

@@ -19,6 +19,7 @@ import numpy as np
 from deshi.data.chars import replace_distinct
 from deshi.data.config import NormaliseConfig
 from deshi.data.document import Document
+from deshi.data.shipped import read_keyed, write_keyed
 from deshi.data.steps import Step
 
 # C0/C1 controls except \t and \n, plus zero-width and bidi formatting characters (a BOM mid-text).
@@ -90,16 +91,17 @@ def fold_key() -> str:
 
 def load_fold(path: Path = FOLD_FILE) -> dict[str, str] | None:
     """The shipped fold map when its key matches (see :func:`fold_key`), else None."""
+    payload = read_keyed(path, fold_key())
     try:
-        data = json.loads(path.read_bytes())
-        return data["fold"] if data.get("key") == fold_key() and isinstance(data.get("fold"), dict) else None
-    except (OSError, ValueError, AttributeError):
+        fold = json.loads(payload) if payload is not None else None
+    except ValueError:
         return None
+    return fold if isinstance(fold, dict) else None
 
 
 def write_fold(path: Path = FOLD_FILE) -> None:
     """Build the fold map and store it with its key."""
-    path.write_text(json.dumps({"key": fold_key(), "fold": _build_fold()}, ensure_ascii=True, sort_keys=True) + "\n")
+    write_keyed(path, fold_key(), json.dumps(_build_fold(), ensure_ascii=True, sort_keys=True).encode() + b"\n")
 
 
 _FOLD = load_fold() or _build_fold()  # every BMP character NFKC changes -> its NFKC image (~3,000)
