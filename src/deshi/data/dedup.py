@@ -369,9 +369,8 @@ class _SignatureRows:
         unique, inverse = np.unique(index, return_inverse=True)
         shard_of = np.searchsorted(self.offsets, unique, side="right") - 1
         # unique is sorted, so each unit's rows are one slice of it (a mask per unit cost ~4 µs × units per call)
-        cuts = (np.flatnonzero(shard_of[1:] != shard_of[:-1]) + 1).tolist()
         parts = []
-        for lo, hi in zip([0, *cuts], [*cuts, len(unique)], strict=True):
+        for lo, hi in _runs(shard_of):
             shard = int(shard_of[lo])
             parts.append(self._file(shard).rows((unique[lo:hi] - self.offsets[shard]).tolist()))
         return np.concatenate(parts)[inverse]
@@ -418,6 +417,12 @@ def _stable_order(group: np.ndarray) -> np.ndarray:
     return np.argsort(group, kind="stable")
 
 
+def _runs(values: np.ndarray) -> Iterator[tuple[int, int]]:
+    """(start, end) of each run of equal values in ``values`` (sorted, or grouped), in order."""
+    cuts = (np.flatnonzero(values[1:] != values[:-1]) + 1).tolist()
+    return zip([0, *cuts], [*cuts, len(values)], strict=True)
+
+
 def append_by_group(path_of: Callable[[int], str | Path], rows: np.ndarray, group: np.ndarray) -> None:
     """Append each row of ``rows`` to the file ``path_of(group[row])``; within a group, rows keep their
     order (a stable sort). A group's rows are gathered one group at a time: no second copy of ``rows``."""
@@ -425,8 +430,7 @@ def append_by_group(path_of: Callable[[int], str | Path], rows: np.ndarray, grou
         return
     order = _stable_order(group)
     sorted_group = group[order]
-    cuts = (np.flatnonzero(sorted_group[1:] != sorted_group[:-1]) + 1).tolist()
-    for lo, hi in zip([0, *cuts], [*cuts, len(order)], strict=True):
+    for lo, hi in _runs(sorted_group):
         fd = os.open(path_of(int(sorted_group[lo])), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
             os.write(fd, rows[order[lo:hi]].tobytes())
@@ -1012,8 +1016,7 @@ def _pair_codes_task(groups: list[list[str]], n: int, buckets: int, tmp: str, ta
                 del pairs
                 order = _stable_order(bucket)
                 sorted_bucket = bucket[order]
-                cuts = (np.flatnonzero(sorted_bucket[1:] != sorted_bucket[:-1]) + 1).tolist()
-                for lo, hi in zip([0, *cuts], [*cuts, len(order)], strict=True):
+                for lo, hi in _runs(sorted_bucket):
                     k = int(sorted_bucket[lo])
                     handle = files.get(k)
                     if handle is None and len(files) >= OPEN_BUCKETS_MAX:  # very many buckets: append and close

@@ -270,9 +270,12 @@ def _write_drops(work_dir: Path, shard_counts: list[int], found: dd.Clusters,
     totals = {dd.EXACT: 0, dd.NEAR: 0}
     tmp = work_dir / f"{DROPS_TMP_PREFIX}{os.getpid()}"
     tmp.mkdir()
-    run = parallel if parallel is not None and processes > 1 else (lambda fn, calls: [fn(*args) for args in calls])
-    tasks = max(1, min(len(windows), 2 * processes)) if parallel is not None and processes > 1 else 1
-    shares = [windows_range.tolist() for windows_range in np.array_split(np.arange(len(windows)), tasks)]
+    shared = parallel is not None and processes > 1
+    run = parallel if shared else (lambda fn, calls: [fn(*args) for args in calls])
+    tasks = max(1, min(len(windows), 2 * processes)) if shared else 1
+    # (tag, windows) of each task that has windows; pass (3) reads every pass-(2) task's files by tag
+    shares = [(f"t{t}", part.tolist()) for t, part in enumerate(np.array_split(np.arange(len(windows)), tasks))
+              if len(part)]
     try:
         for u0, u1 in windows:  # (1) bucket (index, kind, keeper) by keeper window
             index, kind, keeper = found.drops(starts[u0], starts[u1])
@@ -281,10 +284,10 @@ def _write_drops(work_dir: Path, shard_counts: list[int], found: dd.Clusters,
             rows = np.stack([index, kind.astype(np.int64), keeper], axis=1).astype(np.int64)
             dd.append_by_group(lambda kw: tmp / f"k{kw}.i64", rows,
                                np.searchsorted(window_starts, keeper, side="right") - 1)
-        run(_attach_keeper_ids, [(str(work_dir), str(tmp), starts, window_starts, windows, share, f"t{t}")
-                                 for t, share in enumerate(shares) if share])
-        tags = [f"t{t}" for t, share in enumerate(shares) if share]
-        run(_write_unit_drops, [(str(work_dir), str(tmp), starts, windows, share, tags) for share in shares if share])
+        run(_attach_keeper_ids, [(str(work_dir), str(tmp), starts, window_starts, windows, share, tag)
+                                 for tag, share in shares])
+        tags = [tag for tag, _ in shares]
+        run(_write_unit_drops, [(str(work_dir), str(tmp), starts, windows, share, tags) for _, share in shares])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return totals
