@@ -161,6 +161,13 @@ def _slice_starts(count: int, parts: int) -> list[int]:
     return list(range(0, count, -(-count // parts)))
 
 
+def _slices(shard: ShardSpec, starts: list[int], offsets: list[int]) -> list[ShardSpec]:
+    """The slices of ``shard`` that begin at lines ``starts`` (from :func:`_slice_starts`), at byte ``offsets``."""
+    size = starts[1] if len(starts) > 1 else shard.count  # lines per slice, but the last
+    return [ShardSpec(k, shard.path, "jsonl", shard.start_line + first, min(size, shard.count - first), offset)
+            for k, (first, offset) in enumerate(zip(starts, offsets, strict=True))]
+
+
 def _plan_jsonl(path: Path, shard_size: int, parts_of: Callable[[int], int],
                 planned: list[tuple[ShardSpec, list[ShardSpec]]]) -> None:
     """The shards (and slices) of one JSONL or JSONL.gz file, appended to ``planned``.
@@ -170,7 +177,6 @@ def _plan_jsonl(path: Path, shard_size: int, parts_of: Callable[[int], int],
 
     splittable = not path.name.endswith(".gz")  # a .gz slice would decompress everything before it
     full_starts = _slice_starts(shard_size, parts_of(shard_size)) if splittable else [0]
-    size = full_starts[1] if len(full_starts) > 1 else shard_size  # lines per slice of a full shard
     buffer = bytearray(PLAN_CHUNK)  # one buffer for all reads (a fresh 1 MiB bytes each time page-faults)
     data = np.frombuffer(buffer, dtype=np.uint8)
     is_newline = np.empty(len(buffer), dtype=bool)
@@ -198,9 +204,7 @@ def _plan_jsonl(path: Path, shard_size: int, parts_of: Callable[[int], int],
                     offsets.append(end)
                     continue
                 shard = ShardSpec(len(planned), str(path), "jsonl", shard_line + 1, shard_size, shard_offset)
-                planned.append((shard, [shard] if len(offsets) == 1 else [
-                    ShardSpec(k, shard.path, "jsonl", shard.start_line + first, min(size, shard_size - first), offset)
-                    for k, (first, offset) in enumerate(zip(full_starts, offsets, strict=True))]))
+                planned.append((shard, [shard] if len(offsets) == 1 else _slices(shard, full_starts, offsets)))
                 shard_line, shard_offset = target, end
                 offsets, wanted = [shard_offset], [*full_starts[1:], shard_size]
             seen += newlines
@@ -218,14 +222,12 @@ def split_shard(shard: ShardSpec, parts: int) -> list[ShardSpec]:
     Only plain JSONL is split (a slice starts at a byte offset found by one pass over the shard's
     lines); a .jsonl.gz slice would have to decompress everything before it, and Parquet shards are
     whole row groups, so those come back as one slice."""
-    if parts <= 1 or shard.kind != "jsonl" or shard.path.endswith(".gz") or shard.count <= parts:
+    starts = _slice_starts(shard.count, parts)
+    if len(starts) == 1 or shard.kind != "jsonl" or shard.path.endswith(".gz"):
         return [shard]
-    size = -(-shard.count // parts)
-    starts = list(range(0, shard.count, size))  # first line of each slice, counted from the shard's start
     with open(shard.path, "rb") as handle:
         offsets = [shard.offset, *_offsets_after_lines(handle, shard.offset, starts[1:])]
-    return [ShardSpec(k, shard.path, "jsonl", shard.start_line + first, min(size, shard.count - first), offset)
-            for k, (first, offset) in enumerate(zip(starts, offsets, strict=True))]
+    return _slices(shard, starts, offsets)
 
 
 def _offsets_after_lines(handle: io.BufferedIOBase, start: int, counts: list[int]) -> list[int]:
