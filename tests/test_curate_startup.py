@@ -107,6 +107,48 @@ def test_pool_workers_run_native_libraries_on_one_thread(method) -> None:
     assert in_workers == {"1"}, results  # the worker ran some calls (wait_ready), each with one thread
 
 
+def _parent_and_blas_threads(_: int) -> tuple[int, int, list[int]]:
+    from deshi.data.worker_init import _loaded_openblas, _openblas_call
+
+    return os.getpid(), os.getppid(), [int(_openblas_call(lib, "get_num_threads")()) for lib in _loaded_openblas()]
+
+
+_NUMPY_COORDINATOR = """
+import json, os
+import numpy as np
+from deshi.data.executor import LocalExecutor
+from test_curate_startup import _parent_and_blas_threads
+threads_after_import = len(os.listdir("/proc/self/task"))
+executor = LocalExecutor(2)
+executor.wait_ready()
+try:
+    calls = executor.map(_parent_and_blas_threads, [(i,) for i in range(8)], lambda: None)
+    square = np.ones((300, 300)) @ np.ones((300, 300))  # BLAS still works here: its threads restart
+    print(json.dumps([os.getpid(), threads_after_import, calls, float(square[0, 0])]))
+finally:
+    executor.close()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
+def test_a_script_that_imported_numpy_forks_its_workers() -> None:
+    """NumPy's OpenBLAS runs its own threads from import on; the executor stops them (as a fork does)
+    and forks its worker from this process instead of starting a fork server, the worker's OpenBLAS
+    set to one thread, and the script's own BLAS keeps working."""
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    env["OPENBLAS_NUM_THREADS"] = "2"  # OpenBLAS starts a thread of its own even on a one-core machine
+    env["PYTHONPATH"] = os.pathsep.join([str(SRC), str(Path(__file__).parent)])
+    done = subprocess.run([sys.executable, "-c", _NUMPY_COORDINATOR], env=env, capture_output=True, text=True,
+                          check=True, timeout=120)
+    coordinator, threads_after_import, calls, square = json.loads(done.stdout.strip().splitlines()[-1])
+    assert threads_after_import >= 2  # the script was not single-threaded when it started the pool
+    in_workers = [(parent, blas) for pid, parent, blas in calls if pid != coordinator]
+    assert in_workers, calls
+    assert all(parent == coordinator for parent, _ in in_workers)  # forked by the script, no fork server
+    assert all(blas == [1] for _, blas in in_workers)
+    assert square == 300.0
+
+
 def test_hash_tree_in_threads_gives_every_file_its_own_digest(tmp_path) -> None:
     rng = np.random.default_rng(0)
     for i in range(4):  # large enough to be hashed by threads

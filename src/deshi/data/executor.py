@@ -13,9 +13,9 @@ warms it (one warm-up task per worker, which imports deshi's steps and builds th
 config; usually each worker takes one) while the coordinator is still importing and planning: on two cores that start-up overlaps the coordinator's
 own instead of following it. The CLI calls it before it even imports the runner.
 
-How workers start. ``fork`` when this process has exactly one OS thread (nothing can hold a lock in
-the child: the CLI starts the pool before numpy, whose BLAS starts threads, is imported), otherwise
-``forkserver`` (``spawn`` where unavailable). Forking a process that had already run a curation
+How workers start. ``fork`` when this process runs no other thread once OpenBLAS's are stopped
+(nothing can hold a lock in the child; OpenBLAS stops its threads around a fork itself, so a script
+that imported NumPy first forks too), otherwise ``forkserver`` (``spawn`` where unavailable). Forking a process that had already run a curation
 deadlocked children on a lock inherited from a library thread pool (rensa's rayon pool, BLAS) in our
 tests, so a multi-threaded process never forks. Forking saves the fork server's fresh interpreter
 and the resource tracker's (~0.1 s of CPU). As with any ``multiprocessing`` use, scripts calling
@@ -77,9 +77,15 @@ def _traced(fn: Callable[..., Any], index: int, *args: Any) -> Any:
 
 
 def _single_threaded() -> bool:
-    """True when this process has one OS thread (Linux: /proc/self/task); False when unknown."""
+    """True when this process runs no other OS thread (Linux: /proc/self/task); False when unknown.
+    OpenBLAS's threads (NumPy's, started on import) are stopped first, as a fork stops them anyway
+    (:func:`deshi.data.worker_init.stop_openblas_threads`); any other thread counts."""
+    from deshi.data.worker_init import stop_openblas_threads
+
     try:
-        return len(os.listdir("/proc/self/task")) == 1
+        if len(os.listdir("/proc/self/task")) == 1:
+            return True
+        return stop_openblas_threads() and len(os.listdir("/proc/self/task")) == 1
     except OSError:
         return False
 
@@ -93,11 +99,13 @@ def _watch_parent(alive: Any, inherited_writer: int | None) -> None:
     A forked worker inherited a copy of the write end too (``inherited_writer``) and closes it first,
     or it would keep its own pipe open.
 
-    Also limits native libraries to one thread (:mod:`deshi.data.worker_init`) while a forked
-    worker has not imported them yet (a fork server's workers got that from their preload)."""
-    from deshi.data.worker_init import limit_native_threads
+    Also limits native libraries to one thread (:mod:`deshi.data.worker_init`): through the
+    environment while a forked worker has not imported them yet (a fork server's workers got that
+    from their preload), and directly for an OpenBLAS it inherited already loaded."""
+    from deshi.data.worker_init import limit_loaded_openblas, limit_native_threads
 
     limit_native_threads()
+    limit_loaded_openblas()
     if inherited_writer is not None:
         os.close(inherited_writer)
 
