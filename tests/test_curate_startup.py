@@ -217,3 +217,12 @@ def test_map_calls_idle_once_while_the_pool_still_works() -> None:
     single: list[int] = []
     assert LocalExecutor(1).map(_slow_in_worker, [(0, os.getpid())], lambda: None, idle=lambda: single.append(1)) == [0]
     assert not single
+
+
+def test_ray_workers_run_native_libraries_on_one_thread_unless_the_user_said_otherwise() -> None:
+    from deshi.data.ray_engine import worker_env_vars
+
+    env = worker_env_vars("/src", {"OMP_NUM_THREADS": "4"})
+    assert env["PYTHONPATH"] == "/src" and env["RAY_USAGE_STATS_ENABLED"] == "0"
+    assert {name: env.get(name) for name in ("RAYON_NUM_THREADS", *THREAD_VARIABLES)} == {
+        "RAYON_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": None, "MKL_NUM_THREADS": "1"}

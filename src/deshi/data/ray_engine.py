@@ -10,7 +10,7 @@ as datatrove's Ray executor does. Telemetry is off: ``RAY_USAGE_STATS_ENABLED=0`
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,22 @@ def _call_batch(batch: dict[str, Any], fn: Callable[..., Any]) -> dict[str, Any]
     return {"result": results}
 
 
+def worker_env_vars(pythonpath: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment Ray's workers get: this deshi on their path, no usage statistics, and one
+    thread for native libraries' pools (rensa's rayon, OpenBLAS, OpenMP, MKL), as the local executor's
+    workers (:mod:`deshi.data.worker_init`): Ray runs one task per CPU, so a pool of one thread per core
+    inside each task only oversubscribes the cores. A thread variable the user set is left to them
+    (Ray's workers inherit the driver's environment)."""
+    from deshi.data.worker_init import THREAD_VARIABLES
+
+    env = os.environ if environ is None else environ
+    result = {"PYTHONPATH": pythonpath, "RAY_USAGE_STATS_ENABLED": "0"}
+    for name in ("RAYON_NUM_THREADS", *THREAD_VARIABLES):
+        if name not in env:
+            result[name] = "1"
+    return result
+
+
 class RayExecutor:
     def __init__(self, workers: int) -> None:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
@@ -43,8 +59,7 @@ class RayExecutor:
             src = str(Path(__file__).resolve().parents[2])  # so workers import this deshi checkout
             path = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH", "")) if p)
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": path, "RAY_USAGE_STATS_ENABLED": "0",
-                                                 "RAYON_NUM_THREADS": "1"}})
+                     runtime_env={"env_vars": worker_env_vars(path)})
             self._started = True
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
