@@ -281,12 +281,28 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
         config = cfg.dedup.model_copy(update={"threshold": threshold})
         kind, keeper = dd.cluster(arrays, config)
         assert (kind == dd.NEAR).any()
-        for processes, batch_chars in ((2, dd.VERIFY_CHARS), (3, dd.VERIFY_CHARS), (2, 0)):
-            # batch_chars 0: every batch is "too long", so shingles are computed one document at a time
+        for processes, batch_chars, split_min in ((2, dd.VERIFY_CHARS, 10**9), (3, dd.VERIFY_CHARS, 10**9), (2, 0, 10**9),
+                                                  (2, dd.VERIFY_CHARS, 1), (3, dd.VERIFY_CHARS, 1)):
+            # batch_chars 0: every batch is "too long", so shingles are computed one document at a time;
+            # split_min 1: the candidate pairs of this one-partition corpus are made by tasks over band ranges
             monkeypatch.setattr(dd, "VERIFY_CHARS", batch_chars)
+            monkeypatch.setattr(dd, "SPLIT_BANDS_MIN", split_min)
+            functions_seen.clear()
             par_kind, par_keeper = dd.cluster(arrays, config, in_process, processes)
             assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
+            assert ("_estimate_bands_task" in functions_seen) == (split_min == 1)
     assert calls_seen and max(calls_seen) >= 2  # the work really was split
+    # Band ranges whose survivors exceed PARALLEL_PAIRS_MAX: the sequential path, same clusters.
+    monkeypatch.setattr(dd, "SPLIT_BANDS_MIN", 1)
+    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MAX", 1)
+    config = cfg.dedup.model_copy(update={"threshold": 0.8})
+    kind, keeper = dd.cluster(arrays, config)
+    functions_seen.clear()
+    par_kind, par_keeper = dd.cluster(arrays, config, in_process, 2)
+    assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
+    assert "_estimate_bands_task" in functions_seen and "verify_pairs" not in functions_seen
+    monkeypatch.undo()
+    monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 1)
     # Band keys read a band at a time or a few bands at a time (a large corpus, where all bands'
     # keys would not fit ALL_KEYS_BYTES), or all at once: same clusters.
     config = cfg.dedup.model_copy(update={"threshold": 0.5})

@@ -646,7 +646,7 @@ def _scatter_band_keys(shards: Sequence[ShardArrays], starts: Sequence[int], exa
 
 
 def _band_key_groups(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
-                     n_active: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+                     n_active: int, bands: range | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """(members, keys) of every LSH band and hash partition: the documents that are not exact duplicates
     and whose key in that band falls in the partition, in input order, with their keys.
 
@@ -656,28 +656,33 @@ def _band_key_groups(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
     of bands fitting ``ALL_KEYS_BYTES``; with several, each unit's band file is read once and its keys
     scattered to one file per band and partition (:class:`_Scatter`), each read back once. Equal keys
     always fall in the same partition, so every partition holds whole buckets. Order: groups of bands,
-    then partitions, then the bands of the group (as when every pass filtered the unit files)."""
+    then partitions, then the bands of the group (as when every pass filtered the unit files).
+
+    ``bands``: only these bands (a corpus of one partition: :func:`_split_estimated_pairs`)."""
     parts = _passes(n_active)
+    if bands is not None and parts > 1:
+        raise ValueError("a range of bands is read from the unit files: corpora of one partition only")
+    bands = bands or range(n_bands)
     per_band = max(1, -(-n_active // parts))
     group = max(1, min(n_bands, ALL_KEYS_BYTES // (16 * per_band)))
     starts = offsets[:-1].tolist()
     headers: dict[Path, tuple[int, tuple[int, ...], np.dtype]] = {}
 
     if parts == 1:
-        for first_band in range(0, n_bands, group):
-            bands = range(first_band, min(n_bands, first_band + group))
-            members: list[list[np.ndarray]] = [[] for _ in bands]
-            keys: list[list[np.ndarray]] = [[] for _ in bands]
+        for first_band in range(bands.start, bands.stop, group):
+            these = range(first_band, min(bands.stop, first_band + group))
+            members: list[list[np.ndarray]] = [[] for _ in these]
+            keys: list[list[np.ndarray]] = [[] for _ in these]
             for shard, lo in zip(shards, starts, strict=True):
                 if not shard.count:
                     continue
                 local = _active_rows(shard, lo, exact)
-                block = _load_npy(shard.bands, headers)[local, bands.start : bands.stop]
-                for j in range(len(bands)):
+                block = _load_npy(shard.bands, headers)[local, these.start : these.stop]
+                for j in range(len(these)):
                     members[j].append(local + lo)
                     keys[j].append(np.ascontiguousarray(block[:, j]))
                 del block
-            for j in range(len(bands)):
+            for j in range(len(these)):
                 band_members = np.concatenate(members[j]) if members[j] else np.zeros(0, dtype=np.int64)
                 band_keys = np.concatenate(keys[j]) if keys[j] else np.zeros(0, dtype=np.uint64)
                 members[j] = keys[j] = []
@@ -723,10 +728,10 @@ def _band_pairs(members: np.ndarray, keys: np.ndarray, n: int) -> Iterator[np.nd
 
 
 def _all_band_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles,
-                    n_bands: int) -> Iterator[np.ndarray]:
-    """Every band's candidate pairs (see :func:`_band_key_groups` and :func:`_band_pairs`)."""
+                    n_bands: int, bands: range | None = None) -> Iterator[np.ndarray]:
+    """Every band's candidate pairs, or those of ``bands`` (see :func:`_band_key_groups` and :func:`_band_pairs`)."""
     n = int(offsets[-1])
-    for members, keys in _band_key_groups(shards, offsets, exact, n_bands, n - exact.count):
+    for members, keys in _band_key_groups(shards, offsets, exact, n_bands, n - exact.count, bands):
         yield from _band_pairs(members, keys, n)
 
 
@@ -813,7 +818,7 @@ def _passes_estimate(codes: np.ndarray, n: int, sig_rows: _SignatureRows, thresh
 
 
 def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
-                     config: DedupConfig) -> np.ndarray | None:
+                     config: DedupConfig, bands: range | None = None) -> np.ndarray | None:
     """All distinct candidate pairs of all bands whose MinHash estimate is within ``ESTIMATE_MARGIN``
     of the threshold, as an (m, 2) array sorted by (a, b); None when more than ``PARALLEL_PAIRS_MAX``.
 
@@ -822,13 +827,15 @@ def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
     each bucket is then made distinct, estimated and dropped. Holding every distinct candidate in
     memory kept all of them (302,478 codes at 200,000 documents, ~2 copies while merging: ~5 MB, of
     which 53,145 pass); estimating each band's candidates before merging held only the survivors but
-    estimated a failing pair again in every band it recurs in (+0.7 CPU s at 200,000 documents)."""
+    estimated a failing pair again in every band it recurs in (+0.7 CPU s at 200,000 documents).
+
+    ``bands``: the candidates of these bands only (corpora of one partition, see :func:`_band_key_groups`)."""
     n = int(offsets[-1])
     buckets = max(1, -(-4 * (n - exact.count) // PASS_DOCS))  # ~3 distinct candidates per document seen
     with tempfile.TemporaryDirectory(prefix="pairs-", dir=Path(shards[0].docs).parent) as tmp:
         files = [open(Path(tmp) / f"{k}.i64", "wb") for k in range(buckets)]
         try:
-            for pairs in _all_band_pairs(shards, offsets, exact, n_bands):
+            for pairs in _all_band_pairs(shards, offsets, exact, n_bands, bands):
                 codes = pairs[:, 0] * n + pairs[:, 1]
                 del pairs
                 if buckets == 1:
@@ -863,6 +870,42 @@ def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
     codes = np.concatenate(survivors) if survivors else np.zeros(0, dtype=np.int64)  # buckets are in order
     del survivors
     return np.stack([codes // n, codes % n], axis=1)
+
+
+# Below this many documents (less exact duplicates) a one-partition corpus makes its candidate pairs in
+# one process: splitting the bands costs two task hand-offs and estimates some pairs twice.
+SPLIT_BANDS_MIN = 4096
+
+
+def _split_estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: _WindowFiles, n_bands: int,
+                           config: DedupConfig, parallel: ParallelMap, processes: int) -> np.ndarray | None:
+    """:func:`_estimated_pairs` (the same pairs, or None) for a corpus of one partition, its bands split
+    into ``processes`` contiguous ranges, each range's candidates made and estimated by a task
+    (:func:`_estimate_bands_task`); the union of their survivors, made distinct, is the result.
+
+    Why: on such a corpus (up to ``PASS_DOCS`` documents) this was phase 2's serial part while the pool
+    waited (0.06 of its 0.17 s at 20,000 documents with 2 workers). The pairs are the same: a pair's
+    estimate does not depend on the band that proposed it, so a pair survives in a range's task exactly
+    when it survives in the whole. A pair proposed in two ranges is estimated twice."""
+    ranges = [r.tolist() for r in np.array_split(np.arange(n_bands), min(n_bands, processes)) if len(r)]
+    found = parallel(_estimate_bands_task, [(list(shards), offsets, str(exact.directory), exact.name, exact.size,
+                                             n_bands, r[0], r[-1] + 1, config) for r in ranges])
+    if any(codes is None for codes in found):
+        return None
+    n = int(offsets[-1])
+    codes = np.unique(np.concatenate(found))
+    del found
+    if len(codes) > PARALLEL_PAIRS_MAX:
+        return None
+    return np.stack([codes // n, codes % n], axis=1)
+
+
+def _estimate_bands_task(shards: list[ShardArrays], offsets: np.ndarray, exact_dir: str, exact_name: str,
+                         exact_size: int, n_bands: int, lo: int, hi: int, config: DedupConfig) -> np.ndarray | None:
+    """Codes a * n + b of the pairs of bands ``lo``..``hi`` that pass the estimate (runs in a worker)."""
+    exact = _WindowFiles(Path(exact_dir), exact_name, exact_size)
+    pairs = _estimated_pairs(shards, offsets, exact, n_bands, config, range(lo, hi))
+    return None if pairs is None else pairs[:, 0] * int(offsets[-1]) + pairs[:, 1]
 
 
 _MALLOC_TRIM: Any = None  # glibc's malloc_trim, looked up once; False where there is none
@@ -1115,7 +1158,10 @@ def _verify_parallel(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
         with tempfile.TemporaryDirectory(prefix="pairs-", dir=Path(shards[0].docs).parent) as tmp:
             shared = _shared_estimated_pairs(shards, offsets, exact, n_bands, config, parallel, processes, tmp)
             return None if shared is None else _verify_shared(shards, offsets, shared, config, parallel, processes)
-    pairs = _estimated_pairs(shards, offsets, exact, n_bands, config)
+    if parallel is not None and processes > 1 and n_bands > 1 and int(offsets[-1]) - exact.count >= SPLIT_BANDS_MIN:
+        pairs = _split_estimated_pairs(shards, offsets, exact, n_bands, config, parallel, processes)
+    else:
+        pairs = _estimated_pairs(shards, offsets, exact, n_bands, config)
     return None if pairs is None else _verify_shared(shards, offsets, pairs, config, parallel, processes)
 
 
