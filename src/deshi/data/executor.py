@@ -142,6 +142,7 @@ class LocalExecutor:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._alive: tuple[Any, Any] | None = None  # (read end, write end): see _watch_parent
+        self._forked = False  # the pool's workers are forked from this process (warm-ups queued at creation)
 
     @property
     def pool_size(self) -> int:
@@ -192,6 +193,7 @@ class LocalExecutor:
         self._pool = ProcessPoolExecutor(self.pool_size, mp_context=context, initializer=_watch_parent,
                                          initargs=(reader, inherited))
         if context.get_start_method() == "fork":
+            self._forked = True
             # A fork pool launches all its processes at the first submit: do it now, single-threaded.
             self._warmups = [self._pool.submit(_warm, self.config_json) for _ in range(self.pool_size)] \
                 if self.config_json else [self._pool.submit(os.getpid)]
@@ -268,7 +270,12 @@ class LocalExecutor:
                     inflight[self._pool.submit(_traced, fn, i, *calls[i])] = i
 
             try:
-                self._ready.wait()
+                # A forked pool has its warm-up tasks queued already (in _create_pool): calls queued
+                # behind them start the moment a worker is warm. Waiting for the warm-ups first left
+                # the worker idle ~20 ms while this thread got the GIL from the coordinator's own calls.
+                # A fork server's pool is still being started by _warm_pool: wait for it.
+                if not self._forked:
+                    self._ready.wait()
                 if self._error is not None:
                     raise self._error
                 inflight: dict[Any, int] = {}
