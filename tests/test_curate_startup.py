@@ -226,3 +226,31 @@ def test_ray_workers_run_native_libraries_on_one_thread_unless_the_user_said_oth
     assert env["PYTHONPATH"] == "/src" and env["RAY_USAGE_STATS_ENABLED"] == "0"
     assert {name: env.get(name) for name in ("RAYON_NUM_THREADS", *THREAD_VARIABLES)} == {
         "RAYON_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": None, "MKL_NUM_THREADS": "1"}
+
+
+_THREAD_CHECK = """
+import json, os, sys, threading, time
+import numpy as np
+from deshi.data.executor import _single_threaded
+if sys.argv[1] == "with-thread":
+    threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+before = len(os.listdir("/proc/self/task"))
+single = _single_threaded()
+print(json.dumps([before, single, len(os.listdir("/proc/self/task"))]))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
+@pytest.mark.parametrize("case", ["numpy-only", "with-thread"])
+def test_openblas_threads_are_stopped_only_when_they_are_the_only_others(case) -> None:
+    """Another thread could be inside a BLAS call: then OpenBLAS is left running and the pool will not fork."""
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    env["OPENBLAS_NUM_THREADS"] = "2"
+    env["PYTHONPATH"] = str(SRC)
+    done = subprocess.run([sys.executable, "-c", _THREAD_CHECK, case], env=env, capture_output=True, text=True,
+                          check=True, timeout=60)
+    before, single, after = json.loads(done.stdout.strip().splitlines()[-1])
+    if case == "numpy-only":
+        assert (before, single, after) == (2, True, 1)
+    else:
+        assert (before, single, after) == (3, False, 3)

@@ -78,14 +78,15 @@ def _traced(fn: Callable[..., Any], index: int, *args: Any) -> Any:
 
 def _single_threaded() -> bool:
     """True when this process runs no other OS thread (Linux: /proc/self/task); False when unknown.
-    OpenBLAS's threads (NumPy's, started on import) are stopped first, as a fork stops them anyway
-    (:func:`deshi.data.worker_init.stop_openblas_threads`); any other thread counts."""
-    from deshi.data.worker_init import stop_openblas_threads
+    When the only others are OpenBLAS's (NumPy's, started on import), they are stopped first, as a
+    fork stops them anyway (:func:`deshi.data.worker_init.stop_openblas_threads_if_alone`)."""
+    from deshi.data.worker_init import stop_openblas_threads_if_alone
 
     try:
-        if len(os.listdir("/proc/self/task")) == 1:
+        threads = len(os.listdir("/proc/self/task"))
+        if threads == 1:
             return True
-        return stop_openblas_threads() and len(os.listdir("/proc/self/task")) == 1
+        return stop_openblas_threads_if_alone(threads) and len(os.listdir("/proc/self/task")) == 1
     except OSError:
         return False
 

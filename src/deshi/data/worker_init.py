@@ -68,27 +68,43 @@ def _loaded_openblas() -> list[Any]:
     return handles
 
 
-def stop_openblas_threads() -> bool:
-    """Stop the threads of every OpenBLAS library loaded in this process, as OpenBLAS's own
-    ``pthread_atfork`` handler does before each fork (``blas_thread_shutdown_``: the threads are
-    joined, and started again by the next BLAS call that wants them). False when a loaded OpenBLAS
-    does not export that call (its threads may still run).
+def _server_threads(library: Any) -> int | None:
+    """Threads this OpenBLAS runs for itself now (0 while they are stopped); None when it cannot say."""
+    import ctypes
+
+    try:
+        available = ctypes.c_int.in_dll(library, "blas_server_avail").value
+        started = ctypes.c_int.in_dll(library, "blas_num_threads").value
+    except ValueError:  # not exported by this build
+        return None
+    return max(0, started - 1) if available else 0
+
+
+def stop_openblas_threads_if_alone(threads: int) -> bool:
+    """With ``threads`` OS threads in this process: when exactly those beside the calling one are
+    OpenBLAS's own, stop them and return True (the process is then single-threaded); otherwise leave
+    everything as it is and return False.
+
+    How: OpenBLAS's ``blas_thread_shutdown_`` is what its own ``pthread_atfork`` handler calls before
+    each fork (its threads are joined and started again by the next BLAS call that wants them), and it
+    is called only when no other thread exists, so none can be inside a BLAS call meanwhile.
 
     Why. NumPy's OpenBLAS starts a thread per core when NumPy is imported, so a script that imported
     NumPy before calling ``curate`` was never single-threaded, and the local executor, which forks
     its workers only from a single-threaded process (:mod:`deshi.data.executor`), started a fork
     server instead: a fresh interpreter importing deshi again, ~0.3 s of CPU before its first
-    worker could start (measured at 20,000 documents, 2 workers: curate 2.29 → 2.15 s). Stopping
-    these threads first, and then counting, keeps the rule exact: any other thread (rensa's rayon
-    pool after a curation, a user's thread) still means no fork."""
-    stopped = True
-    for library in _loaded_openblas():
+    worker could start (measured at 20,000 documents, 2 workers: curate 2.29 → 2.15 s). Any other
+    thread (rensa's rayon pool after a curation, a user's thread) still means no fork."""
+    libraries = _loaded_openblas()
+    counts = [_server_threads(library) for library in libraries]
+    if not libraries or None in counts or threads != 1 + sum(c for c in counts if c is not None):
+        return False
+    for library in libraries:
         shutdown = getattr(library, "blas_thread_shutdown_", None)
         if shutdown is None:
-            stopped = False
-            continue
+            return False
         shutdown()
-    return stopped
+    return True
 
 
 def limit_loaded_openblas() -> None:
