@@ -656,11 +656,10 @@ def markdown(r: dict) -> str:
         "MinHash signatures/s (128 permutations, 5-char shingles): "
         + ", ".join(f"{k} {v:,}" for k, v in r["minhash_signatures_per_s"].items()) + " → deshi uses rensa.",
         "",
-        "Peak RSS, 2 workers (VmHWM of the coordinating process; its forked pool worker's peak from getrusage of the "
-        "reaped children, which on Linux starts from the coordinator's RSS at the fork; each process holds one work "
-        "unit at a time): "
-        + ", ".join(f"{int(k):,} docs: coordinator {v['self_mb']} MB, worker {v['children_mb']} MB ({v['seconds']} s)"
-                    for k, v in r["peak_rss"].items()),
+        "Peak RSS of the coordinating process, 2 workers (VmHWM; its forked pool worker holds one work unit at a time "
+        "as the coordinator does; getrusage of reaped children is not used for it, as Linux copies the parent's "
+        "high-water mark into a forked child): "
+        + ", ".join(f"{int(k):,} docs: {v['self_mb']} MB ({v['seconds']} s)" for k, v in r["peak_rss"].items()),
         "",
     ]
     return "\n".join(lines)
