@@ -438,6 +438,75 @@ def append_by_group(path_of: Callable[[int], str | Path], rows: np.ndarray, grou
             os.close(fd)
 
 
+# Bucket files a _BucketFiles keeps open (beyond this, ~8 buckets per 65,536 documents, i.e. corpora of
+# millions of documents, the others are opened per write), well under a 1,024-descriptor limit.
+OPEN_BUCKETS_MAX = 256
+
+
+class _BucketFiles:
+    """Candidate pair codes (a * n + b) appended to one file per bucket, ``path_of(bucket)``; buckets are
+    ranges of a (``a * buckets // n``), so reading the buckets in order gives the codes in order of a.
+    Within a bucket, codes keep the order they were added in.
+
+    Files stay open between writes (opening one per write cost ~45 µs here, several writes per band),
+    up to ``OPEN_BUCKETS_MAX`` of them; beyond that (corpora of millions of documents) a bucket's file is
+    opened for each write and closed, staying well under a 1,024-descriptor limit. Used by the one-process
+    path (:func:`_estimated_pairs`) and by the shared one's tasks (:func:`_pair_codes_task`)."""
+
+    def __init__(self, path_of: Callable[[int], str], buckets: int, n: int) -> None:
+        self.path_of, self.buckets, self.n = path_of, buckets, n
+        self.files: dict[int, Any] = {}
+
+    def add(self, pairs: np.ndarray) -> None:
+        codes = pairs[:, 0] * self.n + pairs[:, 1]
+        if self.buckets == 1:
+            self._write(0, codes)
+            return
+        bucket = pairs[:, 0] * self.buckets // self.n
+        order = _stable_order(bucket)
+        sorted_bucket = bucket[order]
+        del bucket
+        for lo, hi in _runs(sorted_bucket):
+            self._write(int(sorted_bucket[lo]), codes[order[lo:hi]])
+
+    def _write(self, k: int, codes: np.ndarray) -> None:
+        handle = self.files.get(k)
+        if handle is None and len(self.files) >= OPEN_BUCKETS_MAX:  # very many buckets: append and close
+            with open(self.path_of(k), "ab") as extra:
+                extra.write(codes.tobytes())
+            return
+        if handle is None:
+            handle = self.files[k] = open(self.path_of(k), "wb")
+        handle.write(codes.tobytes())
+
+    def close(self) -> None:
+        for handle in self.files.values():
+            handle.close()
+        self.files.clear()
+
+
+def _distinct_codes(paths: Sequence[str]) -> np.ndarray:
+    """The distinct codes of a bucket's files (those that exist), sorted; the files are removed.
+
+    np.unique, without its copies (the input flattened, then the distinct values gathered while both
+    are held): sorted in place, the repeats dropped in place. The first buckets hold the most codes,
+    and this runs in the coordinator too: its peak was phase 2's."""
+    parts = [np.fromfile(p, dtype=np.int64) for p in paths if os.path.exists(p)]
+    codes = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    del parts
+    codes.sort()
+    if len(codes) > 1:
+        keep = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+        distinct = 1 + len(keep)
+        codes[1:distinct] = codes[keep]
+        del keep
+        codes = codes[:distinct]
+    for p in paths:
+        if os.path.exists(p):
+            os.unlink(p)
+    return codes
+
+
 class _WindowFiles:
     """(document, value) int64 pairs kept on disk, one file per window of ``PASS_DOCS`` document indices,
     read back a window at a time, sorted by document.
@@ -833,33 +902,19 @@ def _estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, exact: 
     n = int(offsets[-1])
     buckets = max(1, -(-4 * (n - exact.count) // PASS_DOCS))  # ~3 distinct candidates per document seen
     with tempfile.TemporaryDirectory(prefix="pairs-", dir=Path(shards[0].docs).parent) as tmp:
-        files = [open(Path(tmp) / f"{k}.i64", "wb") for k in range(buckets)]
+        files = _BucketFiles(lambda k: os.path.join(tmp, f"{k}.i64"), buckets, n)
         try:
             for pairs in _all_band_pairs(shards, offsets, exact, n_bands, bands):
-                codes = pairs[:, 0] * n + pairs[:, 1]
+                files.add(pairs)
                 del pairs
-                if buckets == 1:
-                    files[0].write(codes.tobytes())
-                    continue
-                bucket = pairs_a = codes // n * buckets // n  # by ranges of a: buckets in sorted order, rows read near each other
-                del pairs_a
-                order = np.argsort(bucket, kind="stable")
-                bounds = np.searchsorted(bucket[order], np.arange(buckets + 1))
-                codes = codes[order]
-                del order, bucket
-                for k in range(buckets):
-                    if bounds[k + 1] > bounds[k]:
-                        files[k].write(codes[bounds[k] : bounds[k + 1]].tobytes())
         finally:
-            for handle in files:
-                handle.close()
+            files.close()
         survivors: list[np.ndarray] = []
         held = 0
         sig_rows = _SignatureRows(shards, offsets)
         try:
             for k in range(buckets):
-                codes = np.unique(np.fromfile(Path(tmp) / f"{k}.i64", dtype=np.int64))
-                os.unlink(Path(tmp) / f"{k}.i64")
+                codes = _distinct_codes([os.path.join(tmp, f"{k}.i64")])
                 survivors.append(codes[_passes_estimate(codes, n, sig_rows, config.threshold)])
                 held += len(survivors[-1])
                 del codes
@@ -1031,16 +1086,11 @@ def _scatter_task(shards: list[ShardArrays], starts: list[int], exact_dir: str, 
     _scatter_band_keys(shards, starts, _WindowFiles(Path(exact_dir), exact_name, exact_size), scatters, {})
 
 
-# Bucket files a pair-code task keeps open (beyond this, ~8 buckets per 65,536 documents, i.e. corpora of
-# millions of documents, the others are opened per write), well under a 1,024-descriptor limit.
-OPEN_BUCKETS_MAX = 256
-
 
 def _pair_codes_task(groups: list[list[str]], n: int, buckets: int, tmp: str, tag: str) -> None:
     """Step 2 of :func:`_shared_estimated_pairs` for some band partitions (each given as its tasks' files,
-    in input order); the codes a * n + b go to ``{bucket}.{tag}.i64``, buckets being ranges of a (one
-    open file per bucket, as :func:`_estimated_pairs` keeps: opening a file per write cost ~45 µs here)."""
-    files: dict[int, Any] = {}
+    in input order); the codes a * n + b go to ``{bucket}.{tag}.i64`` (:class:`_BucketFiles`)."""
+    files = _BucketFiles(lambda k: os.path.join(tmp, f"{k}.{tag}.i64"), buckets, n)
     try:
         for paths in groups:
             parts = [np.fromfile(p, dtype=np.uint64).reshape(-1, 2) for p in paths if os.path.exists(p)]
@@ -1054,24 +1104,10 @@ def _pair_codes_task(groups: list[list[str]], n: int, buckets: int, tmp: str, ta
             members, keys = rows[:, 0].astype(np.int64), np.ascontiguousarray(rows[:, 1])
             del rows
             for pairs in _band_pairs(members, keys, n):
-                codes = pairs[:, 0] * n + pairs[:, 1]
-                bucket = pairs[:, 0] * buckets // n
+                files.add(pairs)
                 del pairs
-                order = _stable_order(bucket)
-                sorted_bucket = bucket[order]
-                for lo, hi in _runs(sorted_bucket):
-                    k = int(sorted_bucket[lo])
-                    handle = files.get(k)
-                    if handle is None and len(files) >= OPEN_BUCKETS_MAX:  # very many buckets: append and close
-                        with open(os.path.join(tmp, f"{k}.{tag}.i64"), "ab") as extra:
-                            extra.write(codes[order[lo:hi]].tobytes())
-                        continue
-                    if handle is None:
-                        handle = files[k] = open(os.path.join(tmp, f"{k}.{tag}.i64"), "wb")
-                    handle.write(codes[order[lo:hi]].tobytes())
     finally:
-        for handle in files.values():
-            handle.close()
+        files.close()
 
 
 def _estimate_task(shards: list[ShardArrays], offsets: np.ndarray, buckets: list[tuple[list[str], str]], n: int,
@@ -1083,22 +1119,7 @@ def _estimate_task(shards: list[ShardArrays], offsets: np.ndarray, buckets: list
     kept: list[int] = []
     try:
         for paths, out in buckets:
-            parts = [np.fromfile(p, dtype=np.int64) for p in paths if os.path.exists(p)]
-            codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-            del parts
-            # np.unique, without its copies (the input flattened, then the distinct values gathered while
-            # both are held): sorted in place, the repeats dropped in place. The first buckets hold the
-            # most codes, and this task ran in the coordinator too: its peak was phase 2's.
-            codes.sort()
-            if len(codes) > 1:
-                keep = np.flatnonzero(codes[1:] != codes[:-1]) + 1
-                distinct = 1 + len(keep)
-                codes[1:distinct] = codes[keep]
-                del keep
-                codes = codes[:distinct]
-            for p in paths:
-                if os.path.exists(p):
-                    os.unlink(p)
+            codes = _distinct_codes(paths)
             passed = codes[_passes_estimate(codes, n, sig_rows, threshold)]
             passed.tofile(out)
             kept.append(len(passed))
