@@ -577,12 +577,17 @@ class _Scatter:
 
     def read(self, part: int) -> np.ndarray:
         """(m, width) uint64 rows of this partition, in the order written; the file is removed."""
-        path = self.path(part)
-        if not os.path.exists(path):
-            return np.zeros((0, self.width), dtype=np.uint64)
-        rows = np.fromfile(path, dtype=np.uint64).reshape(-1, self.width)
-        os.unlink(path)
-        return rows
+        return _take_rows(self.path(part), self.width)
+
+
+def _take_rows(path: str, width: int) -> np.ndarray:
+    """The (m, width) uint64 rows of a scatter file, in the order written (none if it was never made);
+    the file is removed."""
+    if not os.path.exists(path):
+        return np.zeros((0, width), dtype=np.uint64)
+    rows = np.fromfile(path, dtype=np.uint64).reshape(-1, width)
+    os.unlink(path)
+    return rows
 
 
 # Temporary directories phase 2 makes next to the unit files (tempfile prefixes): a resumed run removes
@@ -1093,10 +1098,7 @@ def _pair_codes_task(groups: list[list[str]], n: int, buckets: int, tmp: str, ta
     files = _BucketFiles(lambda k: os.path.join(tmp, f"{k}.{tag}.i64"), buckets, n)
     try:
         for paths in groups:
-            parts = [np.fromfile(p, dtype=np.uint64).reshape(-1, 2) for p in paths if os.path.exists(p)]
-            for p in paths:
-                if os.path.exists(p):
-                    os.unlink(p)
+            parts = [rows for rows in (_take_rows(p, 2) for p in paths) if len(rows)]
             if not parts:
                 continue
             rows = parts[0] if len(parts) == 1 else np.concatenate(parts)
