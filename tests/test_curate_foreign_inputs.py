@@ -192,6 +192,17 @@ def test_shift_jis_export_with_encoding_option(tmp_path) -> None:
     assert len(kept) == 11 and [(q["line"], q["reason"]) for q in quarantine] == [(12, "invalid_encoding")]
 
 
+def test_json_array_instead_of_json_lines_is_quarantined_with_a_hint(tmp_path) -> None:
+    """A pretty-printed JSON array saved as .jsonl: nothing is silently read wrong, every line is
+    quarantined and the hint says how to convert it."""
+    path = tmp_path / "array.jsonl"
+    path.write_text(json.dumps([{"id": "a", "text": t} for t in texts(2, 19)], ensure_ascii=False, indent=1))
+    result = curate(path, tmp_path / "out", CurateConfig())
+    lines = len(path.read_text().splitlines())
+    assert result.stats["input"]["quarantine_reasons"] == {"malformed_json": lines}
+    assert any("jq -c" in hint for hint in result.hints)
+
+
 def test_encoding_that_cannot_be_split_into_lines_is_a_config_error() -> None:
     with pytest.raises(ValueError, match="not ASCII-compatible"):
         CurateConfig(encoding="utf-16")
@@ -297,6 +308,12 @@ def test_path_mistakes_are_clear_errors_that_delete_nothing(tmp_path) -> None:
     assert (dataset / "data" / "train.jsonl").read_bytes() == good.read_bytes() and a_file.read_text() == "keep me"
     with pytest.raises(InputError, match="inside the output directory"):
         curate(good, tmp_path)
+    misnamed = tmp_path / "misnamed.jsonl"
+    for body, message in ((gzip.compress(good.read_bytes()), "gzip-compressed"),
+                          (good.read_text().encode("utf-16"), "UTF-16")):
+        misnamed.write_bytes(body)
+        with pytest.raises(InputError, match=message):
+            curate(misnamed, tmp_path / "o3")
 
 
 def test_output_directory_inside_the_input_directory_is_not_read_back(tmp_path) -> None:

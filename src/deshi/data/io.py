@@ -238,6 +238,8 @@ def _plan_jsonl(path: Path, shard_size: int, parts_of: Callable[[int], int],
     import numpy as np
 
     splittable = not path.name.endswith(".gz")  # a .gz slice would decompress everything before it
+    if splittable:
+        _check_plain_jsonl(path)
     full_starts = _slice_starts(shard_size, parts_of(shard_size)) if splittable else [0]
     buffer = bytearray(PLAN_CHUNK)  # one buffer for all reads (a fresh 1 MiB bytes each time page-faults)
     data = np.frombuffer(buffer, dtype=np.uint8)
@@ -250,6 +252,24 @@ def _plan_jsonl(path: Path, shard_size: int, parts_of: Callable[[int], int],
             raise
         del planned[first:]  # planned again, line by line, as the reader will see the file
         _plan_damaged_gz(path, shard_size, planned, exc)
+
+
+# First bytes of files that are not JSON Lines text in an ASCII-compatible encoding, and what to do.
+_NOT_JSONL = ((b"\x1f\x8b", "is gzip-compressed: name it .jsonl.gz"),
+              (b"\x28\xb5\x2f\xfd", "is zstd-compressed: decompress it first (zstd -d)"),
+              (b"\xff\xfe", "is UTF-16 (e.g. PowerShell's Out-File): convert it (iconv -f utf-16 -t utf-8)"),
+              (b"\xfe\xff", "is UTF-16 (e.g. PowerShell's Out-File): convert it (iconv -f utf-16 -t utf-8)"),
+              (b"PAR1", "is a Parquet file: name it .parquet"))
+
+
+def _check_plain_jsonl(path: Path) -> None:
+    """An :class:`InputError` for a .jsonl that is compressed, UTF-16 or Parquet: read as JSON Lines, each
+    of its lines would be quarantined as invalid UTF-8 and the one useful fact lost."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    for magic, what in _NOT_JSONL:
+        if head.startswith(magic):
+            raise InputError(f"{path} {what}")
 
 
 def _plan_jsonl_chunks(path: Path, shard_size: int, parts_of: Callable[[int], int],

@@ -652,8 +652,8 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
 def input_hints(stats: dict[str, Any], config: CurateConfig, files: list[Path]) -> list[str]:
     """One line per likely input mistake, from the quarantine counts: a text field under another name
     (most records lack ``text_field``; the input's string fields are named), or a legacy encoding
-    (a tenth of the lines or more are not UTF-8, e.g. Shift_JIS exports). Counts and field names only,
-    never values."""
+    (a tenth of the lines or more are not UTF-8, e.g. Shift_JIS exports), or a JSON array instead of
+    JSON Lines (most lines malformed). Counts and field names only, never values."""
     hints: list[str] = []
     reasons = stats["input"]["quarantine_reasons"]
     lines = stats["input"]["records"] + stats["input"]["quarantined"]
@@ -667,6 +667,11 @@ def input_hints(stats: dict[str, Any], config: CurateConfig, files: list[Path]) 
     if bad * 10 >= lines > 0:  # a legacy-encoded file fails on most lines; a stray bad line is no hint
         hints.append(f"{bad} lines are not valid UTF-8 (quarantine.jsonl): if the files are Shift_JIS/CP932 "
                      "or EUC-JP exports, run with --encoding cp932 (or euc-jp; config: encoding)")
+    malformed = reasons.get("malformed_json", 0)
+    if malformed * 2 >= lines > 0:
+        hints.append(f"{malformed} of {lines} lines are not one JSON value each: deshi reads JSON Lines (one "
+                     "object per line); a JSON array or pretty-printed file can be converted with "
+                     "jq -c '.[]' in.json > in.jsonl")
     return hints
 
 
