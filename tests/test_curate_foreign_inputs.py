@@ -292,8 +292,12 @@ def test_path_mistakes_are_clear_errors_that_delete_nothing(tmp_path) -> None:
         curate(not_gzip, tmp_path / "o1")
     bad_parquet = tmp_path / "bad.parquet"
     bad_parquet.write_bytes(b"PAR1 not parquet")
+    previous = tmp_path / "previous"  # an earlier run's artifact survives a later run's input mistake
+    curate(good, previous)
+    before = {p.relative_to(previous): p.read_bytes() for p in previous.rglob("*") if p.is_file()}
     with pytest.raises(InputError, match="not a readable Parquet file"):
-        curate(bad_parquet, tmp_path / "o2")
+        curate(bad_parquet, previous)
+    assert {p.relative_to(previous): p.read_bytes() for p in previous.rglob("*") if p.is_file()} == before
     a_file = tmp_path / "out.txt"
     a_file.write_text("keep me")
     with pytest.raises(InputError, match="is a file"):

@@ -536,12 +536,14 @@ def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, Pl
             log.info("resuming: %d shards planned, finished shards are skipped", len(saved["shards"]))
             return work, Plan.from_dict(saved), files
         log.info("input or config changed since the previous run: starting afresh")
+    # Planned first: an input that cannot be read (not gzip, not Parquet …) is an error that leaves the
+    # previous run's output as it was.
+    plan = plan_run(files, config.shard_size, config.workers, config.unit_size)
     # A fresh start: clear the previous run's outputs so no stale shard survives.
     (out / "manifest.json").unlink(missing_ok=True)
     for stale in (work, out / "data"):
         shutil.rmtree(stale, ignore_errors=True)
     work.mkdir(parents=True)
-    plan = plan_run(files, config.shard_size, config.workers, config.unit_size)
     write_bytes_atomic(plan_path, json.dumps({"fingerprint": fingerprint, **plan.to_dict()}).encode())
     return work, plan, files
 
@@ -571,9 +573,9 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
     if own_executor:
         executor = make_executor(config.workers, config.engine, config_json)
         executor.start()  # the pool starts while this process plans
-    (out / "manifest.json").unlink(missing_ok=True)  # the directory is not a finished artifact until the end
     try:
         work, plan, files = _prepare(out, str(input_spec), config)
+        (out / "manifest.json").unlink(missing_ok=True)  # the directory is not a finished artifact until the end
         (out / "data").mkdir(exist_ok=True)
         timings["plan_s"] = time.perf_counter() - started
         t = time.perf_counter()
