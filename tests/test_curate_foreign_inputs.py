@@ -271,7 +271,8 @@ def test_empty_inputs_give_an_empty_dataset(tmp_path) -> None:
 
 def test_unicode_that_other_clients_write_survives(tmp_path) -> None:
     """Half-width katakana, full-width alphanumerics, emoji, combining marks, escaped NUL, U+2028 and
-    \\u-escaped (ensure_ascii) text are documents, normalised, not quarantined."""
+    \\u-escaped (ensure_ascii) text are documents, normalised, not quarantined (before: the same, but
+    U+2028 stayed raw in the output text)."""
     base = texts(6, 15)
     specials = ["ｶﾀｶﾅの文書。", "ＡＢＣ１２３の文書。", "絵文字😀🎌の文書。", "か\u3099の文書。", "NUL\u0000の文書。", "行\u2028区切りの文書。"]
     rows = [{"id": f"u{i}", "text": s + b} for i, (s, b) in enumerate(zip(specials, base, strict=True))]
@@ -280,7 +281,7 @@ def test_unicode_that_other_clients_write_survives(tmp_path) -> None:
     _, kept, quarantine = run(path, tmp_path / "out")
     assert quarantine == [] and len(kept) == 6
     heads = [r["text"].split("の文書")[0] for r in kept]
-    assert heads == ["カタカナ", "ABC123", "絵文字😀🎌", "が", "NUL", "行\u2028区切り"]
+    assert heads == ["カタカナ", "ABC123", "絵文字😀🎌", "が", "NUL", "行\n区切り"]  # U+2028 is a line break
 
 
 def test_path_mistakes_are_clear_errors_that_delete_nothing(tmp_path) -> None:
