@@ -313,6 +313,8 @@ def test_path_mistakes_are_clear_errors_that_delete_nothing(tmp_path) -> None:
     assert (dataset / "data" / "train.jsonl").read_bytes() == good.read_bytes() and a_file.read_text() == "keep me"
     with pytest.raises(InputError, match="inside the output directory"):
         curate(good, tmp_path)
+    (previous / "manifest.json").unlink()  # killed after .work was removed, before the manifest: still ours
+    assert curate(good, previous).stats["output"]["documents"] == 1
     misnamed = tmp_path / "misnamed.jsonl"
     for body, message in ((gzip.compress(good.read_bytes()), "gzip-compressed"),
                           (good.read_text().encode("utf-16"), "UTF-16")):

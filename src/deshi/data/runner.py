@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from bisect import bisect_left, bisect_right
@@ -493,6 +494,10 @@ def _plan_from_pieces(split: list[tuple[ShardSpec, list[ShardSpec]]], workers: i
     return Plan([shard for shard, _ in split], units, [index for index, _ in pieces])
 
 
+# What phase 3 writes to OUT/data (and the temporary names of its atomic writes).
+_PART_NAME = re.compile(r"part-\d{5}\.(jsonl|jsonl\.gz|parquet)(\.\d+\.tmp)?")
+
+
 def check_output_dir(out: Path) -> None:
     """Refuse an ``out`` this run must not write into: a file, or a directory whose ``data/`` is not a
     curate output (a fresh start deletes ``OUT/data``: pointed at a dataset directory, that would
@@ -507,7 +512,11 @@ def check_output_dir(out: Path) -> None:
         stage = json.loads(manifest.read_text()).get("stage") if manifest.is_file() else None
     except (OSError, ValueError):
         stage = None
-    if stage != "curate":
+    # A run killed after removing .work and before writing its manifest (or a fresh start killed while
+    # clearing) leaves only its own files: data/part-NNNNN.* beside stats.json and quarantine.jsonl.
+    ours = (all(_PART_NAME.fullmatch(p.name) for p in data.iterdir())
+            and (out / "stats.json").is_file() and (out / "quarantine.jsonl").is_file())
+    if stage != "curate" and not ours:
         raise InputError(f"--out {out} already holds data/ that is not a deshi curate output; "
                          "choose a new or empty directory (a run replaces OUT/data)")
 
