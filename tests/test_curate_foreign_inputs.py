@@ -255,9 +255,14 @@ def test_directory_of_mixed_files_reads_every_format_and_names_what_it_skips(tmp
     (folder / "empty.jsonl").write_bytes(b"")
     (folder / "dataset_info.json").write_text("{}")
     (folder / "notes.csv").write_text("a,b\n")
+    (folder / "._a.jsonl").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")  # macOS AppleDouble
+    (folder / "__MACOSX").mkdir()
+    (folder / "__MACOSX" / "a.jsonl").write_bytes(b"\x00\x05\x16\x07")
+    (folder / ".git").mkdir()
+    (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     with caplog.at_level("WARNING", logger="deshi.data"):
-        _, kept, _ = run(folder, tmp_path / "out")
-    assert sorted(r["id"] for r in kept) == ["a0", "a1", "a2", "b", "c"]
+        _, kept, quarantine = run(folder, tmp_path / "out")
+    assert sorted(r["id"] for r in kept) == ["a0", "a1", "a2", "b", "c"] and quarantine == []
     assert "2 file(s) skipped" in caplog.text and "dataset_info.json" in caplog.text
 
 
@@ -315,23 +320,27 @@ def test_path_mistakes_are_clear_errors_that_delete_nothing(tmp_path) -> None:
         curate(good, tmp_path)
     (previous / "manifest.json").unlink()  # killed after .work was removed, before the manifest: still ours
     assert curate(good, previous).stats["output"]["documents"] == 1
-    misnamed = tmp_path / "misnamed.jsonl"
-    for body, message in ((gzip.compress(good.read_bytes()), "gzip-compressed"),
-                          (good.read_text().encode("utf-16"), "UTF-16")):
+    lfs = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"0" * 64 + b"\nsize 1234\n"
+    for name, body, message in (("m.jsonl", gzip.compress(good.read_bytes()), "gzip-compressed"),
+                                ("m.jsonl", good.read_text().encode("utf-16"), "UTF-16"),
+                                ("m.jsonl", lfs, "Git LFS pointer"), ("m.parquet", lfs, "Git LFS pointer")):
+        misnamed = tmp_path / name
         misnamed.write_bytes(body)
         with pytest.raises(InputError, match=message):
             curate(misnamed, tmp_path / "o3")
 
 
-def test_output_directory_inside_the_input_directory_is_not_read_back(tmp_path) -> None:
+def test_output_directory_inside_the_input_directory_is_not_read_back(tmp_path, caplog) -> None:
     """`deshi curate run raw/ --out raw/curated`, run twice: the second run does not take the first
     one's shards (or quarantine.jsonl) as input (before: FileNotFoundError after deleting them)."""
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "a.jsonl").write_bytes(jsonl([{"id": f"r{i}", "text": t} for i, t in enumerate(texts(4, 17))]))
     first = run(raw, raw / "curated")
-    second = run(raw, raw / "curated")
+    with caplog.at_level("WARNING", logger="deshi.data"):
+        second = run(raw, raw / "curated")
     assert first[1] == second[1] and len(second[1]) == 4 and second[0]["input"]["files"] == 1
+    assert "skipped" not in caplog.text  # the output's own stats.json, report … are not input
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

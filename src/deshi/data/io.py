@@ -126,20 +126,26 @@ def _is_data_file(path: Path) -> bool:
     return path.is_file() and path.name.endswith(SUFFIXES)
 
 
-def input_files(spec: str | Path) -> list[Path]:
-    """Resolve a file, a glob or a directory (its ``data/`` if present, else all data files below it)."""
+def input_files(spec: str | Path, exclude: Path | None = None) -> list[Path]:
+    """Resolve a file, a glob or a directory (its ``data/`` if present, else all data files below it).
+    ``exclude``: a directory whose files are left out of a directory or glob (the run's own output
+    directory, when it lies inside the input directory)."""
     path = Path(spec)
+    outside = _outside(exclude)
     if path.is_file():
         if not path.name.endswith(SUFFIXES):
             raise InputError(f"{path}: expected a .jsonl, .jsonl.gz or .parquet file")
         return [path]
     if path.is_dir():
         base = path / "data" if (path / "data").is_dir() else path
-        found = [p for p in base.rglob("*") if p.is_file()]
+        # Hidden files and folders (.git, .cache, macOS's ._x.jsonl) and unzip's __MACOSX copies are
+        # not data: a macOS "._part.jsonl" is binary metadata that would quarantine as invalid UTF-8.
+        found = [p for p in base.rglob("*") if p.is_file() and outside(p)
+                 and not any(part.startswith(".") or part == "__MACOSX" for part in p.relative_to(base).parts)]
         files = sorted(p for p in found if p.name.endswith(SUFFIXES))
         if not files:
             raise InputError(f"{path}: no .jsonl, .jsonl.gz or .parquet files in this directory")
-        skipped = sorted(p for p in found if not p.name.endswith(SUFFIXES) and not p.name.startswith("."))
+        skipped = sorted(p for p in found if not p.name.endswith(SUFFIXES))
         if skipped:  # e.g. .json or .csv exports a user expected to be read: say so instead of silence
             from deshi.log import get_logger
 
@@ -148,11 +154,20 @@ def input_files(spec: str | Path) -> list[Path]:
                 ", ".join(p.name for p in skipped[:3]))
         return files
     if any(ch in str(spec) for ch in "*?["):
-        files = sorted(Path(p) for p in glob.glob(str(spec), recursive=True) if _is_data_file(Path(p)))
+        files = sorted(Path(p) for p in glob.glob(str(spec), recursive=True)
+                       if _is_data_file(Path(p)) and outside(Path(p)))
         if not files:
             raise InputError(f"{spec}: the glob matches no .jsonl, .jsonl.gz or .parquet files")
         return files
     raise InputError(f"input {spec} does not exist")
+
+
+def _outside(directory: Path | None) -> Callable[[Path], bool]:
+    """A test: is a path outside ``directory`` (always true without one)?"""
+    if directory is None:
+        return lambda path: True
+    root = directory.resolve()
+    return lambda path: not path.resolve().is_relative_to(root)
 
 
 # Buffer sizes of the per-line readers and writers: lines are ~1-3 KB, so Python's 8 KiB default
@@ -192,6 +207,9 @@ def plan_pieces(files: list[Path], shard_size: int,
             try:
                 meta = pq.ParquetFile(path).metadata
             except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, …: all mean "cannot open"
+                with open(path, "rb") as handle:
+                    if handle.read(len(LFS_POINTER)) == LFS_POINTER:
+                        raise InputError(f"{path} {LFS_ADVICE}") from None
                 raise InputError(f"{path}: not a readable Parquet file ({str(exc)[:120]})") from None
             groups: list[int] = []
             rows = 0
@@ -254,19 +272,24 @@ def _plan_jsonl(path: Path, shard_size: int, parts_of: Callable[[int], int],
         _plan_damaged_gz(path, shard_size, planned, exc)
 
 
+# A Git LFS pointer: what a dataset repository cloned without `git lfs pull` holds instead of the data.
+LFS_POINTER = b"version https://git-lfs.github.com/spec/"
+LFS_ADVICE = "is a Git LFS pointer, not the data: fetch it (git lfs pull, or huggingface-cli download)"
+
 # First bytes of files that are not JSON Lines text in an ASCII-compatible encoding, and what to do.
 _NOT_JSONL = ((b"\x1f\x8b", "is gzip-compressed: name it .jsonl.gz"),
               (b"\x28\xb5\x2f\xfd", "is zstd-compressed: decompress it first (zstd -d)"),
               (b"\xff\xfe", "is UTF-16 (e.g. PowerShell's Out-File): convert it (iconv -f utf-16 -t utf-8)"),
               (b"\xfe\xff", "is UTF-16 (e.g. PowerShell's Out-File): convert it (iconv -f utf-16 -t utf-8)"),
-              (b"PAR1", "is a Parquet file: name it .parquet"))
+              (b"PAR1", "is a Parquet file: name it .parquet"),
+              (LFS_POINTER, LFS_ADVICE))
 
 
 def _check_plain_jsonl(path: Path) -> None:
     """An :class:`InputError` for a .jsonl that is compressed, UTF-16 or Parquet: read as JSON Lines, each
     of its lines would be quarantined as invalid UTF-8 and the one useful fact lost."""
     with open(path, "rb") as handle:
-        head = handle.read(4)
+        head = handle.read(len(LFS_POINTER))
     for magic, what in _NOT_JSONL:
         if head.startswith(magic):
             raise InputError(f"{path} {what}")

@@ -521,20 +521,18 @@ def check_output_dir(out: Path) -> None:
                          "choose a new or empty directory (a run replaces OUT/data)")
 
 
-def _inputs_outside(files: list[Path], out: Path, input_spec: str) -> list[Path]:
-    """The input files that are not in ``out``: a directory given as input may hold the output directory
-    (``raw/`` with ``--out raw/curated``), whose shards a re-run must not read as input. An output
-    directory that holds the input itself is refused (a fresh start would delete or re-read it)."""
-    root = out.resolve()
-    outside = [f for f in files if not f.resolve().is_relative_to(root)]
-    if len(outside) < len(files) and (not outside or Path(input_spec).resolve().is_relative_to(root)):
+def _check_input_outside(out: Path, input_spec: str) -> None:
+    """Refuse an input inside the output directory (a fresh start would delete it, or a re-run read its
+    own output back). An output directory inside the input directory (``raw/`` with ``--out
+    raw/curated``) is fine: :func:`deshi.data.io.input_files` leaves its files out."""
+    if Path(input_spec).resolve().is_relative_to(out.resolve()):
         raise InputError(f"the input {input_spec} is inside the output directory {out}; choose an --out "
                          "outside the input")
-    return outside
 
 
 def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, Plan, list[Path]]:
-    files = _inputs_outside(input_files(input_spec), out, input_spec)
+    _check_input_outside(out, input_spec)
+    files = input_files(input_spec, exclude=out)
     out.mkdir(parents=True, exist_ok=True)
     work = out / WORK
     fingerprint = _fingerprint(config, files)
