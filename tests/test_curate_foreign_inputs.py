@@ -192,6 +192,16 @@ def test_shift_jis_export_with_encoding_option(tmp_path) -> None:
     assert len(kept) == 11 and [(q["line"], q["reason"]) for q in quarantine] == [(12, "invalid_encoding")]
 
 
+def test_a_stray_bad_line_gives_no_hint(tmp_path) -> None:
+    """One broken line among many is quarantined without a misleading --encoding/--text-field hint."""
+    rows = [{"id": f"h{i}", "text": t} for i, t in enumerate(texts(11, 20))]
+    path = tmp_path / "mostly_fine.jsonl"
+    path.write_bytes(jsonl(rows[:5]) + b'{"id": "bad", "text": "\xff"}\n{"id": "none"}\n' + jsonl(rows[5:]))
+    result = curate(path, tmp_path / "out", CurateConfig())
+    assert result.stats["input"]["quarantine_reasons"] == {"invalid_utf8": 1, "missing_text": 1}
+    assert result.hints == [] and result.stats["output"]["documents"] == 11
+
+
 def test_json_array_instead_of_json_lines_is_quarantined_with_a_hint(tmp_path) -> None:
     """A pretty-printed JSON array saved as .jsonl: nothing is silently read wrong, every line is
     quarantined and the hint says how to convert it."""
