@@ -265,11 +265,11 @@ def _plan_jsonl(path: Path, shard_size: int, parts_of: Callable[[int], int],
     first = len(planned)
     try:
         _plan_jsonl_chunks(path, shard_size, parts_of, planned, splittable, full_starts, buffer, data, is_newline)
-    except GZIP_ERRORS as exc:
+    except GZIP_ERRORS:
         if not path.name.endswith(".gz"):
             raise
         del planned[first:]  # planned again, line by line, as the reader will see the file
-        _plan_damaged_gz(path, shard_size, planned, exc)
+        _plan_damaged_gz(path, shard_size, planned)
 
 
 # A Git LFS pointer: what a dataset repository cloned without `git lfs pull` holds instead of the data.
@@ -336,14 +336,14 @@ def _plan_jsonl_chunks(path: Path, shard_size: int, parts_of: Callable[[int], in
         planned.append((shard, split_shard(shard, parts_of(count)) if splittable else [shard]))
 
 
-def _plan_damaged_gz(path: Path, shard_size: int, planned: list[tuple[ShardSpec, list[ShardSpec]]],
-                     error: BaseException) -> None:
+def _plan_damaged_gz(path: Path, shard_size: int, planned: list[tuple[ShardSpec, list[ShardSpec]]]) -> None:
     """Shards of a .jsonl.gz that cannot be decompressed to its end (cut short by an interrupted copy or
     download, or corrupt): its lines are counted with ``readline`` exactly as :func:`read_shard` will
     read them (a chunked read loses the last partial chunk), plus one line for the damage, which the
     reader turns into a quarantine entry. A file that yields no line at all is an :class:`InputError`
     (not gzip, or damaged from the start): nothing of it could be read."""
     lines, position, starts = 0, 0, [(1, 0)]  # (first line, uncompressed offset) of each shard
+    error: BaseException | None = None
     try:
         with _open_binary(path) as handle:
             while raw := handle.readline():
@@ -352,9 +352,7 @@ def _plan_damaged_gz(path: Path, shard_size: int, planned: list[tuple[ShardSpec,
                 if lines % shard_size == 0:
                     starts.append((lines + 1, position))
     except GZIP_ERRORS as exc:
-        error = exc
-    else:  # read to the end this time (the chunked pass failed): nothing is missing
-        error = None  # type: ignore[assignment]
+        error = exc  # (none: read to the end this time, though the chunked pass failed; nothing is missing)
     if lines == 0 and error is not None:
         raise InputError(f"{path}: cannot decompress this .gz file ({str(error)[:120]})") from None
     total = lines + (1 if error is not None else 0)
@@ -470,9 +468,7 @@ def _meta(value: Any) -> dict[str, Any]:
     return {"value": value}
 
 
-def _to_document(record: Any, source: str, line: int, text_field: str | RecordFormat,
-                 id_field: str = "id") -> Document | Quarantined:
-    fmt = text_field if isinstance(text_field, RecordFormat) else RecordFormat(text_field, id_field)
+def _to_document(record: Any, source: str, line: int, fmt: RecordFormat) -> Document | Quarantined:
     if not isinstance(record, dict):
         return Quarantined(source, line, "not_an_object", type(record).__name__)
     text = record.get(fmt.text_field)
