@@ -162,6 +162,20 @@ def test_truncated_gzip_keeps_every_line_before_the_cut(tmp_path, workers) -> No
     assert [(q["line"], q["reason"]) for q in quarantine] == [(readable + 1, "truncated_gzip")]
 
 
+def test_gzip_failing_its_checksum_is_reported_after_its_lines(tmp_path) -> None:
+    """A .jsonl.gz whose CRC does not match (bit rot, a bad copy): its lines are read, shard by shard, and
+    the damage is a `corrupt_gzip` entry after the last of them (before: BadGzipFile traceback)."""
+    rows = [{"id": f"k{i}", "text": t} for i, t in enumerate(texts(20, 21))]
+    data = bytearray(gzip.compress(jsonl(rows)))
+    data[-8] ^= 0xFF  # the trailer's CRC-32
+    path = tmp_path / "rot.jsonl.gz"
+    path.write_bytes(bytes(data))
+    _, kept, quarantine = run(path, tmp_path / "out")
+    assert [r["id"] for r in kept] == [f"k{i}" for i in range(20)]
+    assert [(q["line"], q["reason"]) for q in quarantine] == [(21, "corrupt_gzip")]
+    assert "CRC check failed" in quarantine[0]["detail"]
+
+
 def test_multi_member_gzip_is_read_to_the_end(tmp_path) -> None:
     """`cat a.jsonl.gz b.jsonl.gz > c.jsonl.gz` (or pigz/bgzip output) is several gzip members."""
     first = [{"id": f"m{i}", "text": t} for i, t in enumerate(texts(5, 7))]
