@@ -290,6 +290,24 @@ def test_directory_of_mixed_files_reads_every_format_and_names_what_it_skips(tmp
     assert "2 file(s) skipped" in caplog.text and "dataset_info.json" in caplog.text
 
 
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file systems refuse file names that are not UTF-8")
+def test_file_names_in_shift_jis_bytes(tmp_path) -> None:
+    """A Windows zip unpacked without `-O cp932` leaves 議事録.jsonl as Shift_JIS bytes in the name: the
+    run reads it, and ids, quarantine.jsonl and the manifest show the name's bytes as \\x escapes
+    (before: TypeError, surrogates not allowed)."""
+    folder = tmp_path / "raw"
+    folder.mkdir()
+    name = os.fsencode(folder) + b"/" + "議事録".encode("cp932") + b".jsonl"
+    with open(name, "wb") as handle:
+        handle.write(jsonl([{"text": t} for t in texts(2, 22)] + [{"id": "no text"}]))
+    _, kept, quarantine = run(folder, tmp_path / "out")
+    shown = "\\x8bc\\x8e\\x96\\x98^.jsonl"  # 議事録 in CP932: 8B 63 8E 96 98 5E
+    assert [r["id"] for r in kept] == [f"{shown}:1", f"{shown}:2"]
+    assert quarantine[0]["source"].endswith(shown) and quarantine[0]["line"] == 3
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["inputs"][0]["path"].endswith(shown)
+
+
 def test_empty_inputs_give_an_empty_dataset(tmp_path) -> None:
     for name, body in (("empty.jsonl", b""), ("blank.jsonl", b"\n \r\n\t\n")):
         path = tmp_path / name

@@ -491,12 +491,23 @@ def _to_document(record: Any, source: str, line: int, fmt: RecordFormat) -> Docu
     return Document(doc_id, text, meta, source, line)
 
 
+def display_path(path: str) -> str:
+    """``path`` as text that can be written as UTF-8. A file name in a legacy encoding (a Windows zip
+    unpacked without ``-O cp932``: 議事録.jsonl in Shift_JIS bytes) comes from the OS as lone surrogates,
+    which no UTF-8 output (quarantine.jsonl, ids) can hold; its bytes are shown as ``\\x8b`` escapes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
+
+
 def read_shard(shard: ShardSpec, text_field: str = "text", id_field: str = "id",
                fmt: RecordFormat | None = None) -> Iterator[Document | Quarantined]:
     """Yield the shard's documents and quarantine entries in input order (``fmt``: how records are read;
     default: ``text_field`` and ``id_field``, UTF-8)."""
     fmt = fmt or RecordFormat(text_field, id_field)
-    source = shard.path
+    source = display_path(shard.path)
     if shard.kind == "parquet":
         yield from _read_parquet(shard, fmt)
         return
@@ -545,6 +556,7 @@ def _read_parquet(shard: ShardSpec, fmt: RecordFormat) -> Iterator[Document | Qu
     import pyarrow.parquet as pq
 
     parquet = pq.ParquetFile(shard.path)
+    source = display_path(shard.path)
     wanted = {fmt.text_field, fmt.id_field, "meta", *fmt.keep_fields}
     columns = [name for name in parquet.schema_arrow.names if name in wanted]
     row = shard.start_line
@@ -553,12 +565,12 @@ def _read_parquet(shard: ShardSpec, fmt: RecordFormat) -> Iterator[Document | Qu
         try:
             for batch in parquet.iter_batches(batch_size=1024, row_groups=[group], columns=columns):
                 for record in batch.to_pylist():
-                    yield _to_document(record, shard.path, row, fmt)
+                    yield _to_document(record, source, row, fmt)
                     row += 1
         except (OSError, pa.ArrowException) as exc:
             detail = f"row group {group}: {' '.join(str(exc).split())[:80]}"
             for lost in range(row, end):
-                yield Quarantined(shard.path, lost, "unreadable_parquet", detail)
+                yield Quarantined(source, lost, "unreadable_parquet", detail)
             row = end
 
 

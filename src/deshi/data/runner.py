@@ -15,6 +15,7 @@ write identical output. Which process runs which unit: :mod:`deshi.data.executor
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -45,6 +46,7 @@ from deshi.data.io import (
     RecordWriter,
     ShardSpec,
     atomic_path,
+    display_path,
     input_files,
     plan_pieces,
     read_shard,
@@ -649,6 +651,8 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
         **{f"pii_{k}": v for k, v in stats["pii"].items()},
     }
     inputs = tail.inputs() if tail is not None else [describe_input(p) for p in files]
+    # file names in a legacy encoding (lone surrogates) cannot be written into the UTF-8 manifest
+    inputs = [dataclasses.replace(ref, path=display_path(ref.path)) for ref in inputs]
     artifact_id = write_manifest(
         out,
         Manifest("curate", config, inputs, counts_summary, timings,
