@@ -147,7 +147,7 @@ def _old_reasons(lines: list[bytes]) -> list[tuple[str, str] | str]:
             out.append(("invalid_utf8", f"byte {exc.start}"))
             continue
         try:
-            record = orjson.loads(text)
+            record = orjson.loads(text.removeprefix("\ufeff"))  # a byte-order mark is dropped (parse_line)
         except orjson.JSONDecodeError as exc:
             out.append(("malformed_json", str(exc).split(":")[0][:80]))
             continue
@@ -156,8 +156,9 @@ def _old_reasons(lines: list[bytes]) -> list[tuple[str, str] | str]:
 
 
 def test_read_shard_parses_bytes_with_the_old_reasons_for_bad_lines(tmp_path) -> None:
-    """Valid lines parse to the same records; invalid UTF-8 (inside and outside strings), a BOM, a lone
-    surrogate escape and broken JSON are quarantined with the reasons and details of decode-then-parse."""
+    """Valid lines parse to the same records; invalid UTF-8 (inside and outside strings), a lone surrogate
+    escape and broken JSON are quarantined with the reasons and details of decode-then-parse; a line
+    starting with a byte-order mark is read (the mark dropped)."""
     from deshi.data.io import Quarantined, plan_shards, read_shard
 
     lines = [b'{"id": "a", "text": "\xe7\x82\xb9\xe6\xa4\x9c\xe3\x81\x97\xe3\x81\x9f"}\n', b'{"id": "b", "text": "bad \xff byte"}\n',
@@ -177,7 +178,7 @@ def test_read_shard_parses_bytes_with_the_old_reasons_for_bad_lines(tmp_path) ->
     assert [g if isinstance(g, tuple) else "record" if g.startswith("{") else g for g in got] == [
         e if isinstance(e, tuple) else "record" if "'text'" in e else "not_an_object" for e in expected]
     assert ("invalid_utf8", "byte 25") in got and ("invalid_utf8", "byte 0") in got and got.count("not_an_object") == 1
-    assert repr({"id": "g", "text": "あ\nい"}) in got
+    assert repr({"id": "g", "text": "あ\nい"}) in got and repr({"id": "d", "text": "bom"}) in got
 
 
 def test_duplicate_line_ratio_shortcut_equals_the_definition() -> None:

@@ -22,6 +22,10 @@ def curate_command(
     engine: str = typer.Option(None, "--engine", help="local or ray (config: engine)."),
     output_format: str = typer.Option(None, "--output-format", help="jsonl, jsonl.gz or parquet (config: output_format)."),
     shard_size: int = typer.Option(None, "--shard-size", min=1, help="Documents per shard (config: shard_size)."),
+    text_field: str = typer.Option(None, "--text-field", help="Input field holding the text, e.g. content or body (config: text_field; default text)."),
+    id_field: str = typer.Option(None, "--id-field", help="Input field holding the document id (config: id_field; default id, else file:line)."),
+    encoding: str = typer.Option(None, "--encoding", help="Byte encoding of JSONL input, e.g. cp932 for Shift_JIS exports (config: encoding; default utf-8)."),
+    keep_field: list[str] = typer.Option(None, "--keep-field", help="Another input field to carry into meta, e.g. url (repeatable; config: keep_fields). Not redacted."),
     set_: list[str] = SetOpt,
 ) -> None:
     """Normalise, filter, redact PII and deduplicate documents into a dataset artifact; resumable.
@@ -31,6 +35,7 @@ def curate_command(
 
     Example: deshi curate run corpus.jsonl --out workspace/curated --workers 2
     Example: deshi curate run corpus.jsonl --out workspace/curated --config curate.yaml --set dedup.threshold=0.85
+    Example: deshi curate run export_sjis.jsonl --out curated --encoding cp932 --text-field body --keep-field url
     """
     from deshi.data.executor import make_executor
     from deshi.data.worker_init import limit_native_threads
@@ -38,8 +43,9 @@ def curate_command(
     # This process runs work units too (one process per core): one BLAS/OpenMP thread, set before
     # NumPy is imported below (see deshi.data.worker_init).
     limit_native_threads()
-    cfg = load_stage_config(CurateConfig, config, {"workers": workers, "engine": engine,
-                                                   "output_format": output_format, "shard_size": shard_size}, set_)
+    cfg = load_stage_config(CurateConfig, config, {"workers": workers, "engine": engine, "output_format": output_format,
+                                                   "shard_size": shard_size, "text_field": text_field, "id_field": id_field,
+                                                   "encoding": encoding, "keep_fields": keep_field or None}, set_)
     # Workers start now, before the heavy imports below, so their start-up overlaps ours.
     executor = make_executor(cfg.workers, cfg.engine, cfg.model_dump_json()).start()
     try:
@@ -67,6 +73,7 @@ def curate_command(
         f"({stats['input']['quarantined']} quarantined) → {out} ({result.artifact_id})"
     )
     console.print(f"stats: {out / 'stats.json'}   report: {result.report}")
+    # result.hints (e.g. --text-field, --encoding) were logged as warnings by curate()
 
 
 def pii_eval(

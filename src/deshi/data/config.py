@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 PIIAction = Literal["replace", "mask", "drop", "keep"]
 
@@ -95,6 +95,8 @@ class CurateConfig(_Section):
     unit_size: int = Field(1000, ge=1, description="With workers > 1, output shards are split into work units of about this many documents so the processes finish together (plain JSONL input; the output is the same for any value).")
     text_field: str = Field("text", description="Input field that holds the text.")
     id_field: str = Field("id", description="Input field that holds the document id (default: file:line).")
+    encoding: str = Field("utf-8", description="Byte encoding of JSONL input: utf-8, or e.g. cp932 (Windows Shift_JIS), shift_jis, euc-jp; lines that do not decode are quarantined.")
+    keep_fields: list[str] = Field(default_factory=list, description="Other input fields carried into each document's meta (e.g. url, title). Not redacted: list only fields without personal data.")
     write_rejected: bool = Field(True, description="Write rejected.jsonl: id, step and reason of every dropped document.")
     keep_work: bool = Field(False, description="Keep the intermediate .work directory after a successful run.")
     normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
@@ -103,3 +105,10 @@ class CurateConfig(_Section):
     content: ContentConfig = Field(default_factory=ContentConfig)
     pii: PIIConfig = Field(default_factory=PIIConfig)
     dedup: DedupConfig = Field(default_factory=DedupConfig)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        from deshi.data.io import check_encoding
+
+        return check_encoding(value)

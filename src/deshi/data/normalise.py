@@ -132,6 +132,10 @@ def collapse_whitespace(text: str) -> str:
     """Each regex runs only when a substring test (a C-level scan) says it has work to do."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Unicode's line and paragraph separators (Word and JavaScript exports): raw in a JSONL line they
+    # split it for any reader that uses str.splitlines, and a tokenizer sees them as rare symbols.
+    if "\u2028" in text or "\u2029" in text:
+        text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
     if "  " in text or "\t" in text or "\u3000" in text:
         text = _SPACES.sub(" ", text)
     if " \n" in text or "\n " in text:

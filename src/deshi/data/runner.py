@@ -15,9 +15,11 @@ write identical output. Which process runs which unit: :mod:`deshi.data.executor
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from bisect import bisect_left, bisect_right
@@ -38,10 +40,13 @@ from deshi.data.executor import trace as _trace
 from deshi.data.io import (
     OUTPUT_SUFFIX,
     WRITE_BUFFER,
+    InputError,
     Quarantined,
+    RecordFormat,
     RecordWriter,
     ShardSpec,
     atomic_path,
+    display_path,
     input_files,
     plan_pieces,
     read_shard,
@@ -123,7 +128,7 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
 
     def documents() -> Iterable[Document]:
         nonlocal records
-        for item in read_shard(shard, config.text_field, config.id_field):
+        for item in read_shard(shard, fmt=record_format(config)):
             if isinstance(item, Quarantined):
                 quarantine.append(item.to_record())
                 quarantine_reasons[item.reason] += 1
@@ -146,7 +151,8 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
                     rejected.append({"id": doc.id, "source": doc.source, "line": doc.line,
                                      "step": doc.rejected_by, "reason": doc.reason})
                 continue
-            line = orjson.dumps(doc.to_record(), option=orjson.OPT_APPEND_NEWLINE)  # dumps + newline without a second copy
+            # dumps + newline without a second copy; _jsonable: Parquet values JSON has no type for
+            line = orjson.dumps(doc.to_record(), default=_jsonable, option=orjson.OPT_APPEND_NEWLINE)
             out.write(line)
             line_offsets.append(position)
             position += len(line)
@@ -177,6 +183,21 @@ def process_shard(spec: dict[str, Any], config_json: str, work: str) -> dict[str
     write_bytes_atomic(marker, json.dumps(result, sort_keys=True).encode())
     _trace("unit_end", unit=shard.index, docs=shard.count)
     return result
+
+
+def record_format(config: CurateConfig) -> RecordFormat:
+    """How this config reads input records (fields, encoding, fields kept in meta)."""
+    return RecordFormat(config.text_field, config.id_field, config.encoding, tuple(config.keep_fields))
+
+
+def _jsonable(value: Any) -> Any:
+    """A JSON form of what a Parquet ``meta`` struct or kept column may hold besides JSON types (orjson
+    writes dates itself): bytes as base64 text, Decimal and anything else as its string."""
+    if isinstance(value, bytes | bytearray):
+        import base64
+
+        return base64.b64encode(value).decode("ascii")
+    return str(value)
 
 
 def process_unit(spec: dict[str, Any], config_json: str, work: str) -> int:
@@ -398,6 +419,7 @@ class CurateResult:
     artifact_id: str
     report: Path
     timings: dict[str, float] = field(default_factory=dict)
+    hints: list[str] = field(default_factory=list)  # what the user probably has to change (input_hints)
 
 
 def _fingerprint(config: CurateConfig, files: list[Path]) -> str:
@@ -474,8 +496,45 @@ def _plan_from_pieces(split: list[tuple[ShardSpec, list[ShardSpec]]], workers: i
     return Plan([shard for shard, _ in split], units, [index for index, _ in pieces])
 
 
+# What phase 3 writes to OUT/data (and the temporary names of its atomic writes).
+_PART_NAME = re.compile(r"part-\d{5}\.(jsonl|jsonl\.gz|parquet)(\.\d+\.tmp)?")
+
+
+def check_output_dir(out: Path) -> None:
+    """Refuse an ``out`` this run must not write into: a file, or a directory whose ``data/`` is not a
+    curate output (a fresh start deletes ``OUT/data``: pointed at a dataset directory, that would
+    delete the user's data). A curate output is one with a curate manifest or an unfinished run's plan."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; give a directory (it is created if missing)")
+    data = out / "data"
+    if not data.is_dir() or not any(data.iterdir()) or (out / WORK / "plan.json").exists():
+        return
+    manifest = out / "manifest.json"
+    try:
+        stage = json.loads(manifest.read_text()).get("stage") if manifest.is_file() else None
+    except (OSError, ValueError):
+        stage = None
+    # A run killed after removing .work and before writing its manifest (or a fresh start killed while
+    # clearing) leaves only its own files: data/part-NNNNN.* beside stats.json and quarantine.jsonl.
+    ours = (all(_PART_NAME.fullmatch(p.name) for p in data.iterdir())
+            and (out / "stats.json").is_file() and (out / "quarantine.jsonl").is_file())
+    if stage != "curate" and not ours:
+        raise InputError(f"--out {out} already holds data/ that is not a deshi curate output; "
+                         "choose a new or empty directory (a run replaces OUT/data)")
+
+
+def _check_input_outside(out: Path, input_spec: str) -> None:
+    """Refuse an input inside the output directory (a fresh start would delete it, or a re-run read its
+    own output back). An output directory inside the input directory (``raw/`` with ``--out
+    raw/curated``) is fine: :func:`deshi.data.io.input_files` leaves its files out."""
+    if Path(input_spec).resolve().is_relative_to(out.resolve()):
+        raise InputError(f"the input {input_spec} is inside the output directory {out}; choose an --out "
+                         "outside the input")
+
+
 def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, Plan, list[Path]]:
-    files = input_files(input_spec)
+    _check_input_outside(out, input_spec)
+    files = input_files(input_spec, exclude=out)
     out.mkdir(parents=True, exist_ok=True)
     work = out / WORK
     fingerprint = _fingerprint(config, files)
@@ -486,12 +545,14 @@ def _prepare(out: Path, input_spec: str, config: CurateConfig) -> tuple[Path, Pl
             log.info("resuming: %d shards planned, finished shards are skipped", len(saved["shards"]))
             return work, Plan.from_dict(saved), files
         log.info("input or config changed since the previous run: starting afresh")
+    # Planned first: an input that cannot be read (not gzip, not Parquet …) is an error that leaves the
+    # previous run's output as it was.
+    plan = plan_run(files, config.shard_size, config.workers, config.unit_size)
     # A fresh start: clear the previous run's outputs so no stale shard survives.
     (out / "manifest.json").unlink(missing_ok=True)
     for stale in (work, out / "data"):
         shutil.rmtree(stale, ignore_errors=True)
     work.mkdir(parents=True)
-    plan = plan_run(files, config.shard_size, config.workers, config.unit_size)
     write_bytes_atomic(plan_path, json.dumps({"fingerprint": fingerprint, **plan.to_dict()}).encode())
     return work, plan, files
 
@@ -516,13 +577,14 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
     started = time.perf_counter()
     _trace("curate_start", workers=config.workers)
     config_json = config.model_dump_json()
+    check_output_dir(out)
     own_executor = executor is None
     if own_executor:
         executor = make_executor(config.workers, config.engine, config_json)
         executor.start()  # the pool starts while this process plans
-    (out / "manifest.json").unlink(missing_ok=True)  # the directory is not a finished artifact until the end
     try:
         work, plan, files = _prepare(out, str(input_spec), config)
+        (out / "manifest.json").unlink(missing_ok=True)  # the directory is not a finished artifact until the end
         (out / "data").mkdir(exist_ok=True)
         timings["plan_s"] = time.perf_counter() - started
         t = time.perf_counter()
@@ -570,6 +632,9 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
             executor.close()
 
     stats = aggregate_stats(_unit_results(work, plan), dedup_stats, written, config, len(files))
+    hints = input_hints(stats, config, files)
+    for hint in hints:
+        log.warning("%s", hint)
     _merge_shard_files(work, out, plan, config)
     write_bytes_atomic(out / "stats.json", (json.dumps(stats, ensure_ascii=False, indent=2) + "\n").encode())
     report = write_reports(out, stats)
@@ -586,13 +651,73 @@ def curate(input_spec: str | Path, out: Path | str, config: CurateConfig | None 
         **{f"pii_{k}": v for k, v in stats["pii"].items()},
     }
     inputs = tail.inputs() if tail is not None else [describe_input(p) for p in files]
+    # file names in a legacy encoding (lone surrogates) cannot be written into the UTF-8 manifest
+    inputs = [dataclasses.replace(ref, path=display_path(ref.path)) for ref in inputs]
     artifact_id = write_manifest(
         out,
         Manifest("curate", config, inputs, counts_summary, timings,
                  config.dedup.seed, {"output_format": config.output_format, "shards": len(plan.shards)}),
     )
     _trace("curate_end")
-    return CurateResult(out, stats, artifact_id, report, timings)
+    return CurateResult(out, stats, artifact_id, report, timings, hints)
+
+
+def input_hints(stats: dict[str, Any], config: CurateConfig, files: list[Path]) -> list[str]:
+    """One line per likely input mistake, from the quarantine counts: a text field under another name
+    (most records lack ``text_field``; the input's string fields are named), or a legacy encoding
+    (a tenth of the lines or more are not UTF-8, e.g. Shift_JIS exports), or a JSON array instead of
+    JSON Lines (most lines malformed). Counts and field names only, never values."""
+    hints: list[str] = []
+    reasons = stats["input"]["quarantine_reasons"]
+    lines = stats["input"]["records"] + stats["input"]["quarantined"]
+    missing = reasons.get("missing_text", 0)
+    if missing and missing * 2 >= lines:
+        fields = [name for name in _string_fields(files) if name != config.text_field]
+        named = f" (string fields in the input: {', '.join(fields[:6])})" if fields else ""
+        hints.append(f"{missing} of {lines} records have no '{config.text_field}' field{named}: name the field "
+                     "that holds the text with --text-field (config: text_field)")
+    bad = reasons.get("invalid_utf8", 0)
+    if bad * 10 >= lines > 0:  # a legacy-encoded file fails on most lines; a stray bad line is no hint
+        hints.append(f"{bad} lines are not valid UTF-8 (quarantine.jsonl): if the files are Shift_JIS/CP932 "
+                     "or EUC-JP exports, run with --encoding cp932 (or euc-jp; config: encoding)")
+    malformed = reasons.get("malformed_json", 0)
+    if malformed * 2 >= lines > 0:
+        hints.append(f"{malformed} of {lines} lines are not one JSON value each: deshi reads JSON Lines (one "
+                     "object per line); a JSON array or pretty-printed file can be converted with "
+                     "jq -c '.[]' in.json > in.jsonl")
+    return hints
+
+
+def _string_fields(files: list[Path], lines: int = 50) -> list[str]:
+    """Names of the top-level fields holding strings in the first records of the first input file (or
+    the string columns of a Parquet file), in order of appearance: candidates for ``text_field``."""
+    names: dict[str, None] = {}
+    path = files[0] if files else None
+    try:
+        if path is None:
+            return []
+        if path.name.endswith(".parquet"):
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            schema = pq.ParquetFile(path).schema_arrow
+            return [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+        from deshi.data.io import _open_binary
+
+        with _open_binary(path) as handle:
+            for _ in range(lines):
+                raw = handle.readline()
+                if not raw:
+                    break
+                try:
+                    record = json.loads(raw.decode("utf-8", errors="replace").lstrip("\ufeff"))
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    names.update((k, None) for k, v in record.items() if isinstance(v, str))
+    except Exception:  # only a hint: an unreadable sample gives no field names, not an error
+        return []
+    return list(names)
 
 
 class _SerialTailStart:
