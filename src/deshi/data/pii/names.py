@@ -176,6 +176,7 @@ _KANA_NOT_NAME_ENDINGS = (
 )
 _NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|｜:：;；・]|$|&nbsp;|と|が|は|に|の|から|より|まで|へ")
 _TITLE_RE = re.compile(grouped_alternation(sorted(_TITLES, key=len, reverse=True)))
+_TITLE_FIRST_CHARS = frozenset(t[0] for t in _TITLES)
 _CELL_BEFORE = re.compile(r"(?:^|[|｜\t,])[ 　]?$", re.MULTILINE)
 _CELL_AFTER = re.compile(r"[ 　]?(?:[|｜\t,]|$)", re.MULTILINE)
 _LIST_SEP = re.compile(r"(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{1,6}[)）])?[ 　]?[、,，・/／][ 　]?")
@@ -191,6 +192,8 @@ _READING_OPENERS = tuple(  # how every _READING_AFTER match begins
     for hon in ("", *_READING_HONORIFICS) for sp1 in (("",) if not hon else ("", " ", "　"))
     for sp2 in ("", " ", "　") for bracket in "（("
 )
+# The longest opener (" さま （"): the pre-check before _READING_AFTER looks this far for a bracket.
+_READING_OPENER_MAX = max(map(len, _READING_OPENERS))
 _KANA_NAME_OPENERS = "：:、,，（(「『【[|｜\t"  # what may stand before a katakana full name
 _READING_FIRST = frozenset(opener[0] for opener in _READING_OPENERS)
 # オオツカ ユウスケ（大塚 雄介）: a katakana reading written before the bracketed name it spells.
@@ -277,6 +280,7 @@ _CELL_NOT_NAME = re.compile(
 _CELL_QUOTES = " \"'　"
 _ORG_WORD = r"(?:株式会社|有限会社|合同会社|\(株\)|㈱)"
 _ORG_IN_CELL = re.compile(_ORG_WORD)
+_ORG_WORDS = ("株式会社", "有限会社", "合同会社", "(株)", "（株）", "㈱", "(有)", "（有）", "㈲")
 # A cue before a signature's surname: the organisation's name and a space (株式会社洛中企画　金子).
 _ORG_BEFORE_END = rf"(?:{_ORG_WORD}[{_K}{_KATA}A-Za-z・]{{1,16}}|[{_K}{_KATA}A-Za-z・]{{1,16}}{_ORG_WORD})[ 　]+$"
 # Attendee lists: a listed surname next to a found name across 、/・ (大島、小林（記）; 田中、鈴木両名).
@@ -824,7 +828,7 @@ class NameFinder:
                     nxt = _list_sep_end(text, end, n)
                     if nxt is not None:
                         joined.append(nxt)
-                elif brackets and ("（" in text[end : end + 4] or "(" in text[end : end + 4]) and (
+                elif brackets and ("（" in (near := text[end : end + _READING_OPENER_MAX]) or "(" in near) and (
                         text.startswith(_READING_OPENERS, end)):
                     m = _READING_AFTER.match(text, end)
                     if m is not None:
@@ -1018,6 +1022,16 @@ class NameFinder:
             if "\t" in m.group() and _is_header_row(text, s):
                 continue  # a column heading (the column rule reads the names below it)
             strong = label in _STRONG_LABEL_SET
+            if text[s : s + 1] in _TITLE_FIRST_CHARS:
+                # 代表者：代表取締役 長野 誠司: a job title and a space between the label and the name (the
+                # title is no name: cutting 取締役 off 代表取締役 left "代表")
+                title = _TITLE_RE.match(text, s)
+                if title is not None:
+                    k = title.end()
+                    while k < len(text) and text[k] in " 　":
+                        k += 1
+                    if k > title.end():
+                        s = k
             end = self._free_name(text, s, strong)
             if end is None or end <= s:
                 continue
@@ -1052,7 +1066,15 @@ class NameFinder:
 
     def _honorifics(self, text: str, starts: list[int], anchors: list[list] | None = None) -> Iterator[PIISpan]:
         """Names before honorifics and titles; ``starts``: where those begin, ``anchors``: all anchors
-        (see _anchor_starts)."""
+        (see _anchor_starts). A word glued to a 株式会社/(株)/… before it is the company's name, not a
+        person's (株式会社テクノス様, 株式会社田中様): letters and invoices address companies with 様 too.
+        (After a space it is a person: 関東スチール株式会社 池田 亮 様.)"""
+        for span in self._honorific_names(text, starts, anchors):
+            if span.start < 2 or not text.endswith(_ORG_WORDS, 0, span.start):
+                yield span
+
+    def _honorific_names(self, text: str, starts: list[int], anchors: list[list] | None = None) -> Iterator[PIISpan]:
+        """The names _honorifics reports, before its company check."""
         surname_starts: list[int] | None = None
 
         def kanji_name_ending(end: int) -> tuple[int, str] | None:

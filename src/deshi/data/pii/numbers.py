@@ -106,9 +106,12 @@ def _no_digit_group_beside(text: str, view: str, start: int, end: int) -> bool:
 _NEGATIVE_CONTEXT = re.compile(
     r"(?:注文|伝票|製造|シリアル|型|品|部品|ロット|管理|受付|予約|追跡|問い?合わせ|問合せ|会員|口座|"
     r"整理|登録|製品|商品|請求書?|見積|契約|案件|チケット|資産|機番|号機)番号|"
-    r"(?:型番|品番|ロット|Lot|LOT|lot|S/N|SN|Serial|serial|SERIAL|P/N|PN|Part|Order|order|ORDER|"
+    r"(?:型番|品番|ロット|シリアル|製番|バージョン|ビルド|ファームウェア)|"
+    # English words only as whole words: "ver" inside Discover / server / driver, "Part" inside Partner
+    # or "ID" inside UUID says nothing about the number after it.
+    r"(?<![A-Za-z])(?:Lot|LOT|lot|S/N|SN|Serial|serial|SERIAL|P/N|PN|Part|Order|order|ORDER|"
     r"Ticket|ticket|Invoice|invoice|Tracking|tracking|Model|model|Ver|ver|VER|version|Version|"
-    r"バージョン|ビルド|build|Build|ファームウェア|firmware|Firmware|JAN|ISBN|ID|Id)"
+    r"build|Build|firmware|Firmware|JAN|ISBN|ID|Id)(?![a-z])"
 )
 _PHONE_CONTEXT = re.compile(
     r"(?:TEL|Tel|tel|電話|携帯|連絡先|FAX|Fax|fax|ファックス|ファクス|Phone|phone|PHONE|Mobile|mobile|"
@@ -116,7 +119,7 @@ _PHONE_CONTEXT = re.compile(
 )
 _MY_NUMBER_CONTEXT = re.compile(r"(?:個人番号|マイナンバー|My ?Number|my ?number|MY ?NUMBER)")
 _CORPORATE_CONTEXT = re.compile(r"(?:法人番号|Corporate ?Number|corporate ?number)")
-_CARD_CONTEXT = re.compile(r"(?:カード|card|Card|CARD|クレジット|VISA|Visa|JCB|Master|AMEX|Amex|決済)")
+_CARD_CONTEXT = re.compile(r"(?:カード|card|Card|CARD|クレジット|VISA|Visa|JCB|Master|AMEX|Amex|Discover|Diners|決済)")
 
 
 def _nearest_label(view: str, start: int, positive: re.Pattern[str], window: int = 20) -> str | None:
