@@ -72,3 +72,31 @@ def test_english_negative_labels_count_only_as_whole_words() -> None:
 @pytest.mark.parametrize(("doc_id", "text", "items"), [pytest.param(*d, id=d[0]) for d in labelled() if d[0].startswith("fneg")])
 def test_fresh_negatives_flag_nothing(doc_id: str, text: str, items: list[tuple[str, int, int, str]]) -> None:
     assert _found(text) == []
+
+
+def test_transcript_speakers_after_an_arrow_or_in_brackets_after_a_role() -> None:
+    assert _found("オペレーター（井上）：お電話ありがとうございます") == [("PERSON", "井上")]
+    assert _found("→ 井口: 先方から OK もらいました") == [("PERSON", "井口")]
+    assert _found("14:05 担当(佐藤): はい") == [("PERSON", "佐藤")]
+    # a site in brackets is no speaker, and a role word before a bracket is no reading of the name
+    assert _found("本社（上野）：移転しました") == []
+
+
+def test_sign_off_with_yori_and_colleagues_at_a_meeting() -> None:
+    assert _found("近くに来たら連絡してね。佐々木より") == [("PERSON", "佐々木")]
+    assert _found("東京より\n") == []
+    assert _found("技術の北村が同席しました") == [("PERSON", "北村")]
+    assert _found("起票者：カスタマーサポート 平野\n") == [("PERSON", "平野")]
+
+
+def test_obfuscated_email_addresses() -> None:
+    text = "窓口：support[at]kizuna-soft.co.jp、または tanaka.m [at] example [dot] ne [dot] jp（(at)を@に）"
+    assert _found(text) == [("EMAIL", "support[at]kizuna-soft.co.jp"), ("EMAIL", "tanaka.m [at] example [dot] ne [dot] jp")]
+    assert _found("s_kudo(at)example.com まで") == [("EMAIL", "s_kudo(at)example.com")]
+    assert _found("meet me (at) noon; data[at]least.5") == []
+
+
+def test_hiragana_full_name_after_a_name_label() -> None:
+    assert _found("お名前（任意）：みやざき あゆみ\nご意見：") == [("PERSON", "みやざき あゆみ")]
+    assert _found("担当者：まだ いない") == []  # not a label that asks for a name
+    assert _found("氏名：なし") == []

@@ -154,7 +154,9 @@ _LABEL_RE = re.compile(
 )
 _WORD_CHAR = re.compile(rf"[{_K}{_KATA}A-Za-z0-9]")
 # A department / role written right before a name: 総務部 田中, 代表取締役 山田太郎, 担当の小野寺.
-_ROLE_SUFFIXES = ("部", "課", "室", "係", "グループ", "チーム", "センター", "本部", "工場", "支店", "営業所", "窓口", "事務局")
+_ROLE_SUFFIXES = (
+    "部", "課", "室", "係", "グループ", "チーム", "センター", "本部", "工場", "支店", "営業所", "窓口", "事務局", "サポート", "デスク",
+)
 _ROLE_WORDS = (
     "代表取締役(?:社長)?|代表社員|代表理事|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|"
     "係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?"
@@ -180,8 +182,12 @@ _TITLE_FIRST_CHARS = frozenset(t[0] for t in _TITLES)
 _CELL_BEFORE = re.compile(r"(?:^|[|｜\t,])[ 　]?$", re.MULTILINE)
 _CELL_AFTER = re.compile(r"[ 　]?(?:[|｜\t,]|$)", re.MULTILINE)
 _LIST_SEP = re.compile(r"(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{1,6}[)）])?[ 　]?[、,，・/／][ 　]?")
-_SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[\[(（]?[\d/:\- ]{4,19}[\])）]?[ \t]*)?$")
+# (a reply arrow or bullet may open the line: "→ 井口: …", "- 木村: …")
+_SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[→⇒>＞*•・\-][ \t]*)?(?:[\[(（]?[\d/:\- ]{4,19}[\])）]?[ \t]*)?$")
 _SPEAKER_AFTER = re.compile(r"[ 　]?[:：>＞]")
+# A transcript's speaker in brackets after a role: "オペレーター（井上）：…", "担当(佐藤): …".
+_SPEAKER_ROLE_BEFORE = re.compile(rf"(?:^|\n)[ \t]*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?[ \t]+)?[{_K}{_KATA}A-Za-z]{{1,12}}[ ]?[（(]$")
+_SPEAKER_ROLE_AFTER = re.compile(r"[)）][ 　]?[:：]")
 # 上田 直樹 様（ウエダ ナオキ）: the honorific may stand between the name and its reading.
 _READING_HONORIFICS = ("様", "さま", "さん", "殿", "氏")
 _READING_AFTER = re.compile(
@@ -209,7 +215,7 @@ _READING_LABEL = re.compile(
 _NARRATIVE_PARTICLE = re.compile(r"(?:が|は|から|によると|によれば|も|、|・|と)")
 _PERSON_VERB = re.compile(
     r"(?:行っ|行き|行く|来|言っ|言い|話し|話す|出席|参加|欠席|退職|入社|異動|休み|休暇|出張|帰っ|帰社|戻っ|戻り|担当|"
-    r"対応|連絡|報告|確認|説明|提案|作成|送っ|送付|電話|訪問|不在|在席|同行|答え|回答|述べ|指摘|依頼|承認|申請|"
+    r"対応|連絡|報告|確認|説明|提案|作成|送っ|送付|電話|訪問|不在|在席|同席|同行|答え|回答|述べ|指摘|依頼|承認|申請|"
     r"記入|点検|修理|交換|調査|判断|発表|発言|相談|面談|面接|着任|退社|出社|在宅|勤務|所属|入院|退院|受診|"
     r"によると|によれば)"
 )
@@ -220,6 +226,8 @@ _PLACE_SURNAMES = frozenset(
     "市川 船橋 熊谷 所沢 越谷 川口 岐阜 大垣 豊橋 岡崎 一宮 津 四日市 大津 堺 姫路 明石 西宮 尼崎 福山 呉 下関 宇部 "
     "久留米 北九州 佐世保 宮古 石垣 中山 東 西 南 北 林 森 原 谷 岡 島 関 堀 泉".split()
 )
+# A letter's or note's sign-off: 佐々木より at the end of a line.
+_SIGNOFF_AFTER = re.compile(r"より[ 　]*(?:\r?\n|$)")
 _HANDOVER_AFTER = re.compile(r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)")
 _NO_BEFORE = re.compile(r"[の。、\s]$")
 _STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|てございます|と申す|と申しま|[（(]以下)")
@@ -247,6 +255,7 @@ _STRONG_ENDINGS = frozenset("郎介助夫雄彦子美")
 _KANJI_RUN = re.compile(f"[{_K}]+")
 _KATA_RUN = re.compile(f"[{_KATA}]+")
 _HIRA_RUN6 = re.compile(f"[{_HIRA}]{{1,6}}")
+_HIRA_FULL_NAME = re.compile(f"[{_HIRA}]{{2,5}}[ 　][{_HIRA}]{{2,5}}(?![{_HIRA}])")
 _KATA_RUN6 = re.compile(f"[{_KATA}]{{1,6}}")
 _MISSING = object()
 _CACHE_LIMIT = 1 << 16  # distinct kanji words remembered by NameFinder._split (then start afresh)
@@ -854,7 +863,8 @@ class NameFinder:
                 k = start - 2 if text[start - 2] not in " 　" else start - 3
                 if k >= 0 and _is_kata(text[k]) and text.startswith((")", "）"), end):
                     m = _READING_BEFORE.search(text, max(0, start - 28), start)
-                    if m is not None and not m.group("kana").endswith(_KANA_NOT_NAME_ENDINGS):
+                    if m is not None and not m.group("kana").endswith(_KANA_NOT_NAME_ENDINGS) and (
+                            m.group("kana") not in _NOT_NAMES):  # オペレーター（井上）: a role, not a reading
                         readings.append(PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading"))
         if joined:
             found.extend(self._list_neighbours(text, found, joined))
@@ -962,7 +972,7 @@ class NameFinder:
             return 2 <= len(words) <= 4 and all(w[0].isupper() and w not in _EN_NOT_NAMES for w in words)
         return True
 
-    def _free_name(self, text: str, s: int, strong: bool) -> int | None:
+    def _free_name(self, text: str, s: int, strong: bool, name_label: bool = False) -> int | None:
         """After a label: a name starting at ``s``; returns its end.
 
         Strong labels (氏名, 担当者 ...) accept unlisted names of name shape; weak ones (確認,
@@ -994,6 +1004,12 @@ class NameFinder:
                 g = self._given_at(text, e + 1, after_space=True, strict=False)
                 if g is not None:
                     end = g[0]
+        elif name_label and _is_hira(ch):
+            # お名前：みやざき あゆみ: a name written in hiragana, as two words (one hiragana word after a
+            # label is as often なし / ありません); only after a label that asks for a name (氏名, 名前 …)
+            m = _HIRA_FULL_NAME.match(text, s)
+            if m is not None:
+                end = m.end()
         elif _is_kata(ch):
             m = _KANA_NAME.match(text, s)
             # (one katakana letter is no name: カ）サンプル is a bank's 株式会社 abbreviation)
@@ -1032,7 +1048,7 @@ class NameFinder:
                         k += 1
                     if k > title.end():
                         s = k
-            end = self._free_name(text, s, strong)
+            end = self._free_name(text, s, strong, "名" in label)
             if end is None or end <= s:
                 continue
             end = self._strip_title(text, s, end)
@@ -1181,8 +1197,13 @@ class NameFinder:
 
     @staticmethod
     def _speaker(text: str, i: int, end: int) -> bool:
-        """A chat or minutes line "[10:02] 藤原: …": a listed surname speaking at the line start."""
-        return bool(_SPEAKER_AFTER.match(text, end) and _SPEAKER_BEFORE.search(text, max(0, i - 24), i))
+        """A chat or minutes line "[10:02] 藤原: …", "→ 井口: …" or "オペレーター（井上）：…": a listed
+        surname speaking at the line start."""
+        if _SPEAKER_AFTER.match(text, end):
+            return _SPEAKER_BEFORE.search(text, max(0, i - 24), i) is not None
+        # (本社（上野）：, 工場（千葉）： name a site: surnames that are places need another cue)
+        return bool(_SPEAKER_ROLE_AFTER.match(text, end) and text[i:end] not in _PLACE_SURNAMES
+                    and _SPEAKER_ROLE_BEFORE.search(text, max(0, i - 24), i))
 
     @staticmethod
     def _narrative(text: str, i: int, end: int) -> bool:
@@ -1303,6 +1324,8 @@ class NameFinder:
                             and (_SELF_INTRO_AFTER.match(text, end) or _HANDOVER_AFTER.match(text, end)))
                         or self._cue_before(text, i)
                         or self._signature(text, i, end)
+                        or (text.startswith("より", end) and _SIGNOFF_AFTER.match(text, end) is not None
+                            and text[i:end] not in _PLACE_SURNAMES)
                     ):
                         yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
             else:

@@ -483,6 +483,25 @@ def find_emails(text: str, view: str) -> Iterator[PIISpan]:
         yield PIISpan(m.start(), m.end(), PIIType.EMAIL, 0.99, "email")
 
 
+# Addresses people obfuscate against scrapers: taro[at]example.co.jp, taro (at) example [dot] co [dot] jp.
+# Only the bracketed [at]/(at) (and [dot]/(dot)): a bare " at " is English prose.
+_AT_MARK = re.compile(r"[\[(][ ]?(?:at|AT)[ ]?[\])]")
+_OBF_DOT = r"(?:\.|[ ]?[\[(][ ]?(?:dot|DOT)[ ]?[\])][ ]?)"
+_EMAIL_OBFUSCATED = re.compile(
+    r"[A-Za-z0-9](?<![A-Za-z0-9._%+\-].)[A-Za-z0-9._%+\-]{0,63}[ ]?[\[(][ ]?(?:at|AT)[ ]?[\])][ ]?"
+    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{{0,61}}[A-Za-z0-9])?{_OBF_DOT})+[A-Za-z]{{2,24}}(?![A-Za-z0-9\-])"
+)
+
+
+def find_obfuscated_emails(text: str, view: str) -> Iterator[PIISpan]:
+    """E-mail addresses written with [at]/(at) for the @ (and maybe [dot]/(dot) for the dots)."""
+    mark = _AT_MARK.search(view)
+    if mark is None:
+        return
+    for m in _EMAIL_OBFUSCATED.finditer(view, max(0, mark.start() - _EMAIL_LOCAL_MAX - 1)):
+        yield PIISpan(m.start(), m.end(), PIIType.EMAIL, 0.9, "email_obfuscated")
+
+
 # ---------------------------------------------------------------------------------------------
 # IP addresses
 # ---------------------------------------------------------------------------------------------
