@@ -100,3 +100,21 @@ def test_hiragana_full_name_after_a_name_label() -> None:
     assert _found("お名前（任意）：みやざき あゆみ\nご意見：") == [("PERSON", "みやざき あゆみ")]
     assert _found("担当者：まだ いない") == []  # not a label that asks for a name
     assert _found("氏名：なし") == []
+
+
+def test_hokkaido_jo_dori_addresses_and_a_space_after_chome() -> None:
+    assert _found("現住所：北海道旭川市4条通8丁目1703番地\n") == [("ADDRESS", "北海道旭川市4条通8丁目1703番地")]
+    assert _found("〒810-0001 福岡市中央区天神2丁目 8-38 協和ビル 4F") == [
+        ("POSTAL_CODE", "810-0001"), ("ADDRESS", "福岡市中央区天神2丁目 8-38 協和ビル 4F")]
+    # a number after the space that is no house number stays out
+    assert _found("福岡市中央区天神2丁目 10時集合") == [("ADDRESS", "福岡市中央区天神2丁目")]
+
+
+def test_dotted_katakana_shop_names_are_no_foreign_names() -> None:
+    assert _found("オフィス・ユキ\n") == []
+    assert _found("ホセ・ガルシア\n") == [("PERSON", "ホセ・ガルシア")]
+
+
+def test_phone_number_read_out_group_by_group() -> None:
+    assert _found("お客様：０９０の４２１７の８８３５です。") == [("PHONE", "０９０の４２１７の８８３５")]
+    assert _found("2024の0312の1234、090の12の3456") == []  # still the numbering plan decides

@@ -176,6 +176,13 @@ _KANA_NOT_NAME_ENDINGS = (
     "センター", "サービス", "サポート", "システム", "ライン", "メーカー", "ショップ", "ストア", "グループ",
     "チーム", "ルーム", "ホール", "ビル", "タワー", "マンション", "ハイツ", "ステーション", "プラザ", "フロア",
 )
+# Words that make a dotted katakana phrase a shop's or office's name (オフィス・ユキ, サロン・ド・…), not a
+# foreign name like ホセ・ガルシア (which the dotted shape alone accepts).
+_KANA_BUSINESS_WORDS = frozenset(
+    "オフィス サロン スタジオ クリニック デザイン カフェ ショップ ストア ハウス ホーム ファーム ラボ ネット ワークス "
+    "プロ サービス システム コンサルティング ソリューション ソリューションズ テック ホテル レストラン ベーカリー "
+    "アトリエ ギャラリー スクール アカデミー センター グループ ジャパン カンパニー マート ライフ ケア".split()
+)
 _NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|｜:：;；・]|$|&nbsp;|と|が|は|に|の|から|より|まで|へ")
 _TITLE_RE = re.compile(grouped_alternation(sorted(_TITLES, key=len, reverse=True)))
 _TITLE_FIRST_CHARS = frozenset(t[0] for t in _TITLES)
@@ -777,7 +784,7 @@ class NameFinder:
         parts = _DOTS_RE.split(word)
         if any(len(p) >= 2 and p in self.kana_names for p in parts) or (len(parts) == 1 and word in self.kana_names):
             return m.end(), "listed"
-        if len(parts) >= 2 and all(len(p) >= 2 for p in parts):
+        if len(parts) >= 2 and all(len(p) >= 2 for p in parts) and not any(p in _KANA_BUSINESS_WORDS for p in parts):
             return m.end(), "dotted"
         return None
 
