@@ -118,3 +118,12 @@ def test_dotted_katakana_shop_names_are_no_foreign_names() -> None:
 def test_phone_number_read_out_group_by_group() -> None:
     assert _found("お客様：０９０の４２１７の８８３５です。") == [("PHONE", "０９０の４２１７の８８３５")]
     assert _found("2024の0312の1234、090の12の3456") == []  # still the numbering plan decides
+
+
+def test_katakana_full_name_after_a_job_title() -> None:
+    # (was a strict xfail of tests/test_pii_independent.py: ind-043)
+    assert _found("2. 副班長　ｺﾊﾞﾔｼ ｹﾝ 080-1234-0002") == [("PERSON", "ｺﾊﾞﾔｼ ｹﾝ"), ("PHONE", "080-1234-0002")]
+    assert _found("社長 ジョン スミス\n") == [("PERSON", "ジョン スミス")]
+    # one katakana word after a title, or a role/business word, is no name
+    assert _found("課長 ミーティング 10時") == []
+    assert _found("所長 オフィス ツアー") == []

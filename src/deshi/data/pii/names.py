@@ -814,6 +814,8 @@ class NameFinder:
                  *self._cued(text, anchors)]
         if anchors[_HEADERS_AT]:
             found.extend(self._table_columns(text, anchors[_HEADERS_AT]))
+        if anchors[_HONORIFICS_AT]:
+            found.extend(self._kana_full_name_after_title(text, anchors[_HONORIFICS_AT]))
         if len(found) > 1:
             # The rules overlap (a label and an honorific find the same 山田様): keep one span per extent,
             # the first of the highest score -- the one resolve_overlaps would keep -- so the passes below
@@ -1155,6 +1157,34 @@ class NameFinder:
                 core = text[s:h]
                 if 2 <= len(core) <= 5 and core not in _NOT_NAMES and not _ORG_SUFFIX.search(core):
                     yield PIISpan(s, h, PIIType.PERSON, 0.6, "name_honorific_shape")
+
+    @staticmethod
+    def _kana_full_name_after_title(text: str, starts: list[int]) -> Iterator[PIISpan]:
+        """副班長　ｺﾊﾞﾔｼ ｹﾝ: a katakana surname and given name (two words) after a job title and a space.
+
+        Katakana words alone are as often products or company names, so only the full-name shape (two
+        words of 2+ letters, neither a role or business word) right after a title counts; ``starts``: where
+        honorifics and titles begin (see _anchor_starts)."""
+        n = len(text)
+        for h in starts:
+            if text[h] not in _TITLE_FIRST_CHARS:
+                continue
+            m = _TITLE_RE.match(text, h)
+            if m is None or m.end() >= n - 3 or text[m.end()] not in " 　":
+                continue
+            k = m.end()
+            while k < n and text[k] in " 　":
+                k += 1
+            first = _KANA_NAME.match(text, k)
+            if first is None or first.end() >= n - 2 or text[first.end()] not in " 　":
+                continue
+            second = _KANA_NAME.match(text, first.end() + 1)
+            if second is None or not (second.end() == n or _NAME_DELIM.match(text, second.end())):
+                continue
+            words = (first.group(), second.group())
+            if all(len(w) >= 2 and w not in _NOT_NAMES and not w.endswith(_KANA_NOT_NAME_ENDINGS)
+                   and w not in _KANA_BUSINESS_WORDS for w in words):
+                yield PIISpan(k, second.end(), PIIType.PERSON, 0.7, "name_title_kana")
 
     @staticmethod
     def _kana_word_start(text: str, end: int) -> int:
