@@ -814,8 +814,6 @@ class NameFinder:
                  *self._cued(text, anchors)]
         if anchors[_HEADERS_AT]:
             found.extend(self._table_columns(text, anchors[_HEADERS_AT]))
-        if anchors[_HONORIFICS_AT]:
-            found.extend(self._kana_full_name_after_title(text, anchors[_HONORIFICS_AT]))
         if len(found) > 1:
             # The rules overlap (a label and an honorific find the same 山田様): keep one span per extent,
             # the first of the highest score -- the one resolve_overlaps would keep -- so the passes below
@@ -1109,12 +1107,19 @@ class NameFinder:
                 surname_starts = sorted(set(anchors[_SURNAMES_AT]))
             return self._name_ending_at(text, end, surname_starts=surname_starts)
 
+        n = len(text)
         for m in _matches_at(_HON_RE, text, starts):
             h = m.start()
+            hon = m.group()
+            e = m.end()
+            if e < n - 4 and text[e] in " 　" and "ァ" <= text[e + 1 if text[e + 1] not in " 　" else e + 2] <= "ヴ" and (
+                    hon not in _HONORIFICS_PERSON):
+                kana = self._kana_full_name_after_title(text, e)  # 副班長　ｺﾊﾞﾔｼ ｹﾝ
+                if kana is not None:
+                    yield kana
             if h == 0:
                 continue
             prev = text[h - 1]
-            hon = m.group()
             if prev in " 　" and h >= 2 and hon in _HONORIFICS_PERSON:
                 if m.end() < len(text) and _is_kanji(text[m.end()]) and text[m.end()] not in "宛方":
                     continue  # ホワイト 様々, 記入 様式: the word 様々 / 様式, no honorific
@@ -1159,32 +1164,25 @@ class NameFinder:
                     yield PIISpan(s, h, PIIType.PERSON, 0.6, "name_honorific_shape")
 
     @staticmethod
-    def _kana_full_name_after_title(text: str, starts: list[int]) -> Iterator[PIISpan]:
-        """副班長　ｺﾊﾞﾔｼ ｹﾝ: a katakana surname and given name (two words) after a job title and a space.
+    def _kana_full_name_after_title(text: str, k: int) -> PIISpan | None:
+        """副班長　ｺﾊﾞﾔｼ ｹﾝ: a katakana surname and given name (two words) after a job title and a space
+        (``k``: where the title ends; the caller saw a space there).
 
         Katakana words alone are as often products or company names, so only the full-name shape (two
-        words of 2+ letters, neither a role or business word) right after a title counts; ``starts``: where
-        honorifics and titles begin (see _anchor_starts)."""
+        words of 2+ letters, neither a role or business word) right after a title counts."""
         n = len(text)
-        for h in starts:
-            if text[h] not in _TITLE_FIRST_CHARS:
-                continue
-            m = _TITLE_RE.match(text, h)
-            if m is None or m.end() >= n - 3 or text[m.end()] not in " 　":
-                continue
-            k = m.end()
-            while k < n and text[k] in " 　":
-                k += 1
-            first = _KANA_NAME.match(text, k)
-            if first is None or first.end() >= n - 2 or text[first.end()] not in " 　":
-                continue
-            second = _KANA_NAME.match(text, first.end() + 1)
-            if second is None or not (second.end() == n or _NAME_DELIM.match(text, second.end())):
-                continue
-            words = (first.group(), second.group())
-            if all(len(w) >= 2 and w not in _NOT_NAMES and not w.endswith(_KANA_NOT_NAME_ENDINGS)
-                   and w not in _KANA_BUSINESS_WORDS for w in words):
-                yield PIISpan(k, second.end(), PIIType.PERSON, 0.7, "name_title_kana")
+        while k < n and text[k] in " 　":
+            k += 1
+        first = _KANA_NAME.match(text, k)
+        if first is None or first.end() >= n - 2 or text[first.end()] not in " 　":
+            return None
+        second = _KANA_NAME.match(text, first.end() + 1)
+        if second is None or not (second.end() == n or _NAME_DELIM.match(text, second.end())):
+            return None
+        for w in (first.group(), second.group()):
+            if len(w) < 2 or w in _NOT_NAMES or w.endswith(_KANA_NOT_NAME_ENDINGS) or w in _KANA_BUSINESS_WORDS:
+                return None
+        return PIISpan(k, second.end(), PIIType.PERSON, 0.7, "name_title_kana")
 
     @staticmethod
     def _kana_word_start(text: str, end: int) -> int:
