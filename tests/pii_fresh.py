@@ -478,6 +478,61 @@ NEGATIVES: list[tuple[str, list[Item]]] = [
 ]
 
 
+#: A held-out probe written AFTER the session-7 fixes this set drove, measured once and left as measured
+#: (not tuned on): whether the fixes generalise to text they were not written for.
+PROBE: list[tuple[str, list[Item]]] = [
+    (
+        "【チャット履歴】\nお客様（山本）：注文した商品が届きません\nサポート（大野）：ご不便をおかけしております。"
+        "注文番号を教えてください\nお客様（山本）：A-20250401-77 です",
+        [("PERSON", "山本"), ("PERSON", "大野"), ("PERSON", "山本"), ("NOT_ORDER_NUMBER", "A-20250401-77")],
+    ),
+    (
+        "ご連絡先：info [at] sakura-kikaku [dot] jp（送信時は [at] を @ に変えてください）",
+        [("EMAIL", "info [at] sakura-kikaku [dot] jp")],
+    ),
+    (
+        "〒060-0042 北海道札幌市中央区大通西3丁目 7番地 北洋大通センター",
+        [("POSTAL_CODE", "060-0042"), ("ADDRESS", "北海道札幌市中央区大通西3丁目 7番地 北洋大通センター")],
+    ),
+    (
+        "現場責任者　ﾀﾅｶ ｼﾝｲﾁ（携帯 080-3333-4444）",
+        [("PERSON", "ﾀﾅｶ ｼﾝｲﾁ"), ("PHONE", "080-3333-4444")],
+    ),
+    (
+        "株式会社ミライ様より、見積依頼がありました。担当の吉田さんに回します。",
+        [("NOT_COMPANY", "ミライ"), ("PERSON", "吉田")],
+    ),
+    (
+        "電話で伺った番号は０８０の１２３４の５６７８です（田村様）",
+        [("PHONE", "０８０の１２３４の５６７８"), ("PERSON", "田村")],
+    ),
+    (
+        "議事メモ（3/5）\n参加：営業 西山、開発 小田切、品証 村井\n以上、村井より",
+        [("PERSON", "西山"), ("PERSON", "小田切"), ("PERSON", "村井"), ("PERSON", "村井")],
+    ),
+    (
+        "From: 星野 美咲 <m.hoshino@example.co.jp>\nSent: Tuesday, April 1, 2025 9:12 AM\nTo: 営業部 <sales@example.co.jp>",
+        [("PERSON", "星野 美咲"), ("EMAIL", "m.hoshino@example.co.jp"), ("EMAIL", "sales@example.co.jp")],
+    ),
+    (
+        "送付先：北海道釧路市黒金町7丁目5番地 釧路第一ビル3F　経理課 御中",
+        [("ADDRESS", "北海道釧路市黒金町7丁目5番地 釧路第一ビル3F")],
+    ),
+    (
+        "個人番号の欄には 1414 2135 6230 と記入（本人：佐野 修）",
+        [("MY_NUMBER", "1414 2135 6230"), ("PERSON", "佐野 修")],
+    ),
+    (
+        "株式会社ヤマダ様、有限会社スズキ様へ発送済み。製造番号 0312-5555-7777。",
+        [("NOT_COMPANY", "ヤマダ"), ("NOT_COMPANY", "スズキ"), ("NOT_SERIAL", "0312-5555-7777")],
+    ),
+    (
+        "フォーム・デザイン研究所の新刊『カラー・コーディネート入門』が届いた。",
+        [("NOT_TITLE", "カラー・コーディネート")],
+    ),
+]
+
+
 def _locate(text: str, items: list[Item]) -> list[tuple[str, int, int, str]]:
     """(kind, start, end, value) per item: ``(kind, value)`` is the value's next unlisted occurrence (the n-th
     listing is the n-th occurrence, as in pii_independent), ``(kind, value, n)`` its n-th occurrence."""
@@ -498,9 +553,10 @@ def _locate(text: str, items: list[Item]) -> list[tuple[str, int, int, str]]:
 
 
 def labelled() -> list[tuple[str, str, list[tuple[str, int, int, str]]]]:
-    """(doc id, text, [(kind, start, end, value)]) for every case and negative text."""
+    """(doc id, text, [(kind, start, end, value)]) for every case, negative text and probe."""
     docs = [(f"fresh-{i:03d}", text, _locate(text, items)) for i, (text, items) in enumerate(CASES)]
     docs += [(f"fneg-{i:03d}", text, _locate(text, items)) for i, (text, items) in enumerate(NEGATIVES)]
+    docs += [(f"fprobe-{i:03d}", text, _locate(text, items)) for i, (text, items) in enumerate(PROBE)]
     return docs
 
 
@@ -509,4 +565,4 @@ def write_eval_files(out_dir: Path | str) -> tuple[Path, Path, Path]:
     return _write_eval_files(out_dir, labelled())
 
 
-__all__ = ["CASES", "NEGATIVES", "PII_TYPES", "labelled", "write_eval_files"]
+__all__ = ["CASES", "NEGATIVES", "PII_TYPES", "PROBE", "labelled", "write_eval_files"]

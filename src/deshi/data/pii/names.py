@@ -192,8 +192,8 @@ _LIST_SEP = re.compile(r"(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{1,6}[)
 # (a reply arrow or bullet may open the line: "→ 井口: …", "- 木村: …")
 _SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[→⇒>＞*•・\-][ \t]*)?(?:[\[(（]?[\d/:\- ]{4,19}[\])）]?[ \t]*)?$")
 _SPEAKER_AFTER = re.compile(r"[ 　]?[:：>＞]")
-# A transcript's speaker in brackets after a role: "オペレーター（井上）：…", "担当(佐藤): …".
-_SPEAKER_ROLE_BEFORE = re.compile(rf"(?:^|\n)[ \t]*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?[ \t]+)?[{_K}{_KATA}A-Za-z]{{1,12}}[ ]?[（(]$")
+# A transcript's speaker in brackets after a role: "オペレーター（井上）：…", "お客様（山本）：…", "担当(佐藤): …".
+_SPEAKER_ROLE_BEFORE = re.compile(rf"(?:^|\n)[ \t]*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?[ \t]+)?[{_K}{_KATA}{_HIRA}A-Za-z]{{1,12}}[ ]?[（(]$")
 _SPEAKER_ROLE_AFTER = re.compile(r"[)）][ 　]?[:：]")
 # 上田 直樹 様（ウエダ ナオキ）: the honorific may stand between the name and its reading.
 _READING_HONORIFICS = ("様", "さま", "さん", "殿", "氏")
