@@ -129,3 +129,17 @@ def test_katakana_full_name_after_a_job_title() -> None:
     # one katakana word after a title, or a role/business word, is no name
     assert _found("課長 ミーティング 10時") == []
     assert _found("所長 オフィス ツアー") == []
+
+
+def test_last_first_display_name_of_a_mail_header() -> None:
+    assert _found('CC: "Oda, Yuji" <yuji.oda@example.co.jp>') == [("PERSON", "Oda, Yuji"), ("EMAIL", "yuji.oda@example.co.jp")]
+    assert _found('To: "Sales, Team" <sales@example.jp>') == [("EMAIL", "sales@example.jp")]  # no known surname
+
+
+def test_bank_account_holder_after_the_account_number() -> None:
+    assert _found("振込先：京都中央信用金庫 本店 普通 0123456 ﾕｷﾑﾗ ﾕｷ") == [("PERSON", "ﾕｷﾑﾗ ﾕｷ")]
+    assert _found("りそな銀行 普通預金 1234567 ヤマダ タロウ 様") == [("PERSON", "ヤマダ タロウ")]
+    # a company's account (bank abbreviation カ）…), another label after the number, or 普通 = "usually"
+    assert _found("三井住友銀行 新宿支店 当座 7654321 ｶ)ｻﾝﾌﾟﾙｼｮｳｼﾞ") == []
+    assert _found("みらい銀行 本店営業部 普通 1234567 名義 カ）ミライショウジ") == []
+    assert _found("普通は山田錦を使う") == []

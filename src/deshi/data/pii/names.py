@@ -141,8 +141,12 @@ _WEAK_LABELS = (
     "ご担当|担当|作成|申請|承認|決裁|確認|検印|宛先|依頼|報告先|報告|受付|対応|回答|送付先|上長|起票|立会|署名|"
     "出席|参加|欠席|同席|司会|記録|早番|遅番|中番|日勤|夜勤|当直|宿直|担任|副担任|"
     "問い合わせ先|問合せ先|お問い合わせ先|連絡先|窓口|引継ぎ先|引継先|記録|審査|査閲|照査|作図|設計|検図|"
-    "From|To|CC|Cc"
+    "From|To|CC|Cc|普通預金|当座預金|普通|当座"
 )
+# A bank account's type, number and holder (振込先：○○銀行 本店 普通 0123456 ﾔﾏﾀﾞ ﾀﾛｳ): the name after the
+# number is the account holder's (a company's is written with a bank abbreviation, ｶ)…, which is refused).
+_BANK_ACCOUNT_LABELS = frozenset(("普通預金", "当座預金", "普通", "当座"))
+_ACCOUNT_NUMBER = re.compile(r"[0-9]{6,8}[ \t　]+")
 _STRONG_LABEL_SET = frozenset(_STRONG_LABELS.split("|"))
 _ALL_LABELS = "|".join(sorted(set(_STRONG_LABELS.split("|")) | set(_WEAK_LABELS.split("|")), key=len, reverse=True))
 # The label comes first in the pattern (no look-behind) so the regex engine can skip ahead on the
@@ -513,6 +517,7 @@ def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Itera
 _CAP = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?"
 _EN_TITLE = re.compile(rf"\b(?:Mr|Ms|Mrs|Miss|Mx|Dr|Prof)\.?[ ]+(?P<name>(?:[A-Z]\.[ ]?)?{_CAP}(?:[ ](?:{_CAP}|[A-Z]{{2,}}))?|[A-Z]{{2,}}(?:[ ]{_CAP})?)")
 _EN_SAN = re.compile(rf"\b(?P<name>{_CAP}(?:[ ]{_CAP})?)-(?:san|sama|sensei|kun|chan|shi)\b")
+_EN_LAST_FIRST = re.compile(r'"(?P<a>[A-Z][a-z]{1,14}|[A-Z]{2,15}), (?P<b>[A-Z][a-z]{1,14})" ?<[^<>\s@]{1,64}@')
 _EN_PAIR = re.compile(r"(?=\b(?P<a>[A-Z][a-z]{1,14}|[A-Z]{2,15}|[A-Z]\.)[ ](?P<b>[A-Z][a-z]{1,14}|[A-Z]{2,15})\b)")
 _EN_LABEL = re.compile(
     r"\b(?:Name|Contact|Attn|Attention|Dear|From|Signed|Author|Requester|Approver|Assignee|Reporter|Owner|"
@@ -1045,6 +1050,13 @@ class NameFinder:
             if "\t" in m.group() and _is_header_row(text, s):
                 continue  # a column heading (the column rule reads the names below it)
             strong = label in _STRONG_LABEL_SET
+            if label in _BANK_ACCOUNT_LABELS:
+                account = _ACCOUNT_NUMBER.match(text, s)
+                # (普通は…: the word "usually", not an account; banks write the holder in katakana, and a
+                # word in kanji after the number is another label: 普通 1234567 名義 カ）…)
+                if account is None or not _is_kata(text[account.end() : account.end() + 1] or "-"):
+                    continue
+                s, strong = account.end(), True
             if text[s : s + 1] in _TITLE_FIRST_CHARS:
                 # 代表者：代表取締役 長野 誠司: a job title and a space between the label and the name (the
                 # title is no name: cutting 取締役 off 代表取締役 left "代表")
@@ -1399,6 +1411,12 @@ class NameFinder:
                 ):
                     continue  # "Engineer, Platform Team": a team, not a person
                 yield PIISpan(m.start("name"), m.end("name"), PIIType.PERSON, score, rule)
+        if "<" in view and '"' in view and ", " in view:
+            # "Oda, Yuji" <yuji.oda@…>: the "Last, First" display name of mail headers (Outlook's default
+            # for directory names); one part must be a known romanised surname
+            for m in _EN_LAST_FIRST.finditer(view):
+                if m.group("a").lower() in self.romaji or m.group("b").lower() in self.romaji:
+                    yield PIISpan(m.start("a"), m.end("b"), PIIType.PERSON, 0.85, "name_en_last_first")
         if not anchors[_EN_PAIR_AT]:
             return
         for start in _EN_WORD_START.finditer(view):
