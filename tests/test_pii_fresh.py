@@ -33,7 +33,7 @@ def test_pii_eval_on_the_fresh_set(tmp_path) -> None:
     report = evaluate(corpus, labels, decoys)
     assert report.label_mismatches == 0
     assert report.precision >= 0.99
-    assert report.recall >= 0.88
+    assert report.recall >= 0.94
     for name in ("MY_NUMBER", "CORPORATE_NUMBER", "CREDIT_CARD", "IP_ADDRESS", "ADDRESS"):
         assert report.per_type[name].recall == 1.0, name
     assert sum(report.decoys_flagged.values()) == 0, report.decoys_flagged
