@@ -8,7 +8,8 @@ is what stands *around* it. The rules, strongest first:
    honorific, and inside a longer kanji run (営業部田中様) the name is located with the surname list;
 3. a department or role right before it (総務部 田中, 代表取締役 山田太郎, 担当の小野寺が);
 4. a self-introduction (田中です, 田中と申します), a contact hint (田中（内線1234）), a work verb
-   (田中が対応) or a log entry (2024/05/01 田中。);
+   (田中が対応), a log entry (2024/05/01 田中。), a transcript speaker (→ 井口: …, オペレーター（井上）：…)
+   or a sign-off (…佐々木より); a bank account's holder after its number (普通 0123456 ﾔﾏﾀﾞ ﾀﾛｳ);
 5. surname + given name from the bundled dictionaries anywhere (田中太郎が, 高田 かおり), or surname
    + a kanji ending typical of given names (…郎, …子, …美);
 6. romanised names after Mr./Ms./Dr., after "Dear"/"Name:", ``Yamada-san``, or "Surname Given"
