@@ -530,14 +530,17 @@ def labelled() -> list[tuple[str, str, list[tuple[str, int, int, str]]]]:
     return docs
 
 
-def write_eval_files(out_dir: Path | str) -> tuple[Path, Path, Path]:
-    """Write corpus.jsonl, labels.jsonl and decoys.jsonl (the ``deshi curate pii-eval`` inputs)."""
+def write_eval_files(
+    out_dir: Path | str, docs: list[tuple[str, str, list[tuple[str, int, int, str]]]] | None = None
+) -> tuple[Path, Path, Path]:
+    """Write corpus.jsonl, labels.jsonl and decoys.jsonl (the ``deshi curate pii-eval`` inputs) of ``docs``
+    (``labelled()``'s shape; this set's when None, so another hand-written set can reuse the writer)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = out / "corpus.jsonl", out / "labels.jsonl", out / "decoys.jsonl"
     with open(paths[0], "w", encoding="utf-8") as c, open(paths[1], "w", encoding="utf-8") as lab, \
             open(paths[2], "w", encoding="utf-8") as dec:
-        for doc_id, text, items in labelled():
+        for doc_id, text, items in (labelled() if docs is None else docs):
             c.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
             for kind, start, end, value in items:
                 row = {"doc_id": doc_id, "start": start, "end": end, "type": kind, "value": value}

@@ -13,8 +13,6 @@ from pii_independent import CASES, NEGATIVES, PII_TYPES, PROBE, labelled, write_
 KNOWN_GAPS = {
     # 記録 is a weak label (it also introduces non-names: 記録：なし), and 堀之内 is not in the surname list.
     "ind-005": "weak label + unlisted surname",
-    # A katakana reading (ｺﾊﾞﾔｼ ｹﾝ) alone after a role word: katakana words need a listed name or a stronger cue.
-    "ind-043": "unlisted katakana reading after a role",
     # 大島紬 (a fabric) is spelled exactly like surname 大島 + given name 紬.
     "neg-012": "product spelled like a full name",
 }

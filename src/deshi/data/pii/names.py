@@ -8,7 +8,8 @@ is what stands *around* it. The rules, strongest first:
    honorific, and inside a longer kanji run (営業部田中様) the name is located with the surname list;
 3. a department or role right before it (総務部 田中, 代表取締役 山田太郎, 担当の小野寺が);
 4. a self-introduction (田中です, 田中と申します), a contact hint (田中（内線1234）), a work verb
-   (田中が対応) or a log entry (2024/05/01 田中。);
+   (田中が対応), a log entry (2024/05/01 田中。), a transcript speaker (→ 井口: …, オペレーター（井上）：…)
+   or a sign-off (…佐々木より); a bank account's holder after its number (普通 0123456 ﾔﾏﾀﾞ ﾀﾛｳ);
 5. surname + given name from the bundled dictionaries anywhere (田中太郎が, 高田 かおり), or surname
    + a kanji ending typical of given names (…郎, …子, …美);
 6. romanised names after Mr./Ms./Dr., after "Dear"/"Name:", ``Yamada-san``, or "Surname Given"
@@ -141,8 +142,12 @@ _WEAK_LABELS = (
     "ご担当|担当|作成|申請|承認|決裁|確認|検印|宛先|依頼|報告先|報告|受付|対応|回答|送付先|上長|起票|立会|署名|"
     "出席|参加|欠席|同席|司会|記録|早番|遅番|中番|日勤|夜勤|当直|宿直|担任|副担任|"
     "問い合わせ先|問合せ先|お問い合わせ先|連絡先|窓口|引継ぎ先|引継先|記録|審査|査閲|照査|作図|設計|検図|"
-    "From|To|CC|Cc"
+    "From|To|CC|Cc|普通預金|当座預金|普通|当座"
 )
+# A bank account's type, number and holder (振込先：○○銀行 本店 普通 0123456 ﾔﾏﾀﾞ ﾀﾛｳ): the name after the
+# number is the account holder's (a company's is written with a bank abbreviation, ｶ)…, which is refused).
+_BANK_ACCOUNT_LABELS = frozenset(("普通預金", "当座預金", "普通", "当座"))
+_ACCOUNT_NUMBER = re.compile(r"[0-9]{6,8}[ \t　]+")
 _STRONG_LABEL_SET = frozenset(_STRONG_LABELS.split("|"))
 _ALL_LABELS = "|".join(sorted(set(_STRONG_LABELS.split("|")) | set(_WEAK_LABELS.split("|")), key=len, reverse=True))
 # The label comes first in the pattern (no look-behind) so the regex engine can skip ahead on the
@@ -154,7 +159,9 @@ _LABEL_RE = re.compile(
 )
 _WORD_CHAR = re.compile(rf"[{_K}{_KATA}A-Za-z0-9]")
 # A department / role written right before a name: 総務部 田中, 代表取締役 山田太郎, 担当の小野寺.
-_ROLE_SUFFIXES = ("部", "課", "室", "係", "グループ", "チーム", "センター", "本部", "工場", "支店", "営業所", "窓口", "事務局")
+_ROLE_SUFFIXES = (
+    "部", "課", "室", "係", "グループ", "チーム", "センター", "本部", "工場", "支店", "営業所", "窓口", "事務局", "サポート", "デスク",
+)
 _ROLE_WORDS = (
     "代表取締役(?:社長)?|代表社員|代表理事|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|"
     "係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?"
@@ -174,13 +181,25 @@ _KANA_NOT_NAME_ENDINGS = (
     "センター", "サービス", "サポート", "システム", "ライン", "メーカー", "ショップ", "ストア", "グループ",
     "チーム", "ルーム", "ホール", "ビル", "タワー", "マンション", "ハイツ", "ステーション", "プラザ", "フロア",
 )
+# Words that make a dotted katakana phrase a shop's or office's name (オフィス・ユキ, サロン・ド・…), not a
+# foreign name like ホセ・ガルシア (which the dotted shape alone accepts).
+_KANA_BUSINESS_WORDS = frozenset(
+    "オフィス サロン スタジオ クリニック デザイン カフェ ショップ ストア ハウス ホーム ファーム ラボ ネット ワークス "
+    "プロ サービス システム コンサルティング ソリューション ソリューションズ テック ホテル レストラン ベーカリー "
+    "アトリエ ギャラリー スクール アカデミー センター グループ ジャパン カンパニー マート ライフ ケア".split()
+)
 _NAME_DELIM = re.compile(r"[\s、。，,.（(）)\[\]【】「」『』<>/／|｜:：;；・]|$|&nbsp;|と|が|は|に|の|から|より|まで|へ")
 _TITLE_RE = re.compile(grouped_alternation(sorted(_TITLES, key=len, reverse=True)))
+_TITLE_FIRST_CHARS = frozenset(t[0] for t in _TITLES)
 _CELL_BEFORE = re.compile(r"(?:^|[|｜\t,])[ 　]?$", re.MULTILINE)
 _CELL_AFTER = re.compile(r"[ 　]?(?:[|｜\t,]|$)", re.MULTILINE)
 _LIST_SEP = re.compile(r"(?:[ 　]?(?:様|さん|氏))?(?:[（(][^)）\n]{1,6}[)）])?[ 　]?[、,，・/／][ 　]?")
-_SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[\[(（]?[\d/:\- ]{4,19}[\])）]?[ \t]*)?$")
+# (a reply arrow or bullet may open the line: "→ 井口: …", "- 木村: …")
+_SPEAKER_BEFORE = re.compile(r"(?:^|\n)[ \t]*(?:[→⇒>＞*•・\-][ \t]*)?(?:[\[(（]?[\d/:\- ]{4,19}[\])）]?[ \t]*)?$")
 _SPEAKER_AFTER = re.compile(r"[ 　]?[:：>＞]")
+# A transcript's speaker in brackets after a role: "オペレーター（井上）：…", "お客様（山本）：…", "担当(佐藤): …".
+_SPEAKER_ROLE_BEFORE = re.compile(rf"(?:^|\n)[ \t]*(?:\d{{1,2}}:\d{{2}}(?::\d{{2}})?[ \t]+)?[{_K}{_KATA}{_HIRA}A-Za-z]{{1,12}}[ ]?[（(]$")
+_SPEAKER_ROLE_AFTER = re.compile(r"[)）][ 　]?[:：]")
 # 上田 直樹 様（ウエダ ナオキ）: the honorific may stand between the name and its reading.
 _READING_HONORIFICS = ("様", "さま", "さん", "殿", "氏")
 _READING_AFTER = re.compile(
@@ -191,6 +210,8 @@ _READING_OPENERS = tuple(  # how every _READING_AFTER match begins
     for hon in ("", *_READING_HONORIFICS) for sp1 in (("",) if not hon else ("", " ", "　"))
     for sp2 in ("", " ", "　") for bracket in "（("
 )
+# The longest opener (" さま （"): the pre-check before _READING_AFTER looks this far for a bracket.
+_READING_OPENER_MAX = max(map(len, _READING_OPENERS))
 _KANA_NAME_OPENERS = "：:、,，（(「『【[|｜\t"  # what may stand before a katakana full name
 _READING_FIRST = frozenset(opener[0] for opener in _READING_OPENERS)
 # オオツカ ユウスケ（大塚 雄介）: a katakana reading written before the bracketed name it spells.
@@ -206,7 +227,7 @@ _READING_LABEL = re.compile(
 _NARRATIVE_PARTICLE = re.compile(r"(?:が|は|から|によると|によれば|も|、|・|と)")
 _PERSON_VERB = re.compile(
     r"(?:行っ|行き|行く|来|言っ|言い|話し|話す|出席|参加|欠席|退職|入社|異動|休み|休暇|出張|帰っ|帰社|戻っ|戻り|担当|"
-    r"対応|連絡|報告|確認|説明|提案|作成|送っ|送付|電話|訪問|不在|在席|同行|答え|回答|述べ|指摘|依頼|承認|申請|"
+    r"対応|連絡|報告|確認|説明|提案|作成|送っ|送付|電話|訪問|不在|在席|同席|同行|答え|回答|述べ|指摘|依頼|承認|申請|"
     r"記入|点検|修理|交換|調査|判断|発表|発言|相談|面談|面接|着任|退社|出社|在宅|勤務|所属|入院|退院|受診|"
     r"によると|によれば)"
 )
@@ -217,6 +238,8 @@ _PLACE_SURNAMES = frozenset(
     "市川 船橋 熊谷 所沢 越谷 川口 岐阜 大垣 豊橋 岡崎 一宮 津 四日市 大津 堺 姫路 明石 西宮 尼崎 福山 呉 下関 宇部 "
     "久留米 北九州 佐世保 宮古 石垣 中山 東 西 南 北 林 森 原 谷 岡 島 関 堀 泉".split()
 )
+# A letter's or note's sign-off: 佐々木より at the end of a line.
+_SIGNOFF_AFTER = re.compile(r"より[ 　]*(?:\r?\n|$)")
 _HANDOVER_AFTER = re.compile(r"が[^。\n]{1,16}?(?:さん|様|氏)(?:に|へ|と)")
 _NO_BEFORE = re.compile(r"[の。、\s]$")
 _STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|てございます|と申す|と申しま|[（(]以下)")
@@ -244,6 +267,7 @@ _STRONG_ENDINGS = frozenset("郎介助夫雄彦子美")
 _KANJI_RUN = re.compile(f"[{_K}]+")
 _KATA_RUN = re.compile(f"[{_KATA}]+")
 _HIRA_RUN6 = re.compile(f"[{_HIRA}]{{1,6}}")
+_HIRA_FULL_NAME = re.compile(f"[{_HIRA}]{{2,5}}[ 　][{_HIRA}]{{2,5}}(?![{_HIRA}])")
 _KATA_RUN6 = re.compile(f"[{_KATA}]{{1,6}}")
 _MISSING = object()
 _CACHE_LIMIT = 1 << 16  # distinct kanji words remembered by NameFinder._split (then start afresh)
@@ -277,6 +301,7 @@ _CELL_NOT_NAME = re.compile(
 _CELL_QUOTES = " \"'　"
 _ORG_WORD = r"(?:株式会社|有限会社|合同会社|\(株\)|㈱)"
 _ORG_IN_CELL = re.compile(_ORG_WORD)
+_ORG_WORDS = ("株式会社", "有限会社", "合同会社", "(株)", "（株）", "㈱", "(有)", "（有）", "㈲")
 # A cue before a signature's surname: the organisation's name and a space (株式会社洛中企画　金子).
 _ORG_BEFORE_END = rf"(?:{_ORG_WORD}[{_K}{_KATA}A-Za-z・]{{1,16}}|[{_K}{_KATA}A-Za-z・]{{1,16}}{_ORG_WORD})[ 　]+$"
 # Attendee lists: a listed surname next to a found name across 、/・ (大島、小林（記）; 田中、鈴木両名).
@@ -493,6 +518,7 @@ def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Itera
 _CAP = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?"
 _EN_TITLE = re.compile(rf"\b(?:Mr|Ms|Mrs|Miss|Mx|Dr|Prof)\.?[ ]+(?P<name>(?:[A-Z]\.[ ]?)?{_CAP}(?:[ ](?:{_CAP}|[A-Z]{{2,}}))?|[A-Z]{{2,}}(?:[ ]{_CAP})?)")
 _EN_SAN = re.compile(rf"\b(?P<name>{_CAP}(?:[ ]{_CAP})?)-(?:san|sama|sensei|kun|chan|shi)\b")
+_EN_LAST_FIRST = re.compile(r'"(?P<a>[A-Z][a-z]{1,14}|[A-Z]{2,15}), (?P<b>[A-Z][a-z]{1,14})" ?<[^<>\s@]{1,64}@')
 _EN_PAIR = re.compile(r"(?=\b(?P<a>[A-Z][a-z]{1,14}|[A-Z]{2,15}|[A-Z]\.)[ ](?P<b>[A-Z][a-z]{1,14}|[A-Z]{2,15})\b)")
 _EN_LABEL = re.compile(
     r"\b(?:Name|Contact|Attn|Attention|Dear|From|Signed|Author|Requester|Approver|Assignee|Reporter|Owner|"
@@ -764,7 +790,7 @@ class NameFinder:
         parts = _DOTS_RE.split(word)
         if any(len(p) >= 2 and p in self.kana_names for p in parts) or (len(parts) == 1 and word in self.kana_names):
             return m.end(), "listed"
-        if len(parts) >= 2 and all(len(p) >= 2 for p in parts):
+        if len(parts) >= 2 and all(len(p) >= 2 for p in parts) and not any(p in _KANA_BUSINESS_WORDS for p in parts):
             return m.end(), "dotted"
         return None
 
@@ -824,7 +850,7 @@ class NameFinder:
                     nxt = _list_sep_end(text, end, n)
                     if nxt is not None:
                         joined.append(nxt)
-                elif brackets and ("（" in text[end : end + 4] or "(" in text[end : end + 4]) and (
+                elif brackets and ("（" in (near := text[end : end + _READING_OPENER_MAX]) or "(" in near) and (
                         text.startswith(_READING_OPENERS, end)):
                     m = _READING_AFTER.match(text, end)
                     if m is not None:
@@ -850,7 +876,8 @@ class NameFinder:
                 k = start - 2 if text[start - 2] not in " 　" else start - 3
                 if k >= 0 and _is_kata(text[k]) and text.startswith((")", "）"), end):
                     m = _READING_BEFORE.search(text, max(0, start - 28), start)
-                    if m is not None and not m.group("kana").endswith(_KANA_NOT_NAME_ENDINGS):
+                    if m is not None and not m.group("kana").endswith(_KANA_NOT_NAME_ENDINGS) and (
+                            m.group("kana") not in _NOT_NAMES):  # オペレーター（井上）: a role, not a reading
                         readings.append(PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading"))
         if joined:
             found.extend(self._list_neighbours(text, found, joined))
@@ -958,7 +985,7 @@ class NameFinder:
             return 2 <= len(words) <= 4 and all(w[0].isupper() and w not in _EN_NOT_NAMES for w in words)
         return True
 
-    def _free_name(self, text: str, s: int, strong: bool) -> int | None:
+    def _free_name(self, text: str, s: int, strong: bool, name_label: bool = False) -> int | None:
         """After a label: a name starting at ``s``; returns its end.
 
         Strong labels (氏名, 担当者 ...) accept unlisted names of name shape; weak ones (確認,
@@ -990,6 +1017,12 @@ class NameFinder:
                 g = self._given_at(text, e + 1, after_space=True, strict=False)
                 if g is not None:
                     end = g[0]
+        elif name_label and _is_hira(ch):
+            # お名前：みやざき あゆみ: a name written in hiragana, as two words (one hiragana word after a
+            # label is as often なし / ありません); only after a label that asks for a name (氏名, 名前 …)
+            m = _HIRA_FULL_NAME.match(text, s)
+            if m is not None:
+                end = m.end()
         elif _is_kata(ch):
             m = _KANA_NAME.match(text, s)
             # (one katakana letter is no name: カ）サンプル is a bank's 株式会社 abbreviation)
@@ -1018,7 +1051,24 @@ class NameFinder:
             if "\t" in m.group() and _is_header_row(text, s):
                 continue  # a column heading (the column rule reads the names below it)
             strong = label in _STRONG_LABEL_SET
-            end = self._free_name(text, s, strong)
+            if label in _BANK_ACCOUNT_LABELS:
+                account = _ACCOUNT_NUMBER.match(text, s)
+                # (普通は…: the word "usually", not an account; banks write the holder in katakana, and a
+                # word in kanji after the number is another label: 普通 1234567 名義 カ）…)
+                if account is None or not _is_kata(text[account.end() : account.end() + 1] or "-"):
+                    continue
+                s, strong = account.end(), True
+            if text[s : s + 1] in _TITLE_FIRST_CHARS:
+                # 代表者：代表取締役 長野 誠司: a job title and a space between the label and the name (the
+                # title is no name: cutting 取締役 off 代表取締役 left "代表")
+                title = _TITLE_RE.match(text, s)
+                if title is not None:
+                    k = title.end()
+                    while k < len(text) and text[k] in " 　":
+                        k += 1
+                    if k > title.end():
+                        s = k
+            end = self._free_name(text, s, strong, "名" in label)
             if end is None or end <= s:
                 continue
             end = self._strip_title(text, s, end)
@@ -1052,7 +1102,15 @@ class NameFinder:
 
     def _honorifics(self, text: str, starts: list[int], anchors: list[list] | None = None) -> Iterator[PIISpan]:
         """Names before honorifics and titles; ``starts``: where those begin, ``anchors``: all anchors
-        (see _anchor_starts)."""
+        (see _anchor_starts). A word glued to a 株式会社/(株)/… before it is the company's name, not a
+        person's (株式会社テクノス様, 株式会社田中様): letters and invoices address companies with 様 too.
+        (After a space it is a person: 関東スチール株式会社 池田 亮 様.)"""
+        for span in self._honorific_names(text, starts, anchors):
+            if span.start < 2 or not text.endswith(_ORG_WORDS, 0, span.start):
+                yield span
+
+    def _honorific_names(self, text: str, starts: list[int], anchors: list[list] | None = None) -> Iterator[PIISpan]:
+        """The names _honorifics reports, before its company check."""
         surname_starts: list[int] | None = None
 
         def kanji_name_ending(end: int) -> tuple[int, str] | None:
@@ -1062,12 +1120,19 @@ class NameFinder:
                 surname_starts = sorted(set(anchors[_SURNAMES_AT]))
             return self._name_ending_at(text, end, surname_starts=surname_starts)
 
+        n = len(text)
         for m in _matches_at(_HON_RE, text, starts):
             h = m.start()
+            hon = m.group()
+            e = m.end()
+            if e < n - 4 and text[e] in " 　" and "ァ" <= text[e + 1 if text[e + 1] not in " 　" else e + 2] <= "ヴ" and (
+                    hon not in _HONORIFICS_PERSON):
+                kana = self._kana_full_name_after_title(text, e)  # 副班長　ｺﾊﾞﾔｼ ｹﾝ
+                if kana is not None:
+                    yield kana
             if h == 0:
                 continue
             prev = text[h - 1]
-            hon = m.group()
             if prev in " 　" and h >= 2 and hon in _HONORIFICS_PERSON:
                 if m.end() < len(text) and _is_kanji(text[m.end()]) and text[m.end()] not in "宛方":
                     continue  # ホワイト 様々, 記入 様式: the word 様々 / 様式, no honorific
@@ -1110,6 +1175,27 @@ class NameFinder:
                 core = text[s:h]
                 if 2 <= len(core) <= 5 and core not in _NOT_NAMES and not _ORG_SUFFIX.search(core):
                     yield PIISpan(s, h, PIIType.PERSON, 0.6, "name_honorific_shape")
+
+    @staticmethod
+    def _kana_full_name_after_title(text: str, k: int) -> PIISpan | None:
+        """副班長　ｺﾊﾞﾔｼ ｹﾝ: a katakana surname and given name (two words) after a job title and a space
+        (``k``: where the title ends; the caller saw a space there).
+
+        Katakana words alone are as often products or company names, so only the full-name shape (two
+        words of 2+ letters, neither a role or business word) right after a title counts."""
+        n = len(text)
+        while k < n and text[k] in " 　":
+            k += 1
+        first = _KANA_NAME.match(text, k)
+        if first is None or first.end() >= n - 2 or text[first.end()] not in " 　":
+            return None
+        second = _KANA_NAME.match(text, first.end() + 1)
+        if second is None or not (second.end() == n or _NAME_DELIM.match(text, second.end())):
+            return None
+        for w in (first.group(), second.group()):
+            if len(w) < 2 or w in _NOT_NAMES or w.endswith(_KANA_NOT_NAME_ENDINGS) or w in _KANA_BUSINESS_WORDS:
+                return None
+        return PIISpan(k, second.end(), PIIType.PERSON, 0.7, "name_title_kana")
 
     @staticmethod
     def _kana_word_start(text: str, end: int) -> int:
@@ -1159,8 +1245,13 @@ class NameFinder:
 
     @staticmethod
     def _speaker(text: str, i: int, end: int) -> bool:
-        """A chat or minutes line "[10:02] 藤原: …": a listed surname speaking at the line start."""
-        return bool(_SPEAKER_AFTER.match(text, end) and _SPEAKER_BEFORE.search(text, max(0, i - 24), i))
+        """A chat or minutes line "[10:02] 藤原: …", "→ 井口: …" or "オペレーター（井上）：…": a listed
+        surname speaking at the line start."""
+        if _SPEAKER_AFTER.match(text, end):
+            return _SPEAKER_BEFORE.search(text, max(0, i - 24), i) is not None
+        # (本社（上野）：, 工場（千葉）： name a site: surnames that are places need another cue)
+        return bool(_SPEAKER_ROLE_AFTER.match(text, end) and text[i:end] not in _PLACE_SURNAMES
+                    and _SPEAKER_ROLE_BEFORE.search(text, max(0, i - 24), i))
 
     @staticmethod
     def _narrative(text: str, i: int, end: int) -> bool:
@@ -1281,6 +1372,8 @@ class NameFinder:
                             and (_SELF_INTRO_AFTER.match(text, end) or _HANDOVER_AFTER.match(text, end)))
                         or self._cue_before(text, i)
                         or self._signature(text, i, end)
+                        or (text.startswith("より", end) and _SIGNOFF_AFTER.match(text, end) is not None
+                            and text[i:end] not in _PLACE_SURNAMES)
                     ):
                         yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
             else:
@@ -1319,6 +1412,12 @@ class NameFinder:
                 ):
                     continue  # "Engineer, Platform Team": a team, not a person
                 yield PIISpan(m.start("name"), m.end("name"), PIIType.PERSON, score, rule)
+        if "<" in view and '"' in view and ", " in view:
+            # "Oda, Yuji" <yuji.oda@…>: the "Last, First" display name of mail headers (Outlook's default
+            # for directory names); one part must be a known romanised surname
+            for m in _EN_LAST_FIRST.finditer(view):
+                if m.group("a").lower() in self.romaji or m.group("b").lower() in self.romaji:
+                    yield PIISpan(m.start("a"), m.end("b"), PIIType.PERSON, 0.85, "name_en_last_first")
         if not anchors[_EN_PAIR_AT]:
             return
         for start in _EN_WORD_START.finditer(view):

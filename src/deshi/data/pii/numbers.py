@@ -106,9 +106,12 @@ def _no_digit_group_beside(text: str, view: str, start: int, end: int) -> bool:
 _NEGATIVE_CONTEXT = re.compile(
     r"(?:注文|伝票|製造|シリアル|型|品|部品|ロット|管理|受付|予約|追跡|問い?合わせ|問合せ|会員|口座|"
     r"整理|登録|製品|商品|請求書?|見積|契約|案件|チケット|資産|機番|号機)番号|"
-    r"(?:型番|品番|ロット|Lot|LOT|lot|S/N|SN|Serial|serial|SERIAL|P/N|PN|Part|Order|order|ORDER|"
+    r"(?:型番|品番|ロット|シリアル|製番|バージョン|ビルド|ファームウェア)|"
+    # English words only as whole words: "ver" inside Discover / server / driver, "Part" inside Partner
+    # or "ID" inside UUID says nothing about the number after it.
+    r"(?<![A-Za-z])(?:Lot|LOT|lot|S/N|SN|Serial|serial|SERIAL|P/N|PN|Part|Order|order|ORDER|"
     r"Ticket|ticket|Invoice|invoice|Tracking|tracking|Model|model|Ver|ver|VER|version|Version|"
-    r"バージョン|ビルド|build|Build|ファームウェア|firmware|Firmware|JAN|ISBN|ID|Id)"
+    r"build|Build|firmware|Firmware|JAN|ISBN|ID|Id)(?![a-z])"
 )
 _PHONE_CONTEXT = re.compile(
     r"(?:TEL|Tel|tel|電話|携帯|連絡先|FAX|Fax|fax|ファックス|ファクス|Phone|phone|PHONE|Mobile|mobile|"
@@ -116,7 +119,7 @@ _PHONE_CONTEXT = re.compile(
 )
 _MY_NUMBER_CONTEXT = re.compile(r"(?:個人番号|マイナンバー|My ?Number|my ?number|MY ?NUMBER)")
 _CORPORATE_CONTEXT = re.compile(r"(?:法人番号|Corporate ?Number|corporate ?number)")
-_CARD_CONTEXT = re.compile(r"(?:カード|card|Card|CARD|クレジット|VISA|Visa|JCB|Master|AMEX|Amex|決済)")
+_CARD_CONTEXT = re.compile(r"(?:カード|card|Card|CARD|クレジット|VISA|Visa|JCB|Master|AMEX|Amex|Discover|Diners|決済)")
 
 
 def _nearest_label(view: str, start: int, positive: re.Pattern[str], window: int = 20) -> str | None:
@@ -156,6 +159,7 @@ _PHONE_ZERO = re.compile(
     r"|\d{1,4}[ -]\d{1,4}[ -]\d{3,4}"  # 03-1234-5678, 0120 123 456
     r"|\d{1,4} - \d{1,4} - \d{3,4}"  # 090 - 1234 - 5678 (hand-typed, OCR)
     r"|\d{1,4}\.\d{1,4}\.\d{4}"  # 03.1234.5678
+    r"|\d{1,4}の\d{1,4}の\d{4}"  # 090の1234の5678 (read out on a call, in a transcript)
     r"|\d{1,4}-\d{5,8}"  # 03-12345678
     r"|\d{9,10}"  # 0312345678, 09012345678
     r")(?![0-9])"
@@ -478,6 +482,25 @@ def find_emails(text: str, view: str) -> Iterator[PIISpan]:
     """E-mail addresses, also with a full-width ＠ or full-width letters."""
     for m in _email_matches(view):
         yield PIISpan(m.start(), m.end(), PIIType.EMAIL, 0.99, "email")
+
+
+# Addresses people obfuscate against scrapers: taro[at]example.co.jp, taro (at) example [dot] co [dot] jp.
+# Only the bracketed [at]/(at) (and [dot]/(dot)): a bare " at " is English prose.
+_AT_MARK = re.compile(r"[\[(][ ]?(?:at|AT)[ ]?[\])]")
+_OBF_DOT = r"(?:\.|[ ]?[\[(][ ]?(?:dot|DOT)[ ]?[\])][ ]?)"
+_EMAIL_OBFUSCATED = re.compile(
+    r"[A-Za-z0-9](?<![A-Za-z0-9._%+\-].)[A-Za-z0-9._%+\-]{0,63}[ ]?[\[(][ ]?(?:at|AT)[ ]?[\])][ ]?"
+    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{{0,61}}[A-Za-z0-9])?{_OBF_DOT})+[A-Za-z]{{2,24}}(?![A-Za-z0-9\-])"
+)
+
+
+def find_obfuscated_emails(text: str, view: str) -> Iterator[PIISpan]:
+    """E-mail addresses written with [at]/(at) for the @ (and maybe [dot]/(dot) for the dots)."""
+    mark = _AT_MARK.search(view)
+    if mark is None:
+        return
+    for m in _EMAIL_OBFUSCATED.finditer(view, max(0, mark.start() - _EMAIL_LOCAL_MAX - 1)):
+        yield PIISpan(m.start(), m.end(), PIIType.EMAIL, 0.9, "email_obfuscated")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from deshi.data.pii.numbers import (
     find_emails,
     find_ips,
     find_my_numbers,
+    find_obfuscated_emails,
     find_phones,
     find_postal_codes,
 )
@@ -149,8 +150,13 @@ class PIIRecognizer:
             return []
         view = matching_view(text)
         spans: list[PIISpan] = []
-        if self._email and "@" in view:
-            spans.extend(find_emails(text, view))
+        if self._email:
+            if "@" in view:
+                spans.extend(find_emails(text, view))
+            # (two substring tests, ~1 µs per document, before the [at] / (at) pattern: a regex search of
+            # every document for the bracketed mark cost ~3 µs, 3% of find_pii)
+            if "at" in view or "AT" in view:
+                spans.extend(find_obfuscated_emails(text, view))
         if _HAS_DIGIT.search(view) is not None:
             if self._phone:
                 spans.extend(find_phones(text, view))
