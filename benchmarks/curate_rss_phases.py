@@ -1,7 +1,9 @@
 """Where a curate run's coordinator reaches its peak memory: the largest RSS sampled in each phase.
 
-A diagnostic beside ``curate_bench.py`` (which reports only the peak): a thread samples this
-process's VmRSS every 10 ms while :func:`deshi.data.runner.curate` runs, and the samples are split
+A diagnostic beside ``curate_bench.py`` (which reports only the peak): a sampler process reads this
+process's VmRSS every 10 ms while :func:`deshi.data.runner.curate` runs (a process, not a thread: a
+thread in the coordinator would make its pool start a fork server instead of forking, see
+:mod:`deshi.data.executor`, and measure another run than users get), and the samples are split
 at the coordinator's trace events (``DESHI_CURATE_TRACE``: filter_end, dedup_end, write_end,
 curate_end). Linux only (/proc/self/status).
 
@@ -14,9 +16,9 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -26,12 +28,18 @@ sys.path.insert(0, str(ROOT / "src"))
 PHASE_ENDS = ("filter_end", "dedup_end", "write_end", "curate_end")
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+# Run by the sampler process: append "time RSS-MB" of process PID to FILE every 10 ms until it reads a
+# line on stdin (a file, not a pipe back to the coordinator, which would fill while nobody reads it).
+_SAMPLER = """
+import select, sys, time
+path = f"/proc/{sys.argv[1]}/status"
+with open(sys.argv[2], "w") as out:
+    while not select.select([sys.stdin], [], [], 0.01)[0]:
+        with open(path) as status:
+            for line in status:
+                if line.startswith("VmRSS"):
+                    out.write(f"{time.time()} {int(line.split()[1]) / 1024}\\n")
+"""
 
 
 def main() -> None:
@@ -47,22 +55,16 @@ def main() -> None:
     from deshi.data.runner import curate
 
     out = args.out or scratch / "out"
-    samples: list[tuple[float, float]] = []
-    stop = threading.Event()
-
-    def poll() -> None:
-        while not stop.is_set():
-            samples.append((time.time(), _rss_mb()))
-            time.sleep(0.01)
-
-    sampler = threading.Thread(target=poll, daemon=True)
-    sampler.start()
+    sample_file = scratch / "rss.txt"
+    sampler = subprocess.Popen([sys.executable, "-c", _SAMPLER, str(os.getpid()), str(sample_file)],
+                               stdin=subprocess.PIPE, text=True)
+    time.sleep(0.2)  # the sampler's interpreter starts
     began = time.time()
     try:
         curate(args.corpus, out, CurateConfig(workers=args.workers))
     finally:
-        stop.set()
-        sampler.join()
+        sampler.communicate("stop\n")
+    samples = [(float(t), float(mb)) for t, mb in (line.split() for line in sample_file.read_text().splitlines())]
     me = os.getpid()
     events = [json.loads(line) for line in trace_file.read_text().splitlines()]
     ends = [(e["event"], e["t"]) for e in events if e["pid"] == me and e["event"] in PHASE_ENDS]
