@@ -56,13 +56,13 @@ _BUILDING_WORD = (
     r"アパート|パレス|コート|ハウス|テラス|ヴィラ|ビラ|フラット|荘|棟|館|寮|団地|住宅|会館|Bldg\.?|Building)"
 )
 _NAME_CHARS = f"[{_KANJI}{_KATA}A-Za-z0-9・]"
-_ROOM = r"(?:[0-9]{1,4}(?:号室|階|F)|[A-Z]?-?[0-9]{2,4}号室?)"
+_ROOM = r"(?:(?:地下|B)?[0-9]{1,4}(?:号室|階|F)|[A-Z]?-?[0-9]{2,4}号室?)"
 # After a space a building name may also hold hiragana (つくば研究寮, さくら荘, ひばりが丘ハイツ); glued to
 # the house number it may not (1-2-3のビル: a particle, then a word).
 _NAME_CHARS_SPACED = f"[{_KANJI}{_KATA}ぁ-んA-Za-z0-9・]"
 _BUILDING = (
     rf"(?:(?:[ 　]?{_NAME_CHARS}{{0,12}}?|[ 　]{_NAME_CHARS_SPACED}{{1,12}}?){_BUILDING_WORD}{_NAME_CHARS}{{0,10}}"
-    rf"(?:[ 　]?{_ROOM}|[ 　][0-9]{{3,4}}(?![0-9]))?"
+    rf"(?:[ 　]?{_ROOM}|[ 　](?:[A-Z]-?)?[0-9]{{3,4}}(?![0-9]))?"
     rf"|[ 　]?{_NAME_CHARS}{{0,12}}?[ 　]?{_ROOM})?"
 )
 _ROOM_END = re.compile(r"(?:号室|階|F)(?!.*(?:号室|階|F))")
@@ -197,6 +197,17 @@ def _address_end(view: str, m: re.Match[str]) -> int:
     return e
 
 
+# A bare number followed by a counter is an age, a count or an amount, no house number: the
+# "福岡県北九州市小倉北区 40代 男性" of a survey, "東京都港区 3名", "大阪府 5件".
+_COUNTERS = frozenset("代歳才名人件個台円年月日時分秒%％倍回度")
+
+
+def _counted_not_house(view: str, m: re.Match[str]) -> bool:
+    house_end = m.end("house")
+    return (m.group("house").isdigit() and not m.group("building")
+            and house_end < len(view) and view[house_end] in _COUNTERS)
+
+
 def find_addresses(text: str, view: str) -> Iterator[PIISpan]:
     """Addresses that start at a prefecture, a designated city or a Tokyo special ward (or, with
     an unmistakable house number, at any municipality)."""
@@ -209,6 +220,8 @@ def find_addresses(text: str, view: str) -> Iterator[PIISpan]:
             continue
         if m.group("ward") and m.start() and _is_kanji_char(view[m.start() - 1]):
             continue  # 港区 inside 新港区画: a Tokyo ward only counts at a word start
+        if _counted_not_house(view, m):
+            continue
         s, e = m.start(), _address_end(view, m)
         score = 0.9 if m.group("house") else 0.7
         yield PIISpan(s, e, PIIType.ADDRESS, score, "address")

@@ -103,6 +103,9 @@ _HON_LONGEST_FIRST = tuple(sorted(_HONORIFICS_PERSON + _TITLES, key=len, reverse
 _HON_RE = re.compile(grouped_alternation(_HON.split("|")))
 
 # Words that take honorifics but are not names (お客様, 担当者様, 皆様, 運転手さん ...).
+# Kanji that make a common word with a following 様 (仕様 spec, 模様 pattern, 同様, 多様, 異様, 文様, 紋様,
+# 有様, 態様): an unlisted kanji word ending so is no name before an honorific.
+_SAMA_WORD_HEADS = frozenset("仕模同多異文紋有態")
 _NOT_NAMES = frozenset(
     """
     客 顧客 皆 各位 担当 担当者 ご担当者 利用者 管理者 関係者 責任者 会員 店員 社員 職員 患者 先輩 後輩 上司 部下
@@ -116,6 +119,7 @@ _NOT_NAMES = frozenset(
     以上 不明 未定 空欄 なし 無し 同上 別紙 各自 全員 一同 代理 本社 支社 工場 御中 宛 様 殿 氏 者 方 未記入 未入力
     ユーザー ユーザ オーナー スタッフ メンバー ゲスト ファン パパ ママ ドライバー カスタマー クライアント リーダー
     マネージャー エンジニア サポート オペレーター オペレータ ベンダー パートナー ホスト キャスト センター サービス
+    携帯 電話 内線 外線 直通 自宅 代表 不在 連絡 連絡先 宛先 マイナンバー メールアドレス アドレス パスワード アカウント
     """.split()
 )
 # A kanji run ending like an organisation, a place or a role is not a name.
@@ -123,7 +127,9 @@ _ORG_SUFFIX = re.compile(
     r"(?:会社|社|会|店|局|省|庁|所|部|課|院|校|館|室|班|係|組|団|署|銀行|病院|大学|学園|協会|組合|財団|法人|"
     r"工業|商事|製作|製薬|電機|電気|建設|産業|物産|興業|工務|商店|事務|県|都|府|道|市|区|町|村|郡|駅|線|港|橋|川|"
     r"山|島|湖|寺|神社|者|員|長|師|士|家|様|氏|君|殿|人|達|方|陣|側|宛|御中|各位|一同|全員|場|機|品|器|類|書|表|"
-    r"料|費|金|額|率|度|型|式|性|化|的|法|論|用|中|後|前|内|外|間|時|日|月|年|分|件|回|点|号|番)$"
+    r"料|費|金|額|率|度|型|式|性|化|的|法|論|用|中|後|前|内|外|間|時|日|月|年|分|件|回|点|号|番|"
+    # trade names without 株式会社 (協和電設, 北斗通信, 日東精機): an industry word ends them
+    r"電設|電工|通信|精機|精工|技研|電子|工機|設備|運輸|物流|開発|企画|技術|工房|食品|化学|薬品|印刷|保険|証券|運送)$"
 )
 
 # Form labels that introduce a name. Strong labels only ever introduce a person; weak ones also
@@ -245,6 +251,12 @@ _NO_BEFORE = re.compile(r"[の。、\s]$")
 _STRONG_INTRO_AFTER = re.compile(r"(?:と申します|と言います|でございます|てございます|と申す|と申しま|[（(]以下)")
 _SELF_INTRO_AFTER = re.compile(r"(?:です|てす|と申します|と言います|でございます|てございます|と申す)")
 # (記): the minute-taker's mark in an attendee list (大島、小林（記）).
+# A phone number right after a listed surname (連絡網: 青木 090-1111-2345, 須藤 携帯 090(8871)4420): the
+# number is that person's, as in a contact list; the shape of a Japanese number (0 + area/mobile prefix).
+_PHONE_AFTER = re.compile(
+    r"[ 　]?(?:(?:携帯|電話|TEL|Tel|tel|直通)[:：]?[ 　]?)?"
+    r"(?:0[0-9]{1,4}[-‐－(（ ]?[0-9]{1,4}[-‐－)） ]?[0-9]{3,4}(?![0-9])|\+81[- ]?[0-9])"
+)
 _CONTACT_AFTER = re.compile(r"[（(](?:内線|TEL|Tel|tel|電話|携帯|直通|0[0-9０-９]|０|[A-Za-z0-9._-]+[@＠]|記[)）])")
 _WORK_AFTER = re.compile(
     r"(?:が|から|より)(?:引き?継|対応|実施|担当|確認|報告|点検|作業|交換|記入|作成|承認|訪問|修理|調整|説明|回答|"
@@ -518,7 +530,11 @@ def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> Itera
 _CAP = r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+)?"
 _EN_TITLE = re.compile(rf"\b(?:Mr|Ms|Mrs|Miss|Mx|Dr|Prof)\.?[ ]+(?P<name>(?:[A-Z]\.[ ]?)?{_CAP}(?:[ ](?:{_CAP}|[A-Z]{{2,}}))?|[A-Z]{{2,}}(?:[ ]{_CAP})?)")
 _EN_SAN = re.compile(rf"\b(?P<name>{_CAP}(?:[ ]{_CAP})?)-(?:san|sama|sensei|kun|chan|shi)\b")
-_EN_LAST_FIRST = re.compile(r'"(?P<a>[A-Z][a-z]{1,14}|[A-Z]{2,15}), (?P<b>[A-Z][a-z]{1,14})" ?<[^<>\s@]{1,64}@')
+# (the quotes are optional: many clients write From: Sato, Yuki <yuki.sato@…> without them)
+_EN_LAST_FIRST = re.compile(r'(?<![A-Za-z])"?(?P<a>[A-Z][a-z]{1,14}|[A-Z]{2,15}), (?P<b>[A-Z][a-z]{1,14})"? ?<[^<>\s@]{1,64}@')
+# A mail display name right before its address (To: David Chen <dchen@…>): a person's name unless one of
+# its words is a role or organisation word (Nexwave Support <support@…>).
+_EN_DISPLAY = re.compile(r'(?<![A-Za-z])"?(?P<name>[A-Z][a-z]{1,14}(?:[ ][A-Z][a-z]{1,14}){1,2})"? ?<[^<>\s@]{1,64}@')
 _EN_PAIR = re.compile(r"(?=\b(?P<a>[A-Z][a-z]{1,14}|[A-Z]{2,15}|[A-Z]\.)[ ](?P<b>[A-Z][a-z]{1,14}|[A-Z]{2,15})\b)")
 _EN_LABEL = re.compile(
     r"\b(?:Name|Contact|Attn|Attention|Dear|From|Signed|Author|Requester|Approver|Assignee|Reporter|Owner|"
@@ -1167,6 +1183,8 @@ class NameFinder:
                 continue
             # Not in the dictionary: accept a whole 2-5 kanji word before a personal honorific.
             if hon in _HONORIFICS_PERSON and hon not in ("君", "先輩") and _is_kanji(prev):
+                if hon == "様" and prev in _SAMA_WORD_HEADS:
+                    continue  # 製品仕様, 水玉模様, 同様: 様 ends a common word there, no honorific
                 s = h
                 while s > 0 and _is_kanji(text[s - 1]) and h - s < 6:
                     s -= 1
@@ -1374,6 +1392,8 @@ class NameFinder:
                         or self._signature(text, i, end)
                         or (text.startswith("より", end) and _SIGNOFF_AFTER.match(text, end) is not None
                             and text[i:end] not in _PLACE_SURNAMES)
+                        or (i and text[i - 1] in "@＠")  # a chat mention: @小野 検証環境…, @平野 さん
+                        or (text[i:end] not in _PLACE_SURNAMES and _PHONE_AFTER.match(text, end) is not None)
                     ):
                         yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
             else:
@@ -1405,14 +1425,24 @@ class NameFinder:
             for m in matches:
                 name = m.group("name")
                 first = name.split()[0]
+                start = m.start("name")
+                if rule == "name_en_san" and " " in name and first in _EN_NOT_NAMES:
+                    # "Hi Nakamura-san": the greeting is no part of the name
+                    name, start = name.split(" ", 1)[1], start + len(first) + 1
+                    first = name.split()[0]
                 if first in _EN_NOT_NAMES or first.capitalize() in _EN_NOT_NAMES:
                     continue
                 if rule == "name_en_label" and (
                     not self._romaji_ok(name) or any(w in _EN_ORG_WORDS for w in name.split()[1:])
                 ):
                     continue  # "Engineer, Platform Team": a team, not a person
-                yield PIISpan(m.start("name"), m.end("name"), PIIType.PERSON, score, rule)
-        if "<" in view and '"' in view and ", " in view:
+                yield PIISpan(start, m.end("name"), PIIType.PERSON, score, rule)
+        if "<" in view and "@" in view:
+            for m in _EN_DISPLAY.finditer(view):
+                words = m.group("name").split()
+                if not any(w in _EN_NOT_NAMES or w in _EN_ORG_WORDS for w in words):
+                    yield PIISpan(m.start("name"), m.end("name"), PIIType.PERSON, 0.85, "name_en_display")
+        if "<" in view and ", " in view:
             # "Oda, Yuji" <yuji.oda@…>: the "Last, First" display name of mail headers (Outlook's default
             # for directory names); one part must be a known romanised surname
             for m in _EN_LAST_FIRST.finditer(view):

@@ -421,6 +421,13 @@ def _marked_codes(view: str, runs7: Windows | None) -> Iterator[tuple[int, int]]
                 yield start, end
 
 
+def _is_placeholder_code(view: str, s: int, e: int) -> bool:
+    """A code of one repeated digit (〒000-0000 in a form's 記入例): a placeholder, no postal code, as
+    repeated-digit My Numbers are (no real code is written with seven equal digits)."""
+    digits = view[s:e].replace("-", "")
+    return digits == digits[0] * len(digits)
+
+
 def find_postal_codes(
     text: str, view: str, address_starts: re.Pattern[str], windows: Windows | None = None
 ) -> Iterator[PIISpan]:
@@ -432,7 +439,7 @@ def find_postal_codes(
     """
     seen: set[int] = set()
     for s, e in _marked_codes(view, windows):
-        if not clean_right(view, e):
+        if not clean_right(view, e) or _is_placeholder_code(view, s, e):
             continue
         seen.add(s)
         yield PIISpan(s, e, PIIType.POSTAL_CODE, 0.98, "postal_marked")
@@ -522,8 +529,9 @@ _IPV6 = re.compile(
 _IPV6_QUICK = re.compile(
     r":(?:(?<=[0-9A-Fa-f]:):|(?<=::)[0-9A-Fa-f]|(?<=[0-9A-Fa-f]:)[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)"
 )
+# The cue word must start a word: "server 10.0.0.1", "driver 10.0.0.1" end in "ver" and are no version.
 _VERSION_BEFORE = re.compile(
-    r"(?:[vV]|[vV]er\.?|[vV]ersion|VERSION|バージョン|ファームウェア|ファーム|ソフトウェア|[Ff]irmware|FW|"
+    r"(?<![A-Za-z])(?:[vV]|[vV]er\.?|[vV]ersion|VERSION|バージョン|ファームウェア|ファーム|ソフトウェア|[Ff]irmware|FW|"
     r"[Rr]elease|リリース|[Bb]uild|ビルド|アップデート|[Uu]pdate|パッチ|[Pp]atch|OID|oid)[\s:：]*$"
 )
 
