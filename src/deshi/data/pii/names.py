@@ -170,7 +170,10 @@ _ROLE_SUFFIXES = (
 )
 _ROLE_WORDS = (
     "代表取締役(?:社長)?|代表社員|代表理事|取締役|社長|会長|所長|工場長|店長|支店長|部長|課長|係長|主任|担当者?|"
-    "係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼)(?:完了|済み?|先)?"
+    "係|窓口|営業|上司|同僚|主治医|責任者|(?:引き?継ぎ?|申し送り|報告|連絡|依頼|エスカレ(?:ーション)?)(?:完了|済み?|先)?|"
+    # duty and the short department words of minutes and logs (夜間当番 坂本, 品証 吉村 / 製造 岩田), and the
+    # call-centre roles written in capitals (OP 三浦: operator, SV 岡本: supervisor)
+    "当番|品証|品管|製造|設計|購買|(?<![A-Za-z])(?:SV|OP)"
 )
 _ROLE_TOPICS = "当番|担当|担当者|責任者|窓口|幹事|司会|議長|講師|リーダー|作業者|立会者|記録者"  # before は
 _ROLE_BEFORE = re.compile(
@@ -860,6 +863,13 @@ class NameFinder:
         for span in found:
             start, end = span.start, span.end
             c = text[end : end + 1]
+            if c and c in _TITLE_FIRST_CHARS:
+                # 浅野部長、北村課長、平田: a title, then the list goes on (its last, junior member untitled)
+                title = _TITLE_RE.match(text, end)
+                if title is not None and text[title.end() : title.end() + 1] in _LIST_SEP_SET:
+                    nxt = _list_sep_end(text, title.end(), n)
+                    if nxt is not None:
+                        joined.append(nxt)
             if c and c in after_first:
                 if c in separators or c in " 　" and text[end + 1 : end + 2] in _LIST_SEP_SET:
                     # (a separator right after the name; after an honorific each name has its own cue)
