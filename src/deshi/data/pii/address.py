@@ -47,7 +47,10 @@ _NUM = rf"(?:[0-9]{{1,5}}|[{_KNUM}]{{1,4}})"
 _HOUSE = (
     rf"(?:[0-9]{{1,5}}|[{_KNUM}]{{1,4}}(?=丁目|番|号))"
     # (丁目 and a space before a block-and-house number: 天神2丁目 8-38; Hokkaido's 条/条通 grid: 旭川市4条通8丁目)
-    rf"(?:(?:-|丁目(?:[ 　](?=[0-9]{{1,5}}[-番号]))?|丁|番地の?|番町|番|号|の|条(?:通|[東西南北])?){_NUM})*"
+    # (a line break inside the number, as pdf-to-text leaves it, only between 丁目/番 and a number that carries
+    # its own unit: 豊洲三丁目2番⏎20号; a bare number on the next line is as often a list item)
+    rf"(?:(?:-|丁目(?:[ 　](?=[0-9]{{1,5}}[-番号])|\n(?=[0-9]{{1,5}}[-番]))?|丁|番地の?|番町|番(?:\n(?=[0-9]{{1,5}}号))?|号|の"
+    rf"|条(?:通|[東西南北])?){_NUM})*"
     r"(?:丁目|番地|番|号)?"
 )
 # Building words, as suffix (第2ビル, 青葉マンション) or prefix (メゾン桜, コーポ緑).
@@ -63,7 +66,9 @@ _NAME_CHARS_SPACED = f"[{_KANJI}{_KATA}ぁ-んA-Za-z0-9・]"
 _BUILDING = (
     rf"(?:(?:[ 　]?{_NAME_CHARS}{{0,12}}?|[ 　]{_NAME_CHARS_SPACED}{{1,12}}?){_BUILDING_WORD}{_NAME_CHARS}{{0,10}}"
     rf"(?:[ 　]?{_ROOM}|[ 　](?:[A-Z]-?)?[0-9]{{3,4}}(?![0-9]))?"
-    rf"|[ 　]?{_NAME_CHARS}{{0,12}}?[ 　]?{_ROOM})?"
+    rf"|[ 　]?{_NAME_CHARS}{{0,12}}?[ 　]?{_ROOM}"
+    # a katakana building name with the room number glued on (ベルハーモニー801), ending the line or the field
+    rf"|[ 　][{_KATA}]{{3,12}}[0-9]{{3,4}}(?=[\s、。,，）)]|$))?"
 )
 _ROOM_END = re.compile(r"(?:号室|階|F)(?!.*(?:号室|階|F))")
 _PARTICLE = re.compile(r"(?:にある|にて|には|では|から|まで|および|及び|または|在住|所在|です|ます|した|して|する|への|での)")

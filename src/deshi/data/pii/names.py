@@ -550,6 +550,8 @@ _EN_LABEL = re.compile(
 # (_EN_SAN): found by the anchor scan (_anchor_starts), so a pattern runs only where, or only if, one
 # occurs (why: a pattern that starts with \b or a look-ahead cannot use the regex engine's
 # first-character skip, so it costs ~10 µs per document even when nothing matches).
+_TITLE_ALT = "|".join(_TITLES)
+_EN_ROLE_BEFORE = rf"(?:{_TITLE_ALT}|代表社員|代表理事|担当者?|責任者|マネージャー|リーダー)[ 　]+$"
 _EN_TITLE_WORDS = ("Mr", "Ms", "Mi", "Mx", "Dr", "Prof")  # Mr Ms Mrs Miss Mx Dr Prof
 _EN_SAN_WORDS = ("-san", "-sama", "-sensei", "-kun", "-chan", "-shi")
 _EN_LABEL_WORDS = tuple(_EN_LABEL.pattern[5 : _EN_LABEL.pattern.index("[ \\t]*") - 1].split("|"))  # the cue words
@@ -1467,7 +1469,11 @@ class NameFinder:
             a, b = m.group("a"), m.group("b")
             if a in _EN_NOT_NAMES or b in _EN_NOT_NAMES or a.capitalize() in _EN_NOT_NAMES:
                 continue
-            if a.lower() in self.romaji or b.lower() in self.romaji:
+            # (or any two capitalised words after a Japanese job title: 代表社員 Michael Brown; not after a
+            # department, which as often precedes a product: 開発部 Visual Studio)
+            if a.lower() in self.romaji or b.lower() in self.romaji or (
+                    a[-1] != "." and b not in _EN_ORG_WORDS
+                    and _lazy(_EN_ROLE_BEFORE).search(view, max(0, m.start("a") - 12), m.start("a"))):
                 yield PIISpan(m.start("a"), m.end("b"), PIIType.PERSON, 0.8, "name_en_pair")
 
     def _romaji_ok(self, name: str) -> bool:
