@@ -27,8 +27,6 @@ KNOWN_GAPS = {
     "b4-026": "given name alone under a full name",
     # letter-spaced name of a pdf form (小 林 拓 海): 林 拓 is found, not the whole
     "b4-028": "letter-spaced name",
-    # a name broken across lines by pdf-to-text (永井⏎智子): the surname only
-    "b4-029": "name broken across lines",
     # 札幌市中央区北一条西２丁目 after a 〒: labelled as no address (no house number) when written; Sapporo's
     # 条・丁目 grid makes it a block address, so the recogniser's reading is defensible (see curate.md)
     "b4-044": "debatable label: Sapporo block address",
@@ -163,3 +161,10 @@ def test_duty_department_and_call_centre_role_words_before_a_surname() -> None:
 def test_two_capitalised_words_after_a_japanese_job_title() -> None:
     assert _found("代表社員 Michael Brown　連絡先") == [("PERSON", "Michael Brown")]
     assert _found("開発部 Visual Studio の導入") == []  # after a department: as often a product
+
+
+def test_a_name_broken_across_lines_by_pdf_to_text() -> None:
+    text = "お問い合わせはカスタマーサービス部の永井\n智子（TEL：0800-111-7272）まで"
+    assert _found(text) == [("PERSON", "永井\n智子"), ("PHONE", "0800-111-7272")]
+    # one surname per line is a list, not a broken name
+    assert _found("出席者：田中\n鈴木\n") == [("PERSON", "田中"), ("PERSON", "鈴木")]

@@ -862,9 +862,17 @@ class NameFinder:
         joined: list[int] = []
         brackets = "（" in text or "(" in text
         after_first, before_chars, separators = _AFTER_NAME_FIRST, _BEFORE_NAME_CHARS, _LIST_SEPARATORS
+        broken: list[tuple[PIISpan, int]] = []
         for span in found:
             start, end = span.start, span.end
             c = text[end : end + 1]
+            if c == "\n" and end + 1 < n and _is_kanji(text[end + 1]) and text[start:end] in self.surnames:
+                # 永井⏎智子: a name that pdf-to-text broke at the line end; only a listed given name that ends
+                # its word (and is no surname itself: a list of surnames one per line) joins it
+                given = self._given_at(text, end + 1, after_space=True, strict=True)
+                if given is not None and given[1] == "full" and text[end + 1 : given[0]] not in self.surnames and (
+                        given[0] == n or _NAME_DELIM.match(text, given[0])):
+                    broken.append((span, given[0]))
             if c and c in _TITLE_FIRST_CHARS:
                 # 浅野部長、北村課長、平田: a title, then the list goes on (its last, junior member untitled)
                 title = _TITLE_RE.match(text, end)
@@ -907,6 +915,9 @@ class NameFinder:
                     if m is not None and not m.group("kana").endswith(_KANA_NOT_NAME_ENDINGS) and (
                             m.group("kana") not in _NOT_NAMES):  # オペレーター（井上）: a role, not a reading
                         readings.append(PIISpan(m.start("kana"), m.end("kana"), PIIType.PERSON, 0.8, "name_reading"))
+        if broken:
+            for span, given_end in broken:
+                found[found.index(span)] = PIISpan(span.start, given_end, span.type, span.score, span.recognizer)
         if joined:
             found.extend(self._list_neighbours(text, found, joined))
         yield from found
