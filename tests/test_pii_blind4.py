@@ -13,8 +13,6 @@ from pii_blind4 import CASES, NEGATIVES, PII_TYPES, labelled, write_eval_files
 KNOWN_GAPS = {
     # 上原 between "の" and "まで" with no other cue (a phone number before it, not after)
     "b4-007": "surname with no cue of its own",
-    # "(by 西村)": an English preposition before a Japanese surname is no cue yet
-    "b4-010": "English 'by' before a surname",
     # さおり: a hiragana given name not in the list; only the surname 菅原 is found (overlap, not exact)
     "b4-012": "unlisted hiragana given name after a cued surname",
     # a bullet and a foreign name with no Japanese surname and no cue (・Rahul Sharma　（新）…)
@@ -168,3 +166,8 @@ def test_a_name_broken_across_lines_by_pdf_to_text() -> None:
     assert _found(text) == [("PERSON", "永井\n智子"), ("PHONE", "0800-111-7272")]
     # one surname per line is a list, not a broken name
     assert _found("出席者：田中\n鈴木\n") == [("PERSON", "田中"), ("PERSON", "鈴木")]
+
+
+def test_an_english_by_before_a_surname_attributes_a_note() -> None:
+    assert _found("資料は共有フォルダに置きました（by 西村）") == [("PERSON", "西村")]
+    assert _found("Standby 田中") == []  # "by" must be a word of its own

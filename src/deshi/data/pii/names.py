@@ -1416,6 +1416,9 @@ class NameFinder:
                         or (text.startswith("より", end) and _SIGNOFF_AFTER.match(text, end) is not None
                             and text[i:end] not in _PLACE_SURNAMES)
                         or (i and text[i - 1] in "@＠")  # a chat mention: @小野 検証環境…, @平野 さん
+                        # an English attribution in Japanese notes: (by 西村), by 田中
+                        or (i >= 3 and text.endswith(("by ", "By ", "BY "), i - 3, i)
+                            and (i == 3 or not text[i - 4].isascii() or not text[i - 4].isalpha()))
                         or (text[i:end] not in _PLACE_SURNAMES and _PHONE_AFTER.match(text, end) is not None)
                     ):
                         yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
