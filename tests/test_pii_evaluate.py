@@ -99,3 +99,36 @@ def test_table_json_and_cli_command(tmp_path: Path, capsys: pytest.CaptureFixtur
     printed = capsys.readouterr().out
     assert "PHONE" in printed and "decoys flagged: 0/1" in printed
     assert json.loads(out.read_text(encoding="utf-8"))["per_type"]["PHONE"]["recall"] == 1.0
+
+
+def test_labels_that_cannot_be_scored_are_counted_not_dropped(tmp_path: Path) -> None:
+    """A label line that is not JSON, a doc_id no document has, offsets past the text and a type no
+    recogniser reports are each counted (and named in the table), never silently left out of recall."""
+    corpus, labels, decoys = _write(tmp_path)
+    extra = ['{"doc_id": "a", "start"', json.dumps({"doc_id": "zz", "start": 0, "end": 2, "type": "PERSON"}),
+             json.dumps({"doc_id": "c", "start": 5, "end": 500, "type": "CREDIT_CARD"}),
+             json.dumps({"doc_id": "a", "start": 0, "end": 3, "type": "NAME"})]
+    labels.write_text(labels.read_text(encoding="utf-8") + "\n".join(extra) + "\n", encoding="utf-8")
+    report = evaluate(corpus, labels, decoys)
+    assert (report.skipped_label_lines, report.labels_without_document, report.labels_out_of_range) == (1, 1, 1)
+    assert report.labels_of_other_types == {"NAME": 1}
+    assert sum(s.labels for s in report.per_type.values()) == 4  # the four good labels, as before
+    caption = format_report(report).caption
+    assert "1 labels naming no corpus document" in caption and "(NAME)" in caption
+    assert json.loads(to_json(report))["labels_out_of_range"] == 1
+
+
+def test_labels_naming_no_document_at_all_are_an_error_and_other_id_fields_work(tmp_path: Path) -> None:
+    """Labels keyed by another id than the corpus's would score recall over zero labels: a clear error
+    that shows both kinds of id; --id-field/--text-field read a corpus with other field names."""
+    corpus, labels, _ = _write(tmp_path)
+    other = tmp_path / "other.jsonl"
+    other.write_text("\n".join(json.dumps({"id": f"x-{k}", "text": v}, ensure_ascii=False)
+                               for k, v in DOCS.items()) + "\n", encoding="utf-8")
+    with pytest.raises(EvalInputError, match="no label's doc_id.*'a'.*'x-"):
+        evaluate(other, labels)
+    renamed = tmp_path / "renamed.jsonl"
+    renamed.write_text("\n".join(json.dumps({"key": k, "body": v}, ensure_ascii=False) for k, v in DOCS.items()) + "\n",
+                       encoding="utf-8")
+    report = evaluate(renamed, labels, text_field="body", id_field="key")
+    assert report.docs == 3 and report.per_type["PHONE"].recall == 1.0

@@ -81,6 +81,8 @@ def pii_eval(
     labels: Path = typer.Option(..., "--labels", help="labels.jsonl: doc_id, start, end, type per PII span."),
     decoys: Path = typer.Option(None, "--decoys", help="decoys.jsonl: spans that must NOT be detected."),
     out: Path = typer.Option(None, "--out", "-o", help="Write the report (JSON) here."),
+    text_field: str = typer.Option("text", "--text-field", help="Corpus field holding each document's text."),
+    id_field: str = typer.Option("id", "--id-field", help="Corpus field holding the id that labels' doc_id names."),
 ) -> None:
     """Precision, recall and F1 per PII type of deshi's recognisers against labelled spans.
 
@@ -88,7 +90,7 @@ def pii_eval(
     """
     from deshi.data.pii.cli_eval import pii_eval_command
 
-    pii_eval_command(corpus, labels, decoys, out)
+    pii_eval_command(corpus, labels, decoys, out, text_field, id_field)
 
 
 def register(app: typer.Typer) -> None:

@@ -102,6 +102,11 @@ class PIIEvalReport:
     decoys_flagged_as: dict[str, int] = field(default_factory=dict)  # predicted PII type -> count
     decoys_by_type: dict[str, int] = field(default_factory=dict)  # decoy type -> total
     label_mismatches: int = 0  # labels whose value differs from text[start:end]
+    # Labels that could not be scored, so a recall is never computed over labels that silently vanished:
+    skipped_label_lines: int = 0  # label/decoy lines that are not JSON objects
+    labels_without_document: int = 0  # doc_id matches no document of the corpus
+    labels_out_of_range: int = 0  # start/end outside the document's text (or start >= end)
+    labels_of_other_types: dict[str, int] = field(default_factory=dict)  # type no recogniser reports -> count
     misses: list[Finding] = field(default_factory=list)
     false_positives: list[Finding] = field(default_factory=list)
 
@@ -151,6 +156,10 @@ class PIIEvalReport:
                 "flagged_as": dict(sorted(self.decoys_flagged_as.items())),
             },
             "label_mismatches": self.label_mismatches,
+            "skipped_label_lines": self.skipped_label_lines,
+            "labels_without_document": self.labels_without_document,
+            "labels_out_of_range": self.labels_out_of_range,
+            "labels_of_other_types": dict(sorted(self.labels_of_other_types.items())),
             "misses_by_type": dict(sorted(self.misses_by_type.items())),
             "misses": [asdict(m) for m in self.misses],
             "false_positives": [asdict(f) for f in self.false_positives],
@@ -207,34 +216,51 @@ def evaluate(
     labels_path: Path | str,
     decoys_path: Path | str | None = None,
     recognizer: PIIRecognizer | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
 ) -> PIIEvalReport:
-    """Run ``recognizer`` (default: all types) over the corpus and score it against the labels."""
+    """Run ``recognizer`` (default: all types) over the corpus and score it against the labels.
+
+    ``text_field``/``id_field``: the corpus fields holding each document's text and the id that the
+    labels' ``doc_id`` refers to. Labels that cannot be scored (a line that is not JSON, an unknown
+    ``doc_id``, offsets outside the text, a type no recogniser reports) are counted in the report, and
+    labels none of whose ``doc_id`` is a corpus id are an :class:`EvalInputError`: a recall over zero
+    labels would read as a perfect score."""
     rec = recognizer or default_recognizer()
     corpus_path, labels_path = Path(corpus_path), Path(labels_path)
     docs, skipped = _read_jsonl(corpus_path, "corpus")
-    label_recs, _ = _read_jsonl(labels_path, "labels")
+    label_recs, skipped_labels = _read_jsonl(labels_path, "labels")
     labels = _group(label_recs, "label", labels_path)
     decoys: dict[str, list[dict[str, Any]]] = {}
     if decoys_path is not None:
-        decoy_recs, _ = _read_jsonl(Path(decoys_path), "decoys")
+        decoy_recs, skipped_decoys = _read_jsonl(Path(decoys_path), "decoys")
+        skipped_labels += skipped_decoys
         decoys = _group(decoy_recs, "decoy", Path(decoys_path))
 
-    report = PIIEvalReport(skipped_lines=skipped)
+    report = PIIEvalReport(skipped_lines=skipped, skipped_label_lines=skipped_labels)
     scores: dict[str, TypeScore] = {t.value: TypeScore() for t in rec.types}
     t0 = time.perf_counter()
     predictions: list[tuple[str, str, list[PIISpan]]] = []
     for doc in docs:
-        text = doc.get("text")
-        doc_id = doc.get("id")
+        text = doc.get(text_field)
+        doc_id = doc.get(id_field)
         if not isinstance(text, str) or doc_id is None:
             report.skipped_lines += 1
             continue
         predictions.append((str(doc_id), text, rec.find(text)))
     report.seconds = time.perf_counter() - t0
     report.docs = len(predictions)
+    _check_label_ids(labels, predictions, report, labels_path, id_field)
 
     for doc_id, text, spans in predictions:
-        gold = [g for g in labels.get(doc_id, ()) if g["type"] in scores]
+        gold = []
+        for g in labels.get(doc_id, ()):
+            if g["type"] not in scores:
+                report.labels_of_other_types[g["type"]] = report.labels_of_other_types.get(g["type"], 0) + 1
+            elif not 0 <= g["start"] < g["end"] <= len(text):
+                report.labels_out_of_range += 1
+            else:
+                gold.append(g)
         for g in gold:
             if g["value"] is not None and text[g["start"] : g["end"]] != g["value"]:
                 report.label_mismatches += 1
@@ -279,6 +305,21 @@ def evaluate(
     return report
 
 
+def _check_label_ids(labels: dict[str, list[dict[str, Any]]], predictions: list[tuple[str, str, list[PIISpan]]],
+                     report: PIIEvalReport, labels_path: Path, id_field: str) -> None:
+    """Count the labels whose ``doc_id`` names no corpus document; none matching at all is an error
+    that says what the ids look like on each side (ids, not text: no personal data)."""
+    corpus_ids = {doc_id for doc_id, _, _ in predictions}
+    unknown = [doc_id for doc_id in labels if doc_id not in corpus_ids]
+    report.labels_without_document = sum(len(labels[doc_id]) for doc_id in unknown)
+    if labels and len(unknown) == len(labels):
+        example = next(iter(corpus_ids), None)
+        raise EvalInputError(
+            f"{labels_path}: no label's doc_id is the id of a corpus document (labels name e.g. {unknown[0]!r}; "
+            + (f"the corpus's '{id_field}' field holds e.g. {example!r}" if example is not None
+               else f"no corpus record has a text and an '{id_field}' field") + "); see --id-field")
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}"
 
@@ -297,7 +338,15 @@ def format_report(report: PIIEvalReport) -> Table:
                   _pct(total.f1), _pct(total.exact_rate), str(len(report.misses)), style="bold")
     flagged = sum(report.decoys_flagged.values())
     detail = ", ".join(f"{k}={v}" for k, v in sorted(report.decoys_flagged.items())) or "none"
-    table.caption = f"decoys flagged: {flagged}/{report.decoys} ({detail}); skipped input lines: {report.skipped_lines}"
+    unscored = [f"{n} {what}" for n, what in (
+        (report.skipped_label_lines, "label/decoy lines not JSON objects"),
+        (report.labels_without_document, "labels naming no corpus document"),
+        (report.labels_out_of_range, "labels outside their text"),
+        (sum(report.labels_of_other_types.values()),
+         "labels of types no recogniser reports (" + ", ".join(sorted(report.labels_of_other_types)) + ")"),
+    ) if n]
+    table.caption = (f"decoys flagged: {flagged}/{report.decoys} ({detail}); skipped input lines: {report.skipped_lines}"
+                     + ("; not scored: " + "; ".join(unscored) if unscored else ""))
     return table
 
 
