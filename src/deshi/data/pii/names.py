@@ -260,6 +260,7 @@ _PHONE_AFTER = re.compile(
     r"[ 　]?(?:(?:携帯|電話|TEL|Tel|tel|直通)[:：]?[ 　]?)?"
     r"(?:0[0-9]{1,4}[-‐－(（ ]?[0-9]{1,4}[-‐－)） ]?[0-9]{3,4}(?![0-9])|\+81[- ]?[0-9])"
 )
+_PHONE_AFTER_FIRST = frozenset(" 　0携電Tt+")  # what a _PHONE_AFTER match begins with (a cheap test first)
 _CONTACT_AFTER = re.compile(r"[（(](?:内線|TEL|Tel|tel|電話|携帯|直通|0[0-9０-９]|０|[A-Za-z0-9._-]+[@＠]|記[)）])")
 _WORK_AFTER = re.compile(
     r"(?:が|から|より)(?:引き?継|対応|実施|担当|確認|報告|点検|作業|交換|記入|作成|承認|訪問|修理|調整|説明|回答|"
@@ -1419,7 +1420,8 @@ class NameFinder:
                         # an English attribution in Japanese notes: (by 西村), by 田中
                         or (i >= 3 and text.endswith(("by ", "By ", "BY "), i - 3, i)
                             and (i == 3 or not text[i - 4].isascii() or not text[i - 4].isalpha()))
-                        or (text[i:end] not in _PLACE_SURNAMES and _PHONE_AFTER.match(text, end) is not None)
+                        or (text[end : end + 1] in _PHONE_AFTER_FIRST and _PHONE_AFTER.match(text, end) is not None
+                            and text[i:end] not in _PLACE_SURNAMES)
                     ):
                         yield PIISpan(i, end, PIIType.PERSON, 0.7, "name_cue")
             else:
