@@ -7,7 +7,8 @@ import pytest
 
 from deshi.data.pii import find_pii
 from deshi.data.pii.evaluate import evaluate
-from pii_blind4 import CASES, NEGATIVES, PII_TYPES, labelled, write_eval_files
+from pii_blind4 import CASES, NEGATIVES, labelled, write_eval_files
+from pii_independent import assert_exact_spans, assert_set_covers, case_params
 
 # Known gaps, kept visible (strict xfail: the test fails once they are fixed, so the list stays true).
 KNOWN_GAPS = {
@@ -33,26 +34,14 @@ KNOWN_GAPS = {
 }
 
 
-@pytest.mark.parametrize(
-    ("doc_id", "text", "items"),
-    [pytest.param(*d, id=d[0], marks=[pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[d[0]])] if d[0] in KNOWN_GAPS else [])
-     for d in labelled()],
-)
+@pytest.mark.parametrize(("doc_id", "text", "items"), case_params(labelled(), KNOWN_GAPS))
 def test_blind4_case(doc_id: str, text: str, items: list[tuple[str, int, int, str]]) -> None:
-    expected = sorted((kind, start, end) for kind, start, end, _ in items if kind in PII_TYPES)
-    spans = find_pii(text)
-    assert sorted((s.type.value, s.start, s.end) for s in spans) == expected, [(s.type.value, s.text(text)) for s in spans]
-    for kind, start, end, value in items:
-        if kind not in PII_TYPES:
-            assert not any(s.overlaps(start, end) for s in spans), f"hard negative {value!r} ({kind}) flagged"
+    assert_exact_spans(text, items)
 
 
 def test_blind4_set_is_substantial_and_covers_every_type() -> None:
     docs = labelled()
-    values = [kind for _, _, items in docs for kind, *_ in items]
-    assert sum(k in PII_TYPES for k in values) >= 180
-    assert sum(k not in PII_TYPES for k in values) >= 80
-    assert {k for k in values if k in PII_TYPES} == PII_TYPES
+    assert_set_covers(docs, values=180, negatives=80)
     assert len(CASES) + len(NEGATIVES) == len(docs)
 
 

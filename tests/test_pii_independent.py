@@ -7,7 +7,16 @@ import pytest
 
 from deshi.data.pii import find_pii
 from deshi.data.pii.evaluate import evaluate
-from pii_independent import CASES, NEGATIVES, PII_TYPES, PROBE, labelled, write_eval_files
+from pii_independent import (
+    CASES,
+    NEGATIVES,
+    PROBE,
+    assert_exact_spans,
+    assert_set_covers,
+    case_params,
+    labelled,
+    write_eval_files,
+)
 
 # Known gaps, kept visible (strict xfail: the test fails once they are fixed, so the list stays true).
 KNOWN_GAPS = {
@@ -22,27 +31,14 @@ def _docs() -> list[tuple[str, str, list[tuple[str, int, int, str]]]]:
     return labelled()
 
 
-@pytest.mark.parametrize(
-    ("doc_id", "text", "items"),
-    [pytest.param(*d, id=d[0], marks=[pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[d[0]])] if d[0] in KNOWN_GAPS else [])
-     for d in _docs()],
-)
+@pytest.mark.parametrize(("doc_id", "text", "items"), case_params(_docs(), KNOWN_GAPS))
 def test_independent_case(doc_id: str, text: str, items: list[tuple[str, int, int, str]]) -> None:
-    expected = sorted((kind, start, end) for kind, start, end, _ in items if kind in PII_TYPES)
-    spans = find_pii(text)
-    # every labelled value found with its exact boundaries, nothing else flagged
-    assert sorted((s.type.value, s.start, s.end) for s in spans) == expected, [(s.type.value, s.text(text)) for s in spans]
-    for kind, start, end, value in items:
-        if kind not in PII_TYPES:
-            assert not any(s.overlaps(start, end) for s in spans), f"hard negative {value!r} ({kind}) flagged"
+    assert_exact_spans(text, items)
 
 
 def test_independent_set_is_substantial_and_covers_every_type() -> None:
     docs = _docs()
-    values = [kind for _, _, items in docs for kind, *_ in items]
-    assert sum(k in PII_TYPES for k in values) >= 150
-    assert sum(k not in PII_TYPES for k in values) >= 100
-    assert {k for k in values if k in PII_TYPES} == PII_TYPES
+    assert_set_covers(docs, values=150, negatives=100)
     assert len(CASES) + len(NEGATIVES) + len(PROBE) == len(docs)
 
 
