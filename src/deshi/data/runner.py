@@ -48,6 +48,7 @@ from deshi.data.io import (
     atomic_path,
     display_path,
     input_files,
+    parse_line,
     plan_pieces,
     read_shard,
     split_shard,
@@ -672,7 +673,7 @@ def input_hints(stats: dict[str, Any], config: CurateConfig, files: list[Path]) 
     lines = stats["input"]["records"] + stats["input"]["quarantined"]
     missing = reasons.get("missing_text", 0)
     if missing and missing * 2 >= lines:
-        fields = [name for name in _string_fields(files) if name != config.text_field]
+        fields = [name for name in _string_fields(files, record_format(config)) if name != config.text_field]
         named = f" (string fields in the input: {', '.join(fields[:6])})" if fields else ""
         hints.append(f"{missing} of {lines} records have no '{config.text_field}' field{named}: name the field "
                      "that holds the text with --text-field (config: text_field)")
@@ -688,9 +689,10 @@ def input_hints(stats: dict[str, Any], config: CurateConfig, files: list[Path]) 
     return hints
 
 
-def _string_fields(files: list[Path], lines: int = 50) -> list[str]:
+def _string_fields(files: list[Path], fmt: RecordFormat, lines: int = 50) -> list[str]:
     """Names of the top-level fields holding strings in the first records of the first input file (or
-    the string columns of a Parquet file), in order of appearance: candidates for ``text_field``."""
+    the string columns of a Parquet file), in order of appearance: candidates for ``text_field``. Lines
+    are parsed as the run reads them (:func:`deshi.data.io.parse_line`: encoding, byte-order mark)."""
     names: dict[str, None] = {}
     path = files[0] if files else None
     try:
@@ -709,10 +711,7 @@ def _string_fields(files: list[Path], lines: int = 50) -> list[str]:
                 raw = handle.readline()
                 if not raw:
                     break
-                try:
-                    record = json.loads(raw.decode("utf-8", errors="replace").lstrip("\ufeff"))
-                except ValueError:
-                    continue
+                record = parse_line(raw, fmt)
                 if isinstance(record, dict):
                     names.update((k, None) for k, v in record.items() if isinstance(v, str))
     except Exception:  # only a hint: an unreadable sample gives no field names, not an error
