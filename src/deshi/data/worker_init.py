@@ -32,7 +32,6 @@ def limit_native_threads(environ: os._Environ[str] | dict[str, str] | None = Non
         env.setdefault(name, "1")
 
 
-
 # Exported names of OpenBLAS's thread-count calls: NumPy >= 2's wheels (scipy-openblas, 64-bit
 # integers, prefixed and suffixed), older wheels and system builds.
 _OPENBLAS_PREFIXES = ("scipy_openblas_", "openblas_")
