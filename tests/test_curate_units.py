@@ -302,6 +302,17 @@ def test_parallel_verification_gives_the_sequential_clusters(corpus, tmp_path, m
     assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
     assert "_estimate_bands_task" in functions_seen and "verify_pairs" not in functions_seen
     monkeypatch.undo()
+    # More documents than one partition holds, but not once the exact duplicates are left out: one
+    # partition, so the band-range tasks run, and they must count the exact duplicates as this process does.
+    kind, keeper = dd.cluster(arrays, cfg.dedup)
+    assert (kind == dd.EXACT).any()
+    monkeypatch.setattr(dd, "PASS_DOCS", int((kind != dd.EXACT).sum()))
+    monkeypatch.setattr(dd, "SPLIT_BANDS_MIN", 1)
+    functions_seen.clear()
+    par_kind, par_keeper = dd.cluster(arrays, cfg.dedup, in_process, 2)
+    assert np.array_equal(par_kind, kind) and np.array_equal(par_keeper, keeper)
+    assert "_estimate_bands_task" in functions_seen
+    monkeypatch.undo()
     monkeypatch.setattr(dd, "PARALLEL_PAIRS_MIN", 1)
     # Band keys read a band at a time or a few bands at a time (a large corpus, where all bands'
     # keys would not fit ALL_KEYS_BYTES), or all at once: same clusters.

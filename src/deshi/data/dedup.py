@@ -523,6 +523,18 @@ class _WindowFiles:
         self.count = 0
         self._cached: tuple[int, np.ndarray] | None = None
 
+    def reference(self) -> tuple[str, str, int, int]:
+        """What a task in another process needs to read these files (:meth:`reopen`): not the cached window."""
+        return str(self.directory), self.name, self.size, self.count
+
+    @classmethod
+    def reopen(cls, reference: tuple[str, str, int, int]) -> _WindowFiles:
+        """The files of :meth:`reference`, with their window size and count of rows."""
+        directory, name, size, count = reference
+        files = cls(Path(directory), name, size)
+        files.count = count
+        return files
+
     def _path(self, window: int) -> Path:
         return self.directory / f"{self.name}-{window}.i64"
 
@@ -948,8 +960,8 @@ def _split_estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, e
     estimate does not depend on the band that proposed it, so a pair survives in a range's task exactly
     when it survives in the whole. A pair proposed in two ranges is estimated twice."""
     ranges = [r.tolist() for r in np.array_split(np.arange(n_bands), min(n_bands, processes)) if len(r)]
-    found = parallel(_estimate_bands_task, [(list(shards), offsets, str(exact.directory), exact.name, exact.size,
-                                             n_bands, r[0], r[-1] + 1, config) for r in ranges])
+    found = parallel(_estimate_bands_task, [(list(shards), offsets, exact.reference(), n_bands, r[0], r[-1] + 1, config)
+                                            for r in ranges])
     if any(codes is None for codes in found):
         return None
     n = int(offsets[-1])
@@ -960,11 +972,11 @@ def _split_estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, e
     return np.stack([codes // n, codes % n], axis=1)
 
 
-def _estimate_bands_task(shards: list[ShardArrays], offsets: np.ndarray, exact_dir: str, exact_name: str,
-                         exact_size: int, n_bands: int, lo: int, hi: int, config: DedupConfig) -> np.ndarray | None:
-    """Codes a * n + b of the pairs of bands ``lo``..``hi`` that pass the estimate (runs in a worker)."""
-    exact = _WindowFiles(Path(exact_dir), exact_name, exact_size)
-    pairs = _estimated_pairs(shards, offsets, exact, n_bands, config, range(lo, hi))
+def _estimate_bands_task(shards: list[ShardArrays], offsets: np.ndarray, exact: tuple[str, str, int, int], n_bands: int,
+                         lo: int, hi: int, config: DedupConfig) -> np.ndarray | None:
+    """Codes a * n + b of the pairs of bands ``lo``..``hi`` that pass the estimate (runs in a worker; ``exact``:
+    the exact duplicates' :meth:`_WindowFiles.reference`, whose count decides the partitions, as here)."""
+    pairs = _estimated_pairs(shards, offsets, _WindowFiles.reopen(exact), n_bands, config, range(lo, hi))
     return None if pairs is None else pairs[:, 0] * int(offsets[-1]) + pairs[:, 1]
 
 
@@ -1058,7 +1070,7 @@ def _shared_estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, 
     cuts = np.searchsorted(np.cumsum(counts), np.linspace(0, counts.sum(), 2 * processes + 1)[1:-1], side="right")
     ranges = [(a, b) for a, b in zip([0, *cuts.tolist()], [*cuts.tolist(), len(shards)], strict=True) if b > a]
     starts = offsets[:-1].tolist()
-    parallel(_scatter_task, [(list(shards[a:b]), starts[a:b], str(exact.directory), exact.name, exact.size, tmp,
+    parallel(_scatter_task, [(list(shards[a:b]), starts[a:b], exact.reference(), tmp,
                               f"s{t}", parts, n_bands) for t, (a, b) in enumerate(ranges)])
     # 2. Band partitions, dealt round-robin to four tasks per process.
     groups = [[_Scatter(tmp, f"b{j}.s{t}", parts, 2).path(part) for t in range(len(ranges))]
@@ -1084,11 +1096,11 @@ def _shared_estimated_pairs(shards: Sequence[ShardArrays], offsets: np.ndarray, 
     return PairFiles([os.path.join(tmp, f"{k}.kept") for k in range(buckets)], [count[k] for k in range(buckets)], n)
 
 
-def _scatter_task(shards: list[ShardArrays], starts: list[int], exact_dir: str, exact_name: str, exact_size: int,
+def _scatter_task(shards: list[ShardArrays], starts: list[int], exact: tuple[str, str, int, int],
                   tmp: str, tag: str, parts: int, n_bands: int) -> None:
     """Step 1 of :func:`_shared_estimated_pairs` for one range of units (runs in a worker)."""
     scatters = [_Scatter(tmp, f"b{j}.{tag}", parts, 2) for j in range(n_bands)]
-    _scatter_band_keys(shards, starts, _WindowFiles(Path(exact_dir), exact_name, exact_size), scatters, {})
+    _scatter_band_keys(shards, starts, _WindowFiles.reopen(exact), scatters, {})
 
 
 
