@@ -1465,17 +1465,17 @@ class NameFinder:
                 ):
                     continue  # "Engineer, Platform Team": a team, not a person
                 yield PIISpan(start, m.end("name"), PIIType.PERSON, score, rule)
-        if "<" in view and "@" in view:
+        if "<" in view and "@" in view:  # both mail-header patterns end in "<local@"
             for m in _EN_DISPLAY.finditer(view):
                 words = m.group("name").split()
                 if not any(w in _EN_NOT_NAMES or w in _EN_ORG_WORDS for w in words):
                     yield PIISpan(m.start("name"), m.end("name"), PIIType.PERSON, 0.85, "name_en_display")
-        if "<" in view and ", " in view:
-            # "Oda, Yuji" <yuji.oda@…>: the "Last, First" display name of mail headers (Outlook's default
-            # for directory names); one part must be a known romanised surname
-            for m in _EN_LAST_FIRST.finditer(view):
-                if m.group("a").lower() in self.romaji or m.group("b").lower() in self.romaji:
-                    yield PIISpan(m.start("a"), m.end("b"), PIIType.PERSON, 0.85, "name_en_last_first")
+            if ", " in view:
+                # "Oda, Yuji" <yuji.oda@…>: the "Last, First" display name of mail headers (Outlook's default
+                # for directory names); one part must be a known romanised surname
+                for m in _EN_LAST_FIRST.finditer(view):
+                    if m.group("a").lower() in self.romaji or m.group("b").lower() in self.romaji:
+                        yield PIISpan(m.start("a"), m.end("b"), PIIType.PERSON, 0.85, "name_en_last_first")
         if not anchors[_EN_PAIR_AT]:
             return
         for start in _EN_WORD_START.finditer(view):

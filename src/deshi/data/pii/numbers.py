@@ -421,13 +421,6 @@ def _marked_codes(view: str, runs7: Windows | None) -> Iterator[tuple[int, int]]
                 yield start, end
 
 
-def _is_placeholder_code(view: str, s: int, e: int) -> bool:
-    """A code of one repeated digit (〒000-0000 in a form's 記入例): a placeholder, no postal code, as
-    repeated-digit My Numbers are (no real code is written with seven equal digits)."""
-    digits = view[s:e].replace("-", "")
-    return digits == digits[0] * len(digits)
-
-
 def find_postal_codes(
     text: str, view: str, address_starts: re.Pattern[str], windows: Windows | None = None
 ) -> Iterator[PIISpan]:
@@ -439,7 +432,8 @@ def find_postal_codes(
     """
     seen: set[int] = set()
     for s, e in _marked_codes(view, windows):
-        if not clean_right(view, e) or _is_placeholder_code(view, s, e):
+        # one repeated digit (〒000-0000 in a form's 記入例) is a placeholder, as for My Numbers
+        if not clean_right(view, e) or _is_placeholder(_digits(view[s:e])):
             continue
         seen.add(s)
         yield PIISpan(s, e, PIIType.POSTAL_CODE, 0.98, "postal_marked")
