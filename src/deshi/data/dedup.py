@@ -291,7 +291,6 @@ class _ShingleReader:
         self.shards = shards
         self.n = n
         self.cache_bytes = cache_bytes
-        self.offsets = offsets
         self.starts = offsets.tolist()  # bisect on a list: ~10x cheaper per look-up than np.searchsorted
         self.units: dict[int, tuple[int, int, _NpyRows]] = {}  # unit -> (docs fd, docs size, line offsets)
         self.cache: dict[int, np.ndarray] = {}
