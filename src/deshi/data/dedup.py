@@ -422,17 +422,23 @@ def _runs(values: np.ndarray) -> Iterator[tuple[int, int]]:
     return zip([0, *cuts], [*cuts, len(values)], strict=True)
 
 
-def append_by_group(path_of: Callable[[int], str | Path], rows: np.ndarray, group: np.ndarray) -> None:
-    """Append each row of ``rows`` to the file ``path_of(group[row])``; within a group, rows keep their
-    order (a stable sort). A group's rows are gathered one group at a time: no second copy of ``rows``."""
+def _by_group(rows: np.ndarray, group: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """(group, its rows) for each group of ``group`` (one number per row), in ascending order; within a
+    group, rows keep their order (a stable sort). Gathered one group at a time: no second copy of ``rows``."""
     if not len(rows):
         return
     order = _stable_order(group)
     sorted_group = group[order]
     for lo, hi in _runs(sorted_group):
-        fd = os.open(path_of(int(sorted_group[lo])), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        yield int(sorted_group[lo]), rows[order[lo:hi]]
+
+
+def append_by_group(path_of: Callable[[int], str | Path], rows: np.ndarray, group: np.ndarray) -> None:
+    """Append each row of ``rows`` to the file ``path_of(group[row])`` (see :func:`_by_group`)."""
+    for key, part in _by_group(rows, group):
+        fd = os.open(path_of(key), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
-            os.write(fd, rows[order[lo:hi]].tobytes())
+            os.write(fd, part.tobytes())
         finally:
             os.close(fd)
 
@@ -461,12 +467,8 @@ class _BucketFiles:
         if self.buckets == 1:
             self._write(0, codes)
             return
-        bucket = pairs[:, 0] * self.buckets // self.n
-        order = _stable_order(bucket)
-        sorted_bucket = bucket[order]
-        del bucket
-        for lo, hi in _runs(sorted_bucket):
-            self._write(int(sorted_bucket[lo]), codes[order[lo:hi]])
+        for k, part in _by_group(codes, pairs[:, 0] * self.buckets // self.n):
+            self._write(k, part)
 
     def _write(self, k: int, codes: np.ndarray) -> None:
         handle = self.files.get(k)
